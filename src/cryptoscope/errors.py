@@ -1,0 +1,38 @@
+"""One exception hierarchy: the CLI turns any of these into exit code 2 and one clear line."""
+
+from __future__ import annotations
+
+
+class CryptoscopeError(Exception):
+    """Base class of every error a user can act on."""
+
+
+class UnknownTableError(CryptoscopeError):
+    """A table name that the canonical schema does not define."""
+
+
+class LakeError(CryptoscopeError):
+    """The lake folder or its catalog is missing or inconsistent."""
+
+
+class ValidationError(CryptoscopeError):
+    """Input that does not match the canonical schema.
+
+    Carries where the problem is so that a user can open the file and fix it.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 column: str | None = None) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.reason = message
+        where = []
+        if file is not None:
+            where.append(f"file {file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)

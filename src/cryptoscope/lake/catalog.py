@@ -1,0 +1,77 @@
+"""The catalog: the one file that says which Parquet files make up each table.
+
+Readers see only files the catalog lists, and the catalog is replaced with a single
+``os.replace``; so a writer killed at any instant leaves the lake exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cryptoscope.errors import LakeError
+
+CATALOG_FILE = "_catalog.json"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One committed Parquet file, with the facts `lake status` shows without opening it."""
+
+    path: str  # relative to the lake root, POSIX separators
+    rows: int
+    min_time: str | None
+    max_time: str | None
+    bytes: int
+
+
+@dataclass
+class Catalog:
+    version: int = 0
+    tables: dict[str, list[FileEntry]] = field(default_factory=dict)
+
+    def files(self, table: str) -> list[FileEntry]:
+        return self.tables.get(table, [])
+
+    def all_paths(self) -> set[str]:
+        return {f.path for entries in self.tables.values() for f in entries}
+
+    @classmethod
+    def load(cls, root: Path) -> Catalog:
+        path = root / CATALOG_FILE
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if raw.get("format") != FORMAT:
+                raise LakeError(f"{path}: catalog format {raw.get('format')!r}, expected {FORMAT}")
+            tables = {name: [FileEntry(**f) for f in files] for name, files in raw["tables"].items()}
+            return cls(version=int(raw["version"]), tables=tables)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LakeError(f"{path}: unreadable catalog ({exc})") from exc
+
+    def save(self, root: Path) -> None:
+        """Write atomically: a temp file, fsync, then rename over the old catalog."""
+        payload = {
+            "format": FORMAT,
+            "version": self.version,
+            "tables": {name: [asdict(f) for f in files] for name, files in sorted(self.tables.items())},
+        }
+        tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, root / CATALOG_FILE)
+        _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

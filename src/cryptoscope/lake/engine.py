@@ -1,0 +1,34 @@
+"""An Ibis connection over the lake: DuckDB, in process, reading only committed files."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from cryptoscope.lake.store import Lake
+from cryptoscope.schema import TABLES
+
+
+def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) -> DuckDBBackend:
+    """Every canonical table as a view (empty tables included), times in UTC.
+
+    Views are built from the catalog's file list, so a reader never sees a half-written commit.
+    """
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    catalog = lake.catalog()
+    for name, table in TABLES.items():
+        files = [str(lake.root / f.path) for f in catalog.files(name)]
+        if files:
+            source = f"read_parquet({files!r}, union_by_name = true, hive_partitioning = false)"
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {source}')
+        else:
+            con.register(f"_empty_{name}", table.empty())
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+    return ibis.duckdb.from_connection(con)

@@ -1,0 +1,218 @@
+"""Writing to the lake: transactions that stage Parquet files, then commit them in one step.
+
+Files are written under ``_staging/<txid>/``, renamed into ``<table>/event_date=<day>/``
+and only then listed in the catalog. A writer killed before the catalog swap leaves only
+unlisted files, which readers never see and the next writer removes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cryptoscope.errors import LakeError
+from cryptoscope.lake.catalog import Catalog, FileEntry
+from cryptoscope.lake.partition import split_by_date
+from cryptoscope.schema import Table, get_table
+
+STAGING = "_staging"
+LOCK_FILE = ".lock"
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    name: str
+    files: int
+    rows: int
+    bytes: int
+    min_time: str | None
+    max_time: str | None
+
+
+class Lake:
+    """A folder of Parquet tables, one sub-folder per canonical table."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def catalog(self) -> Catalog:
+        return Catalog.load(self.root)
+
+    def file_paths(self, table: str) -> list[str]:
+        """Absolute paths of the committed files of ``table`` (empty when it has none)."""
+        return [str(self.root / f.path) for f in self.catalog().files(table)]
+
+    def status(self) -> list[TableStatus]:
+        cat = self.catalog()
+        out = []
+        for name, files in sorted(cat.tables.items()):
+            times = [t for f in files for t in (f.min_time, f.max_time) if t is not None]
+            out.append(TableStatus(name, len(files), sum(f.rows for f in files), sum(f.bytes for f in files),
+                                   min(times) if times else None, max(times) if times else None))
+        return out
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_FILE, "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One writer at a time; commits on a clean exit, leaves the lake untouched otherwise."""
+        with self._locked():
+            self._remove_orphans()
+            tx = Transaction(self)
+            try:
+                yield tx
+            except BaseException:
+                tx.abort()
+                raise
+            tx.commit()
+
+    def _remove_orphans(self) -> None:
+        """Delete what killed writers left: staging folders and files the catalog does not list."""
+        shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        listed = self.catalog().all_paths()
+        for path in self.root.glob("*/event_date=*/*.parquet"):
+            if path.relative_to(self.root).as_posix() not in listed:
+                path.unlink()
+
+
+class Transaction:
+    """Appends or replaces tables; nothing is visible until `commit`."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.txid = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        self.staging = lake.root / STAGING / self.txid
+        self._catalog = lake.catalog()
+        self._staged: dict[str, list[tuple[Path, FileEntry]]] = {}
+        self._replace: set[str] = set()
+        self._writers: dict[tuple[str, dt.date], tuple[pq.ParquetWriter, Path, list[int], list[str]]] = {}
+        self._seq = 0
+
+    # -- writing -----------------------------------------------------------------------------
+    def replace(self, name: str) -> None:
+        """Drop the table's current contents at commit; what this transaction appends replaces it."""
+        get_table(name)
+        self._replace.add(name)
+
+    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True) -> int:
+        """Stage ``rows`` for ``name`` and return how many are new.
+
+        With ``dedupe`` rows whose primary key is already in the table (or staged earlier in this
+        transaction) are dropped, so re-running an import adds nothing. Without it, rows go to
+        long-lived per-day writers: the fast path for producers that guarantee unique keys.
+        """
+        table = get_table(name)
+        rows = rows.select(table.column_names).cast(table.arrow_schema)
+        if dedupe:
+            rows = self._new_rows(table, rows)
+            for day, part in split_by_date(rows, table.event_time):
+                self._write_file(table, day, part)
+        else:
+            for day, part in split_by_date(rows, table.event_time):
+                self._write_stream(table, day, part)
+        return rows.num_rows
+
+    def _new_rows(self, table: Table, rows: pa.Table) -> pa.Table:
+        files = [] if table.name in self._replace else self.lake.file_paths(table.name)
+        files += [str(p) for p, _ in self._staged.get(table.name, [])]
+        key = ", ".join(f'"{k}"' for k in table.primary_key)
+        con = duckdb.connect()
+        con.register("incoming", rows)
+        con.execute("CREATE TEMP TABLE keyed AS SELECT row_number() OVER () - 1 AS _i, * FROM incoming")
+        source = "keyed"
+        if files:
+            source = f"keyed ANTI JOIN (SELECT {key} FROM read_parquet({files!r})) USING ({key})"
+        query = f"SELECT min(_i) AS _i FROM {source} GROUP BY {key}"  # first of in-batch duplicates
+        keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")
+        con.close()
+        return rows.take(keep)
+
+    def _next_path(self, table: Table, day: dt.date) -> Path:
+        self._seq += 1
+        rel = Path(table.name) / f"event_date={day.isoformat()}" / f"part-{self.txid}-{self._seq:05d}.parquet"
+        path = self.staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _write_file(self, table: Table, day: dt.date, part: pa.Table) -> None:
+        path = self._next_path(table, day)
+        pq.write_table(part, path, compression="zstd")
+        self._record(table, path, part.num_rows, *_time_range(part, table.event_time))
+
+    def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
+        key = (table.name, day)
+        if key not in self._writers:
+            path = self._next_path(table, day)
+            writer = pq.ParquetWriter(path, table.arrow_schema, compression="zstd")
+            self._writers[key] = (writer, path, [0], [])
+        writer, _, count, times = self._writers[key]
+        writer.write_table(part, row_group_size=256_000)
+        count[0] += part.num_rows
+        times.extend(t for t in _time_range(part, table.event_time) if t is not None)
+
+    def _record(self, table: Table, path: Path, rows: int, lo: str | None, hi: str | None) -> None:
+        rel = path.relative_to(self.staging).as_posix()
+        entry = FileEntry(rel, rows, lo, hi, path.stat().st_size)
+        self._staged.setdefault(table.name, []).append((path, entry))
+
+    def _close_writers(self) -> None:
+        for (name, _), (writer, path, count, times) in self._writers.items():
+            writer.close()
+            self._record(get_table(name), path, count[0], min(times, default=None), max(times, default=None))
+        self._writers.clear()
+
+    # -- finishing ---------------------------------------------------------------------------
+    def commit(self) -> None:
+        self._close_writers()
+        root = self.lake.root
+        catalog = self._catalog
+        if self.lake.catalog().version != catalog.version:
+            raise LakeError(f"{root}: the catalog changed during the transaction")
+        dropped: list[str] = []
+        for name in self._replace:
+            dropped += [f.path for f in catalog.files(name)]
+            catalog.tables[name] = []
+        for name, staged in self._staged.items():
+            for path, entry in staged:
+                target = root / entry.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+            catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
+        catalog.version += 1
+        catalog.save(root)
+        for rel in dropped:
+            (root / rel).unlink(missing_ok=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def abort(self) -> None:
+        for writer, *_ in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:
+    if part.num_rows == 0:
+        return None, None
+    lo, hi = pc.min_max(part[column]).values()
+    return lo.as_py().isoformat(), hi.as_py().isoformat()
