@@ -18,20 +18,26 @@ class LakeError(CryptoscopeError):
 class ValidationError(CryptoscopeError):
     """Input that does not match the canonical schema.
 
-    Carries where the problem is so that a user can open the file and fix it.
+    Carries where the problem is so that a user can open the file and fix it: ``row`` is the
+    1-based data row, ``line`` the 1-based line of a text file where that row (or header) starts.
     """
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
-                 column: str | None = None) -> None:
+                 column: str | None = None, line: int | None = None) -> None:
         self.file = file
         self.row = row
         self.column = column
+        self.line = line
         self.reason = message
         where = []
         if file is not None:
             where.append(f"file {file}")
-        if row is not None:
+        if row is not None and line is not None:
+            where.append(f"row {row} (line {line})")
+        elif row is not None:
             where.append(f"row {row}")
+        elif line is not None:
+            where.append(f"line {line}")
         if column is not None:
             where.append(f"column {column!r}")
         prefix = ", ".join(where)

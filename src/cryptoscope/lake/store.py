@@ -28,6 +28,7 @@ from cryptoscope.lake.partition import split_by_date
 from cryptoscope.schema import Table, get_table
 
 STAGING = "_staging"
+_ROW_GROUP_BYTES = 8 << 20
 LOCK_FILE = ".lock"
 
 
@@ -105,7 +106,7 @@ class Transaction:
         self._catalog = lake.catalog()
         self._staged: dict[str, list[tuple[Path, FileEntry]]] = {}
         self._replace: set[str] = set()
-        self._writers: dict[tuple[str, dt.date], tuple[pq.ParquetWriter, Path, list[int], list[str]]] = {}
+        self._writers: dict[tuple[str, dt.date], _Stream] = {}
         self._seq = 0
 
     # -- writing -----------------------------------------------------------------------------
@@ -160,15 +161,16 @@ class Transaction:
         self._record(table, path, part.num_rows, *_time_range(part, table.event_time))
 
     def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
+        """Buffer rows per (table, day) and write a row group once ~8 MB have gathered, so many
+        small appends become a few healthy row groups in one file per partition."""
         key = (table.name, day)
         if key not in self._writers:
             path = self._next_path(table, day)
-            writer = pq.ParquetWriter(path, table.arrow_schema, compression="zstd")
-            self._writers[key] = (writer, path, [0], [])
-        writer, _, count, times = self._writers[key]
-        writer.write_table(part, row_group_size=256_000)
-        count[0] += part.num_rows
-        times.extend(t for t in _time_range(part, table.event_time) if t is not None)
+            self._writers[key] = _Stream(pq.ParquetWriter(path, table.arrow_schema, compression="zstd"), path)
+        stream = self._writers[key]
+        stream.add(part, table.event_time)
+        if stream.buffered_bytes >= _ROW_GROUP_BYTES:
+            stream.flush()
 
     def _record(self, table: Table, path: Path, rows: int, lo: str | None, hi: str | None) -> None:
         rel = path.relative_to(self.staging).as_posix()
@@ -176,9 +178,9 @@ class Transaction:
         self._staged.setdefault(table.name, []).append((path, entry))
 
     def _close_writers(self) -> None:
-        for (name, _), (writer, path, count, times) in self._writers.items():
-            writer.close()
-            self._record(get_table(name), path, count[0], min(times, default=None), max(times, default=None))
+        for (name, _), stream in self._writers.items():
+            stream.close()
+            self._record(get_table(name), stream.path, stream.rows, stream.min_time, stream.max_time)
         self._writers.clear()
 
     # -- finishing ---------------------------------------------------------------------------
@@ -205,8 +207,8 @@ class Transaction:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def abort(self) -> None:
-        for writer, *_ in self._writers.values():
-            writer.close()
+        for stream in self._writers.values():
+            stream.writer.close()
         self._writers.clear()
         shutil.rmtree(self.staging, ignore_errors=True)
 
@@ -216,3 +218,33 @@ def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:
         return None, None
     lo, hi = pc.min_max(part[column]).values()
     return lo.as_py().isoformat(), hi.as_py().isoformat()
+
+
+class _Stream:
+    """One partition file being written by a long-running producer."""
+
+    def __init__(self, writer: pq.ParquetWriter, path: Path) -> None:
+        self.writer, self.path = writer, path
+        self.buffer: list[pa.Table] = []
+        self.buffered_bytes = 0
+        self.rows = 0
+        self.min_time: str | None = None
+        self.max_time: str | None = None
+
+    def add(self, part: pa.Table, time_column: str) -> None:
+        self.buffer.append(part)
+        self.buffered_bytes += part.nbytes
+        self.rows += part.num_rows
+        lo, hi = _time_range(part, time_column)
+        if lo is not None and hi is not None:
+            self.min_time = lo if self.min_time is None else min(self.min_time, lo)
+            self.max_time = hi if self.max_time is None else max(self.max_time, hi)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.writer.write_table(pa.concat_tables(self.buffer))
+        self.buffer, self.buffered_bytes = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()

@@ -1,0 +1,1 @@
+"""How data gets in: the simulated exchange world and importers for real exports."""

@@ -1,0 +1,112 @@
+"""Reading one CSV or Parquet file into an Arrow table of a canonical table's exact schema.
+
+Each reader checks as it goes (header, then types, then rows) and stops at the first problem
+with a `ValidationError` that names the file, the data row (1-based) and the column; for a CSV
+also the line. Nothing here writes anything, so a reader can refuse a file at no cost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from cryptoscope.errors import ValidationError
+from cryptoscope.schema import Table
+from cryptoscope.sources.importers.convert import cast_typed, parse_text
+from cryptoscope.sources.importers.locate import Locator, csv_line_of_row, find_bad_utf8, records
+from cryptoscope.sources.importers.validate import check_header, check_rows
+
+
+def require_file(path: Path) -> None:
+    """Refuse a path that is not a readable file, before any parsing tries to make sense of it."""
+    if not path.exists():
+        raise ValidationError("no such file", file=str(path))
+    if not path.is_file():
+        raise ValidationError("not a regular file", file=str(path))
+
+
+def csv_locator(path: Path) -> Locator:
+    """A locator whose messages also name the CSV line of a row."""
+    return Locator(str(path), line_of=lambda index: csv_line_of_row(path, index))
+
+
+def _header(data: bytes) -> list[str]:
+    """The first CSV record of ``data`` (a BOM, if any, removed)."""
+    first = data[: data.find(b"\n") + 1 or len(data)]
+    while first.count(b'"') % 2 and len(first) < len(data):  # a quoted newline inside the header
+        end = data.find(b"\n", len(first))
+        first = data[: end + 1 if end >= 0 else len(data)]
+    return next(csv.reader(io.StringIO(first.decode("utf-8-sig"))), [])
+
+
+def read_csv_text(path: Path) -> pa.Table:
+    """Every column of a UTF-8 CSV as text, with the file-level checks done.
+
+    An unquoted empty field is null; a quoted one (``""``) is the empty string, as DuckDB writes them,
+    so what `lake export` wrote reads back as it was.
+    """
+    require_file(path)
+    where = csv_locator(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise where.error("file is empty (0 bytes)" if not data else "file is empty (only whitespace)")
+    bad = find_bad_utf8(path, data)
+    if bad is not None:
+        header = _header(data) if bad.row is not None else []
+        column = header[bad.column] if bad.column is not None and bad.column < len(header) else None
+        raise ValidationError("bytes that are not UTF-8; re-save the file as UTF-8", file=str(path), row=bad.row,
+                              column=column, line=bad.line)
+    names = _header(data)
+    convert = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[""],
+                                  strings_can_be_null=True, quoted_strings_can_be_null=False)
+    try:
+        text = pcsv.read_csv(io.BytesIO(data), parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                             convert_options=convert)
+    except pa.ArrowInvalid as exc:
+        raise _parse_error(path, where, len(names), exc) from None
+    if text.num_rows == 0:
+        raise where.error("file has a header but no data rows")
+    return text
+
+
+def _parse_error(path: Path, where: Locator, width: int, exc: Exception) -> ValidationError:
+    """Name the first record whose field count differs from the header's, else pass Arrow's reason on."""
+    for row, (line, record) in enumerate(records(path), start=1):
+        if len(record) != width:
+            return ValidationError(f"expected {width} fields like the header, found {len(record)}",
+                                   file=str(path), row=row, line=line)
+    return where.error(f"not a readable CSV file: {exc}")
+
+
+def read_csv(path: Path, table: Table) -> pa.Table:
+    """A CSV export of ``table``: its header must name exactly the table's columns, in any order."""
+    text = read_csv_text(path)
+    where = csv_locator(path)
+    check_header(text.column_names, table, where, line=1)
+    columns = [parse_text(text[c.name], c, where) for c in table.columns]
+    rows = pa.Table.from_arrays(columns, schema=table.arrow_schema)
+    check_rows(rows, table, where)
+    return rows
+
+
+def read_parquet(path: Path, table: Table) -> pa.Table:
+    """A Parquet file for ``table``: columns may be any type that converts to the canonical one without loss."""
+    require_file(path)
+    where = Locator(str(path))
+    try:
+        parquet = pq.ParquetFile(path)
+        check_header(parquet.schema_arrow.names, table, where)
+        data = parquet.read()
+    except (pa.ArrowException, OSError) as exc:
+        raise where.error(f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
+    if data.num_rows == 0:
+        raise where.error("file has no rows")
+    columns = [cast_typed(data[c.name], c, where) for c in table.columns]
+    rows = pa.Table.from_arrays(columns, schema=table.arrow_schema)
+    check_rows(rows, table, where)
+    return rows

@@ -1,0 +1,59 @@
+"""Product interactions driven by latent taste and risk appetite: what recommendations learn from."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cryptoscope.sources.simulate.clock import after, user_events
+from cryptoscope.sources.simulate.context import Chunk
+from cryptoscope.sources.simulate.frames import ts
+from cryptoscope.sources.simulate.market import NAMES
+from cryptoscope.sources.simulate.strings import take
+
+EARN = ("earn-usdt-flex", "earn-usdt-30d", "earn-btc-flex", "earn-eth-staking", "earn-sol-staking",
+        "earn-launchpool", "earn-dual-btc", "earn-defi-vault")
+EARN_RISK = (1, 1, 2, 2, 3, 3, 4, 5)
+FUTURES = ("BTC-PERP", "ETH-PERP", "SOL-PERP", "DOGE-PERP", "MOONX-PERP")
+FUTURES_RISK = (4, 4, 5, 5, 5)
+N_ARTICLES = 40
+
+#: the catalogue: (type index, id, risk level 1-5)
+CATALOG_TYPE = np.array([0] * len(NAMES) + [1] * len(EARN) + [2] * len(FUTURES) + [3] * N_ARTICLES)
+CATALOG_ID = np.array([*NAMES, *EARN, *FUTURES, *(f"art-{i:04d}" for i in range(N_ARTICLES))], dtype=object)
+CATALOG_RISK = np.array([2] * 8 + [5] * 3 + list(EARN_RISK) + list(FUTURES_RISK) + [1] * N_ARTICLES)
+TYPES = np.array(["coin", "earn", "futures", "article"], dtype=object)
+SURFACES = np.array(["home", "search", "markets", "recommendation", "push"], dtype=object)
+
+
+def product_events(chunk: Chunk) -> None:
+    pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
+    quality = np.random.default_rng([cfg.seed, 0xBEEF]).lognormal(0, 0.6, len(CATALOG_ID))  # the same world-wide
+    users, times = user_events(rng, cfg, pop, pop.activity * 1.2)
+    n = len(users)
+    if not n:
+        return
+    suit = 1.0 - np.abs(CATALOG_RISK[None, :] / 5.0 - pop.risk_appetite[users, None])  # (n, items)
+    taste = pop.preference[users][:, CATALOG_TYPE] * quality[None, :] * suit**2
+    cum = np.cumsum(taste / taste.sum(1, keepdims=True), axis=1)
+    item = np.minimum((rng.random(n)[:, None] > cum).sum(1), len(CATALOG_ID) - 1)
+    fit = suit[np.arange(n), item]
+    p_click = 0.15 + 0.5 * fit
+    clicked = rng.random(n) < p_click
+    acted = clicked & (rng.random(n) < 0.05 + 0.4 * fit**3) & (CATALOG_TYPE[item] != 3)
+    surface = rng.choice(len(SURFACES), n, p=[0.4, 0.15, 0.3, 0.1, 0.05])
+    rows = [(np.arange(n), times, "view"), (np.flatnonzero(clicked), None, "click"),
+            (np.flatnonzero(acted), None, "act")]
+    for idx, t, action in rows:
+        k = len(idx)
+        if not k:
+            continue
+        when = t if t is not None else after(rng, times[idx], 2, 600)
+        if action == "act":
+            act = np.where(CATALOG_TYPE[item[idx]] == 1, "subscribe", "trade")
+            amount = pop.wealth[users[idx]] * rng.lognormal(-1.5, 0.8, k)
+        else:
+            act, amount = np.full(k, action), None
+        chunk.frames.add("product_events", event_id=chunk.frames.ids("product_events", k),
+                         user_id=pop.user_id[users[idx]], event_time=ts(when),
+                         product_type=take(TYPES, CATALOG_TYPE[item[idx]]), product_id=take(CATALOG_ID, item[idx]),
+                         action=act, amount_usd=amount, surface=take(SURFACES, surface[idx]))
