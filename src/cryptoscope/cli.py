@@ -92,7 +92,7 @@ def ingest(
     if fmt not in formats:
         raise ValidationError(f"unknown --format {fmt!r}; use one of {', '.join(formats)}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
         task = bar.add_task("reading", total=len(files))
 
         def show(event: ProgressEvent) -> None:

@@ -7,6 +7,7 @@ unlisted files, which readers never see and the next writer removes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -23,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cryptoscope.errors import LakeError
-from cryptoscope.lake.catalog import Catalog, FileEntry
+from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
 from cryptoscope.lake.partition import split_by_date
 from cryptoscope.schema import Table, get_table
 
@@ -88,8 +89,10 @@ class Lake:
             tx.commit()
 
     def _remove_orphans(self) -> None:
-        """Delete what killed writers left: staging folders and files the catalog does not list."""
+        """Delete what killed writers left: staging folders, catalog temp files and unlisted Parquet files."""
         shutil.rmtree(self.root / STAGING, ignore_errors=True)
+        for tmp in self.root.glob(f".{CATALOG_FILE}.*.tmp"):
+            tmp.unlink(missing_ok=True)
         listed = self.catalog().all_paths()
         for path in self.root.glob("*/event_date=*/*.parquet"):
             if path.relative_to(self.root).as_posix() not in listed:
@@ -204,13 +207,19 @@ class Transaction:
         catalog.save(root)
         for rel in dropped:
             (root / rel).unlink(missing_ok=True)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self._remove_staging()
 
     def abort(self) -> None:
         for stream in self._writers.values():
             stream.writer.close()
         self._writers.clear()
+        self._remove_staging()
+
+    def _remove_staging(self) -> None:
+        """Remove this transaction's staging folder, and ``_staging`` itself once empty (writers take turns)."""
         shutil.rmtree(self.staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.staging.parent.rmdir()
 
 
 def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:

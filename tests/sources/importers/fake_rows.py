@@ -20,19 +20,21 @@ def _values(table: Table, name: str, type_: pa.DataType, n: int, start: int, rng
     ids = range(start, start + n)
     if name in table.primary_key:
         return [f"{name}-{i}" for i in ids] if pa.types.is_string(type_) else list(ids)
-    sign = 1 if name in table.non_negative else -1
+    low = 0 if name in table.non_negative else -1_000_000
     if pa.types.is_integer(type_):
-        return [int(v) for v in rng.integers(sign * 1_000_000, 1_000_000, n)]
+        return [int(v) for v in rng.integers(low, 1_000_000, n)]
     if pa.types.is_floating(type_):
         special = itertools.cycle([1 / 3, 0.1, 1e300, 5e-324, 0.0, 123456.789])
-        return [float(v) if i % 3 else next(special) for i, v in enumerate(rng.normal(0, 1e4, n) * -sign)]
+        values = rng.normal(0, 1e4, n)
+        values = np.abs(values) if low == 0 else values
+        return [float(v) if i % 3 else next(special) for i, v in enumerate(values)]
     if pa.types.is_boolean(type_):
         return [bool(v) for v in rng.integers(0, 2, n)]
     if pa.types.is_date(type_):
         return [dt.date(1950, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 20_000, n)]
     if pa.types.is_timestamp(type_):
         return [START + dt.timedelta(microseconds=int(us)) for us in rng.integers(0, 4 * 86_400_000_000, n)]
-    return [TRICKY[i % len(TRICKY)] + (f"-{i}" if i % 2 else "") for i in ids]
+    return [TRICKY[i % len(TRICKY)] + (f"-{i}" if i >= len(TRICKY) else "") for i in ids]
 
 
 def fake_rows(table_name: str, n: int, *, start: int = 1, seed: int = 0) -> pa.Table:

@@ -104,7 +104,7 @@ BODIES: dict[str, dict[str, Pool]] = {
         "general_question": (
             "How long does a withdrawal to a bank account usually take?",
             "Do you support {asset} on the Arbitrum network?",
-            "Hi, I would like to know if I can have two accounts, one personal and one for my company.",
+            "I would like to know if I can have two accounts, one personal and one for my company.",
             "Which documents do I need for a higher withdrawal limit?",
             "Is there a way to export my transaction history for taxes?",
             "Can I transfer {amount} from my bank in one go or is there a daily limit?",
@@ -452,7 +452,7 @@ BODIES: dict[str, dict[str, Pool]] = {
         ),
         "app_bug": (
             "Cüzdan sayfasını her açtığımda uygulama çöküyor.",
-            "Emir vermeye çalışınca {err} hatası alıyorum.",
+            "Emir vermeye çalışınca hep {err} hatası alıyorum.",
             "Son güncellemeden sonra bakiyem 0 görünüyor ama hesabımda {amount} var.",
         ),
         "login_problem": (
@@ -665,18 +665,19 @@ VAGUE_PROBLEM: dict[str, Pool] = {
            "Свяжитесь со мной, пожалуйста.", "Мне срочно нужна помощь с моими деньгами."),
 }
 VAGUE_NEUTRAL: dict[str, Pool] = {
-    "en": ("Hi, I have a question about my account.", "Can someone from support contact me please?",
+    "en": ("I have a question about my account.", "Can someone from support contact me please?",
            "I need some information about my account."),
-    "es": ("Hola, tengo una pregunta sobre mi cuenta.", "¿Me puede contactar alguien de soporte, por favor?"),
-    "pt": ("Olá, tenho uma dúvida sobre a minha conta.", "Alguém do suporte pode entrar em contato comigo?"),
-    "de": ("Hallo, ich habe eine Frage zu meinem Konto.", "Kann sich bitte jemand vom Support bei mir melden?"),
-    "fr": ("Bonjour, j'ai une question sur mon compte.", "Est-ce que quelqu'un du support peut me contacter ?"),
-    "tr": ("Merhaba, hesabımla ilgili bir sorum var.", "Destek ekibinden biri benimle iletişime geçebilir mi?"),
-    "ru": ("Здравствуйте, у меня вопрос по аккаунту.", "Может ли кто-нибудь из поддержки со мной связаться?"),
+    "es": ("Tengo una pregunta sobre mi cuenta.", "¿Me puede contactar alguien de soporte, por favor?"),
+    "pt": ("Tenho uma dúvida sobre a minha conta.", "Alguém do suporte pode entrar em contato comigo?"),
+    "de": ("Ich habe eine Frage zu meinem Konto.", "Kann sich bitte jemand vom Support bei mir melden?"),
+    "fr": ("J'ai une question sur mon compte.", "Est-ce que quelqu'un du support peut me contacter ?"),
+    "tr": ("Hesabımla ilgili bir sorum var.", "Destek ekibinden biri benimle iletişime geçebilir mi?"),
+    "ru": ("У меня вопрос по аккаунту.", "Может ли кто-нибудь из поддержки со мной связаться?"),
 }
 
 # --------------------------------------------------------------------------------------- tone by anger tier
-# tiers: 0 polite, 1 neutral, 2 angry, 3 furious; "" means no opener/closer
+# tiers: 0 polite, 1 neutral, 2 angry, 3 furious; "" means no opener/closer. The first two polite closers
+# are plain sign-offs (the only ones used on praise).
 OPENERS: dict[str, tuple[Pool, Pool, Pool, Pool]] = {
     "en": (("Hello,", "Hi,", "Dear support team,", "Good morning,", "Hi there,", "Hello, I hope you are well.", ""),
            ("Hi,", "Hello.", "", "", "Hey,"),
@@ -714,36 +715,37 @@ OPENERS: dict[str, tuple[Pool, Pool, Pool, Pool]] = {
            ("", "АЛЛО??", "Это недопустимо.", "Вы вообще читаете эти сообщения?")),
 }
 CLOSERS: dict[str, tuple[Pool, Pool, Pool, Pool]] = {
-    "en": (("Thank you in advance.", "Thanks a lot for your help!", "Kind regards", "I'd appreciate any help.",
-            "Thanks!", "Have a nice day."),
+    "en": (("Kind regards", "Have a nice day.", "Thank you in advance.", "Thanks a lot for your help!",
+            "I'd appreciate any help.", "Thanks!"),
            ("Please help.", "Thanks.", "Please check.", "Waiting for your reply.", ""),
            ("Please fix this ASAP.", "I expect an answer today.", "Very disappointed.", "This is really frustrating."),
            ("Fix it NOW.", "Answer me!", "Worst support ever.", "")),
-    "en_nn": (("Kindly do the needful.", "Thanks and regards", "Please help me, thank you."),
+    "en_nn": (("Thanks and regards", "Regards", "Kindly do the needful.", "Please help me, thank you."),
               ("Please help.", "Waiting your reply.", ""),
               ("Please solve fastly.", "I am very upset."),
               ("Solve it now!", "")),
-    "es": (("Gracias de antemano.", "¡Muchas gracias por su ayuda!", "Saludos cordiales", "Quedo atento."),
+    "es": (("Saludos cordiales", "Un saludo.", "Gracias de antemano.", "¡Muchas gracias por su ayuda!",
+            "Quedo atento."),
            ("Por favor, ayúdenme.", "Gracias.", "Espero su respuesta.", ""),
            ("Arréglenlo cuanto antes.", "Espero una respuesta hoy.", "Estoy muy decepcionado."),
            ("¡Resuélvanlo YA!", "¡Respóndanme!", "El peor soporte del mundo.", "")),
-    "pt": (("Desde já agradeço.", "Muito obrigado pela ajuda!", "Atenciosamente", "Fico no aguardo."),
+    "pt": (("Atenciosamente", "Abraços.", "Desde já agradeço.", "Muito obrigado pela ajuda!", "Fico no aguardo."),
            ("Por favor, me ajudem.", "Obrigado.", "Aguardo retorno.", ""),
            ("Resolvam isso o quanto antes.", "Espero uma resposta hoje.", "Estou muito decepcionado."),
            ("Resolvam AGORA!", "Me respondam!", "Pior suporte que já vi.", "")),
-    "de": (("Vielen Dank im Voraus.", "Danke für Ihre Hilfe!", "Mit freundlichen Grüßen", "Viele Grüße"),
+    "de": (("Mit freundlichen Grüßen", "Viele Grüße", "Vielen Dank im Voraus.", "Danke für Ihre Hilfe!"),
            ("Bitte helfen Sie mir.", "Danke.", "Ich warte auf Ihre Antwort.", ""),
            ("Bitte schnellstens beheben.", "Ich erwarte heute noch eine Antwort.", "Ich bin sehr enttäuscht."),
            ("Regelt das SOFORT!", "Antwortet mir endlich!", "Schlechtester Support überhaupt.", "")),
-    "fr": (("Merci d'avance.", "Merci beaucoup pour votre aide !", "Cordialement", "Bonne journée."),
+    "fr": (("Cordialement", "Bonne journée.", "Merci d'avance.", "Merci beaucoup pour votre aide !"),
            ("Merci de m'aider.", "Merci.", "J'attends votre réponse.", ""),
            ("Réglez ça au plus vite.", "J'attends une réponse aujourd'hui.", "Je suis très déçu."),
            ("Réglez ça MAINTENANT !", "Répondez-moi !", "Pire support que j'ai jamais vu.", "")),
-    "tr": (("Şimdiden teşekkürler.", "Yardımınız için çok teşekkür ederim!", "Saygılarımla", "İyi çalışmalar."),
+    "tr": (("Saygılarımla", "İyi çalışmalar.", "Şimdiden teşekkürler.", "Yardımınız için çok teşekkür ederim!"),
            ("Lütfen yardım edin.", "Teşekkürler.", "Dönüşünüzü bekliyorum.", ""),
            ("Lütfen bir an önce çözün.", "Bugün bir cevap bekliyorum.", "Çok hayal kırıklığına uğradım."),
            ("HEMEN çözün!", "Cevap verin artık!", "Gördüğüm en kötü destek.", "")),
-    "ru": (("Заранее спасибо.", "Большое спасибо за помощь!", "С уважением", "Хорошего дня."),
+    "ru": (("С уважением", "Хорошего дня.", "Заранее спасибо.", "Большое спасибо за помощь!"),
            ("Помогите, пожалуйста.", "Спасибо.", "Жду ответа.", ""),
            ("Исправьте это как можно скорее.", "Жду ответа сегодня.", "Я очень разочарован."),
            ("Решите это НЕМЕДЛЕННО!", "Ответьте мне!", "Худшая поддержка в мире.", "")),
@@ -776,7 +778,7 @@ THREATS: dict[str, Pool] = {
 SARCASM: dict[str, Pool] = {
     "en": ("Great, another {dur} of waiting.", "Amazing service as always.", "Thanks for nothing.",
            "Love how fast you guys are. Not.", "Wow, {dur} and still no answer, impressive."),
-    "en_nn": ("Very nice service, waiting {dur}.",),
+    "en_nn": ("Very nice service, waiting {dur}.", "Very good service, nobody is replying."),
     "es": ("Genial, otros {dur} esperando.", "Un servicio increíble, como siempre.", "Gracias por nada."),
     "pt": ("Ótimo, mais {dur} esperando.", "Atendimento nota dez, como sempre.", "Obrigado por nada."),
     "de": ("Super, wieder {dur} warten.", "Toller Service, wie immer.", "Danke für nichts."),

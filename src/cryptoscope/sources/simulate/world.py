@@ -95,7 +95,7 @@ def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | 
     """
     started = time.perf_counter()
     market = build_market(cfg)
-    rows: Counter[str] = Counter()
+    rows: Counter[str] = Counter(dict.fromkeys(SIMULATED_TABLES, 0))
     heights: Counter[int] = Counter()
     with lake.transaction() as tx:
         for name in SIMULATED_TABLES:

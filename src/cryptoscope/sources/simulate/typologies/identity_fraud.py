@@ -15,7 +15,7 @@ from cryptoscope.sources.simulate.strings import hex_ids
 def synthetic_identities(chunk: Chunk) -> np.ndarray:
     """Groups of 3-8 new accounts built from 1-2 stolen documents and faces. Returns the users."""
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    users = chunk.pick(0.004, pop.signup >= cfg.t0)
+    users = chunk.pick(0.01, pop.signup >= cfg.t0)
     out = []
     start = 0
     while start < len(users):

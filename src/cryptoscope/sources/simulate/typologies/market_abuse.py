@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cryptoscope.sources.simulate.clock import after, sample_times
+from cryptoscope.sources.simulate.clock import after
 from cryptoscope.sources.simulate.config import DAY, HOUR, US
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.market import ILLIQUID
@@ -20,10 +20,18 @@ from cryptoscope.sources.simulate.trading import (
 from cryptoscope.sources.simulate.typologies.rings import Ring, link_accounts
 
 
+def campaign_times(chunk: Chunk, n: int, max_days: float) -> np.ndarray:
+    """``n`` sorted times within one campaign of 1..max_days days somewhere in the window."""
+    rng, cfg = chunk.rng, chunk.cfg
+    length = rng.uniform(1, max_days) * DAY
+    begin = cfg.t0 + rng.uniform(0, max(cfg.days * DAY - length, 1))
+    return np.sort(begin + rng.random(n) * length).astype(np.int64)
+
+
 def form_wash_groups(chunk: Chunk) -> list[Ring]:
     """Before accounts are written: pairs or trios of traders controlled by one person."""
     pop, rng = chunk.pop, chunk.rng
-    users = chunk.pick(0.0015, pop.trader & (pop.kind != MARKET_MAKER))
+    users = chunk.pick(0.003, pop.trader & (pop.kind != MARKET_MAKER))
     groups, start = [], 0
     while start + 2 <= len(users):
         size = int(min(rng.integers(2, 4), len(users) - start))
@@ -40,7 +48,7 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
     for g in groups:
         symbol = int(rng.choice(ILLIQUID)) if rng.random() < 0.7 else int(rng.integers(0, 8))
         n = int(rng.integers(10, 80))
-        t = np.sort(sample_times(rng, cfg, np.zeros(n, dtype=np.int64)))
+        t = campaign_times(chunk, n, max_days=14)
         a = g.members[rng.integers(0, len(g.members), n)]
         b = g.members[(np.searchsorted(g.members, a) + rng.integers(1, len(g.members), n)) % len(g.members)]
         price = chunk.market.price(np.full(n, symbol), t) * (1 + rng.normal(0, 0.0005, n))
@@ -58,7 +66,7 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
         found = rng.random() < 0.6
         end = int(t.max())
         if found:
-            known = np.full(len(g.members), end + int(rng.uniform(5, 45) * DAY))
+            known = np.full(len(g.members), end + int(rng.uniform(3, 30) * DAY))
             chunk.label("user", pop.user_id[g.members], g.members, "wash_trading", np.full(len(g.members), end),
                         known, "surveillance")
         chunk.truth(g.members, "wash_trading", "ring_member", int(t.min()), end, found, g.group)
@@ -67,9 +75,8 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
 def spoofing(chunk: Chunk) -> None:
     """Large orders on one side, cancelled within seconds, while a small order fills on the other."""
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    for u in chunk.pick(0.0008, pop.trader & (pop.kind != MARKET_MAKER)).tolist():
-        n_bursts = int(rng.integers(3, 20))
-        t = np.sort(sample_times(rng, cfg, np.zeros(n_bursts, dtype=np.int64)))
+    for u in chunk.pick(0.002, pop.trader & (pop.kind != MARKET_MAKER)).tolist():
+        t = campaign_times(chunk, int(rng.integers(3, 20)), max_days=10)
         t = t[t >= pop.signup[u]]
         if not len(t):
             continue
@@ -91,7 +98,7 @@ def spoofing(chunk: Chunk) -> None:
         found = rng.random() < 0.5
         if found:
             chunk.label("user", np.array([pop.user_id[u]]), np.array([u]), "spoofing", t[-1:],
-                        t[-1:] + int(rng.uniform(3, 30) * DAY), "surveillance")
+                        t[-1:] + int(rng.uniform(2, 20) * DAY), "surveillance")
         chunk.truth(np.array([u]), "spoofing", "fraudster", int(t[0]), int(t[-1]), found)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cryptoscope.sources.simulate.activity import add_sessions
 from cryptoscope.sources.simulate.clock import after
 from cryptoscope.sources.simulate.config import DAY, HOUR, US
 from cryptoscope.sources.simulate.context import Chunk
@@ -25,7 +26,7 @@ def link_accounts(chunk: Chunk, members: np.ndarray, share_ip: float = 0.7) -> N
     """Make accounts share devices, an IP and a referrer, as one operator running them would."""
     pop, rng = chunk.pop, chunk.rng
     shared_dev = pop.new_devices(rng, int(rng.integers(1, 4)))
-    pick = rng.random(len(members)) < 0.8
+    pick = rng.random(len(members)) < 0.9
     pop.device_start[members[pick]] = shared_dev[rng.integers(0, len(shared_dev), int(pick.sum()))]
     pop.device_count[members[pick]] = 1
     ip = pop.hosting_ip(rng, 1)[0] if rng.random() < 0.5 else pop.home_ip[members[0]]
@@ -56,6 +57,9 @@ def bonus_abuse(chunk: Chunk, rings: list[Ring]) -> None:
         m, k = ring.members, len(ring.members)
         cards = hex_ids(rng, int(rng.integers(1, 3)), 16, "card_")
         t_dep = np.minimum(after(rng, pop.signup[m], 600, 2 * DAY / US), cfg.t1 - HOUR)
+        # the operator logs into each account from the ring's own devices and IP
+        add_sessions(chunk.frames, rng, pop, m, t_dep - 120 * US, pop.device_of(rng, m), pop.home_ip[m],
+                     np.ones(k, dtype=bool), np.zeros(k, dtype=bool))
         add_payments(chunk, m, t_dep, "deposit", np.full(k, CARD), cards[rng.integers(0, len(cards), k)],
                      rng.uniform(50, 150, k), np.full(k, "completed"))
         t_bonus = t_dep + (rng.uniform(1, 30, k) * 60 * US).astype(np.int64)
