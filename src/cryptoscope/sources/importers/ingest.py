@@ -3,6 +3,9 @@
 Every file is read and validated before the lake is touched, then all of them are appended in
 one transaction with ``dedupe=True``. So a bad third file leaves the lake as it was, a killed
 ingest leaves it as it was, and running the same ingest twice adds nothing the second time.
+
+A key repeated *within* one file is an error (which row is right?); a key repeated *across* files
+is an overlap between exports, as when daily exports overlap, and counts as already present.
 """
 
 from __future__ import annotations

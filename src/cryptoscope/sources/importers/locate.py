@@ -17,10 +17,8 @@ import pyarrow as pa
 
 from cryptoscope.errors import ValidationError
 
-_Array = pa.Array | pa.ChunkedArray
 
-
-def first_failing(values: _Array, convert: Callable[[_Array], object]) -> int:
+def first_failing(values: pa.ChunkedArray, convert: Callable[[pa.ChunkedArray], object]) -> int:
     """Index of the first element on which ``convert`` raises, given that it raises on all of ``values``.
 
     Bisects on ranges rather than prefixes, so the total work is about twice one conversion.
@@ -42,7 +40,7 @@ def records(path: Path, errors: str = "strict") -> Iterator[tuple[int, list[str]
 
     Blank lines are skipped, as Arrow's reader skips them, so the n-th record yielded is data row n.
     """
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(sys.maxsize)  # Arrow read the file without a field limit; so must we, to agree on rows
     with open(path, encoding="utf-8-sig", errors=errors, newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)

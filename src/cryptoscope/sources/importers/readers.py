@@ -36,12 +36,9 @@ def csv_locator(path: Path) -> Locator:
 
 
 def _header(data: bytes) -> list[str]:
-    """The first CSV record of ``data`` (a BOM, if any, removed)."""
-    first = data[: data.find(b"\n") + 1 or len(data)]
-    while first.count(b'"') % 2 and len(first) < len(data):  # a quoted newline inside the header
-        end = data.find(b"\n", len(first))
-        first = data[: end + 1 if end >= 0 else len(data)]
-    return next(csv.reader(io.StringIO(first.decode("utf-8-sig"))), [])
+    """The first CSV record of ``data``, BOM removed; decodes only as far as it reads."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+    return next(csv.reader(text), [])
 
 
 def read_csv_text(path: Path) -> pa.Table:

@@ -42,7 +42,7 @@ def check_header(names: Sequence[str], table: Table, where: Locator, *, line: in
 def check_rows(data: pa.Table, table: Table, where: Locator) -> None:
     """Refuse nulls in non-nullable columns, negatives in ``non_negative`` ones and repeated keys."""
     for column in table.columns:
-        if column.nullable:
+        if column.nullable or data[column.name].null_count == 0:
             continue
         index = _first_true(pc.is_null(data[column.name]))
         if index is not None:
@@ -57,6 +57,8 @@ def check_rows(data: pa.Table, table: Table, where: Locator) -> None:
 
 
 def _first_true(mask: pa.Array | pa.ChunkedArray) -> int | None:
+    if not pc.any(mask).as_py():  # cheap; pc.index is the slow part
+        return None
     index = pc.index(mask, True).as_py()
     return None if index is None or index < 0 else int(index)
 

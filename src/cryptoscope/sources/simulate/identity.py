@@ -47,11 +47,13 @@ def add_kyc(chunk: Chunk, users: np.ndarray, times: np.ndarray, doc_country: np.
               for i, r in zip(rng.integers(0, len(REJECT_REASONS), n).tolist(), rejected.tolist(), strict=True)]
     chunk.frames.add(
         "kyc_submissions", submission_id=ids, user_id=chunk.pop.user_id[users], event_time=ts(times),
-        level=np.where(rng.random(n) < 0.8, 1, 2), document_type=take(DOC_TYPES, rng.choice(4, n, p=[.45, .4, .1, .05])),
+        level=np.where(rng.random(n) < 0.8, 1, 2),
+        document_type=take(DOC_TYPES, rng.choice(4, n, p=[0.45, 0.4, 0.1, 0.05])),
         document_country=take(geo.CODES, doc_country), document_number=hex_ids(rng, n, 9, "N"),
         document_hash=doc_hash, selfie_hash=selfie_hash, ip_country=take(geo.CODES, ip_country), decision=decision,
         decision_time=ts(decided, decision == "manual_review"), reject_reason=reason)
-    chunk.experiences.add(users[rejected], decided[rejected], "kyc_rejected", rng.uniform(0.2, 0.8, int(rejected.sum())))
+    severity = rng.uniform(0.2, 0.8, int(rejected.sum()))
+    chunk.experiences.add(users[rejected], decided[rejected], "kyc_rejected", severity)
     return ids
 
 

@@ -85,7 +85,7 @@ def _account(f: Frames, cfg: SimConfig, r: dict[str, np.ndarray]) -> None:
     chain_name = CHAINS[r["chain"]]
     token = (r["asset"] == 2) | (r["asset"] == 3)
     decimals = np.where(token, 6, np.where(r["chain"] == ETHEREUM, 18, 6))
-    units = [str(int(round(a * 1e6)) * 10 ** (d - 6)) for a, d in zip(r["amount"].tolist(), decimals.tolist(),
+    units = [str(round(a * 1e6) * 10 ** (d - 6)) for a, d in zip(r["amount"].tolist(), decimals.tolist(),
                                                                        strict=True)]
     contract = np.array([USDT_CONTRACT.get(int(c), "") for c in r["chain"]], dtype=object)
     to = np.where(token, contract, r["receiver"])

@@ -22,7 +22,8 @@ _CATEGORY_P = np.array([0.15, 0.2, 0.3, 0.1, 0.05, 0.15, 0.05])
 def illicit_addresses(chunk: Chunk, per_chain: int) -> tuple[list[np.ndarray], dict[str, int]]:
     """Labelled illicit addresses of each chain; some labels are published only during the window."""
     rng, cfg = chunk.rng, chunk.cfg
-    out, when = [], {}
+    out: list[np.ndarray] = []
+    when: dict[str, int] = {}
     for c in range(3):
         addr = new_addresses(rng, c, per_chain)
         published = np.where(rng.random(per_chain) < 0.7, cfg.t0 - (rng.random(per_chain) * 365 * DAY),

@@ -34,7 +34,7 @@ def form_wash_groups(chunk: Chunk) -> list[Ring]:
     users = chunk.pick(0.003, pop.trader & (pop.kind != MARKET_MAKER))
     groups, start = [], 0
     while start + 2 <= len(users):
-        size = int(min(rng.integers(2, 4), len(users) - start))
+        size = min(int(rng.integers(2, 4)), len(users) - start)
         members = users[start:start + size]
         start += size
         link_accounts(chunk, members, share_ip=0.5)
@@ -44,7 +44,7 @@ def form_wash_groups(chunk: Chunk) -> list[Ring]:
 
 def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
     """Linked accounts trade with each other at the mid, round and round, to paint volume."""
-    pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
+    pop, rng, _cfg = chunk.pop, chunk.rng, chunk.cfg
     for g in groups:
         symbol = int(rng.choice(ILLIQUID)) if rng.random() < 0.7 else int(rng.integers(0, 8))
         n = int(rng.integers(10, 80))
@@ -74,7 +74,7 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
 
 def spoofing(chunk: Chunk) -> None:
     """Large orders on one side, cancelled within seconds, while a small order fills on the other."""
-    pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
+    pop, rng, _cfg = chunk.pop, chunk.rng, chunk.cfg
     for u in chunk.pick(0.002, pop.trader & (pop.kind != MARKET_MAKER)).tolist():
         t = campaign_times(chunk, int(rng.integers(3, 20)), max_days=10)
         t = t[t >= pop.signup[u]]

@@ -42,7 +42,7 @@ def form_rings(chunk: Chunk) -> list[Ring]:
     users = chunk.pick(0.006, (pop.signup >= cfg.t0) & (pop.signup < cfg.t1 - 7 * DAY))
     rings, start = [], 0
     while start + 3 <= len(users):
-        size = int(min(rng.integers(4, 16), len(users) - start))
+        size = min(int(rng.integers(4, 16)), len(users) - start)
         members = users[start:start + size]
         start += size
         pop.signup[members] = pop.signup[members[0]] + (rng.random(size) * 3 * DAY).astype(np.int64)
