@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
 from cryptoscope.errors import CryptoscopeError
+
+if TYPE_CHECKING:
+    from cryptoscope.lake import Lake
 
 app = typer.Typer(
     help="cryptoscope: risk, abnormal users, on-chain analytics, personalization and feedback for an exchange.",
@@ -20,8 +23,9 @@ app = typer.Typer(
 lake_app = typer.Typer(help="Inspect the Parquet lake.", no_args_is_help=True)
 app.add_typer(lake_app, name="lake")
 
-console = Console()
-err_console = Console(stderr=True)
+# piped output (CI logs, files) gets a wide page instead of rich's 80 columns, so names are not cut
+console = Console(width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 LakeOpt = Annotated[Path, typer.Option("--lake", help="Lake folder (created if missing).")]
 
@@ -57,18 +61,25 @@ def lake_status(lake: LakeOpt = Path("./demo-lake")) -> None:
     print_status(Lake(lake))
 
 
-def print_status(lake: object) -> None:
-    from cryptoscope.lake import Lake
+def table_view(title: str, left: tuple[str, ...], right: tuple[str, ...] = (), after: tuple[str, ...] = ()
+               ) -> RichTable:
+    """A titled table: text columns, then right-aligned number columns, then more text columns."""
+    view = RichTable(title=title, title_justify="left")
+    for header in left:
+        view.add_column(header)
+    for header in right:
+        view.add_column(header, justify="right")
+    for header in after:
+        view.add_column(header)
+    return view
 
-    assert isinstance(lake, Lake)
+
+def print_status(lake: Lake) -> None:
     rows = lake.status()
-    view = RichTable(title=f"lake {lake.root}", title_justify="left")
-    for header, justify in (("table", "left"), ("files", "right"), ("rows", "right"), ("MB", "right"),
-                            ("first event", "left"), ("last event", "left")):
-        view.add_column(header, justify=justify)  # type: ignore[arg-type]
+    view = table_view(f"lake {lake.root}", ("table",), ("files", "rows", "MB"), ("first event", "last event"))
     for s in rows:
         view.add_row(s.name, f"{s.files:,}", f"{s.rows:,}", f"{s.bytes / 1e6:,.1f}",
-                     (s.min_time or "")[:19], (s.max_time or "")[:19])
+                     (s.min_time or "")[:16].replace("T", " "), (s.max_time or "")[:16].replace("T", " "))
     if not rows:
         view.add_row("(empty)", "0", "0", "0", "", "")
     console.print(view)
@@ -100,11 +111,8 @@ def ingest(
             bar.update(task, completed=event.done, description=f"{event.stage} {name}".strip())
 
         result = ingest_files(lake, table, files, show, fmt=fmt)
-    view = RichTable(title=f"{result.table} → lake {lake} (catalog version {result.catalog_version})",
-                     title_justify="left")
-    for header, justify in (("file", "left"), ("rows read", "right"), ("added", "right"),
-                            ("already present", "right")):
-        view.add_column(header, justify=justify)  # type: ignore[arg-type]
+    view = table_view(f"{result.table} → lake {lake} (catalog version {result.catalog_version})", ("file",),
+                      ("rows read", "added", "already present"))
     for f in result.files:
         view.add_row(str(f.path), f"{f.rows_read:,}", f"{f.rows_added:,}", f"{f.already_present:,}")
     view.add_row("total", f"{result.rows_read:,}", f"{result.rows_added:,}", f"{result.already_present:,}",

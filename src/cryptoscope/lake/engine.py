@@ -8,6 +8,7 @@ import duckdb
 import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from cryptoscope.lake.sql import parquet_source
 from cryptoscope.lake.store import Lake
 from cryptoscope.schema import TABLES
 
@@ -26,8 +27,7 @@ def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) 
     for name, table in TABLES.items():
         files = [str(lake.root / f.path) for f in catalog.files(name)]
         if files:
-            source = f"read_parquet({files!r}, union_by_name = true, hive_partitioning = false)"
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {source}')
+            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {parquet_source(files)}')
         else:
             con.register(f"_empty_{name}", table.empty())
             con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')

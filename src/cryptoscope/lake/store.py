@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 from cryptoscope.errors import LakeError
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
 from cryptoscope.lake.partition import split_by_date
+from cryptoscope.lake.sql import parquet_source
 from cryptoscope.schema import Table, get_table
 
 STAGING = "_staging"
@@ -140,12 +142,12 @@ class Transaction:
         files = [] if table.name in self._replace else self.lake.file_paths(table.name)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
         key = ", ".join(f'"{k}"' for k in table.primary_key)
+        keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
         con = duckdb.connect()
-        con.register("incoming", rows)
-        con.execute("CREATE TEMP TABLE keyed AS SELECT row_number() OVER () - 1 AS _i, * FROM incoming")
+        con.register("keyed", keyed)
         source = "keyed"
         if files:
-            source = f"keyed ANTI JOIN (SELECT {key} FROM read_parquet({files!r})) USING ({key})"
+            source = f"keyed ANTI JOIN (SELECT {key} FROM {parquet_source(files)}) USING ({key})"
         query = f"SELECT min(_i) AS _i FROM {source} GROUP BY {key}"  # first of in-batch duplicates
         keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")
         con.close()
@@ -189,6 +191,9 @@ class Transaction:
     # -- finishing ---------------------------------------------------------------------------
     def commit(self) -> None:
         self._close_writers()
+        if not self._staged and not self._replace:
+            self._remove_staging()
+            return  # nothing new: the catalog version stays, readers' caches stay valid
         root = self.lake.root
         catalog = self._catalog
         if self.lake.catalog().version != catalog.version:
@@ -197,12 +202,17 @@ class Transaction:
         for name in self._replace:
             dropped += [f.path for f in catalog.files(name)]
             catalog.tables[name] = []
+        folders: set[Path] = set()
         for name, staged in self._staged.items():
             for path, entry in staged:
+                _fsync(path)  # data on disk before the catalog can point at it (power loss, not just kill)
                 target = root / entry.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
+                folders.add(target.parent)
             catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
+        for folder in folders:
+            _fsync(folder)
         catalog.version += 1
         catalog.save(root)
         for rel in dropped:
@@ -220,6 +230,14 @@ class Transaction:
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.staging.parent.rmdir()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:
