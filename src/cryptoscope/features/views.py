@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from cryptoscope.features.spec import Agg, Cond, Derived, FeatureView, Source, eq, isin, ratio
 
 SECURITY_CHANGES = ("password", "email", "phone", "2fa_disabled", "withdrawal_whitelist_added")
@@ -78,9 +81,9 @@ USER_CHAIN = FeatureView(
                      "withdrawn over deposited: mules pass almost everything through")),
     doc="On-chain deposits and withdrawals, fresh addresses, time since the last deposit.")
 
-_BUYER = {"user_id": "buyer_user_id", "counterparty_id": "seller_user_id",
+_BUYER: dict[str, str | Callable[[Any], Any]] = {"user_id": "buyer_user_id", "counterparty_id": "seller_user_id",
           "self_match": lambda t: t["buyer_user_id"] == t["seller_user_id"]}
-_SELLER = {"user_id": "seller_user_id", "counterparty_id": "buyer_user_id",
+_SELLER: dict[str, str | Callable[[Any], Any]] = {"user_id": "seller_user_id", "counterparty_id": "buyer_user_id",
            "self_match": lambda t: t["buyer_user_id"] == t["seller_user_id"]}
 
 USER_TRADING = FeatureView(
