@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean docs
+.PHONY: demo test lint typecheck pytest bench clean docs sysdeps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -12,10 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Spark needs a Java runtime; the online-state tests start a real redis-server. Installed only when missing.
+sysdeps:
+	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server)
+
 demo: $(STAMP)
 	$(BIN)/cryptoscope demo --lake ./demo-lake
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) sysdeps lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,0 +1,35 @@
+"""Pick the engine that runs the feature expressions: one code path, DuckDB or Spark underneath.
+
+`cryptoscope.features.offline` builds plain Ibis expressions; which backend executes them is a
+deployment choice (``--engine``), never a change to a view.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal, get_args
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.lake.store import Lake
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+
+
+def connect(lake: Lake | str | os.PathLike[str], engine: Engine = "duckdb") -> Any:
+    """The Ibis backend over ``lake`` for ``engine``: DuckDB in process, or Spark (local or a cluster).
+
+    Spark is imported only when asked for: it starts a JVM, which takes seconds.
+    """
+    if engine == "duckdb":
+        from cryptoscope.lake.engine import connect as connect_duckdb
+
+        return connect_duckdb(lake)
+    if engine == "spark":
+        from cryptoscope.lake.spark import connect_spark
+
+        return connect_spark(lake)
+    raise CryptoscopeError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "Engine", "connect"]
