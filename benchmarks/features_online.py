@@ -139,6 +139,16 @@ def main() -> None:
         key = max(rows, key=rows.__getitem__)
         heaviest[name] = {"rows": rows[key], **latencies(state, [(name, key)] * 50, at)}
 
+    snap = HERE / "scratch" / "online-state.sqlite"
+    started = time.perf_counter()
+    state.snapshot(snap)
+    saved = time.perf_counter() - started
+    started = time.perf_counter()
+    OnlineFeatureState.restore(snap)
+    restored = time.perf_counter() - started
+    snapshot = {"save_s": round(saved, 2), "restore_s": round(restored, 2), "mb": round(snap.stat().st_size / 1e6, 1)}
+    snap.unlink()
+
     workload = {"users": args.users, "days": args.days, "seed": args.seed, "events": len(stream),
                 "views": len(VIEWS), "live_entities": len(live), "gets": args.gets,
                 "tables": dict(sorted(_count_tables(stream).items()))}
@@ -155,6 +165,7 @@ def main() -> None:
             "replay_event_time_int_us": as_micros, "replay_event_time_datetime": as_datetime,
             "get_uniform_over_live_entities": uniform, "get_weighted_by_recent_activity": weighted,
             "get_heaviest_entity_per_view": heaviest,
+            "sqlite_snapshot": snapshot,
         },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

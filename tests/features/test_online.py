@@ -245,8 +245,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.05)
-        if proc.poll() is None:
-            break
+        else:
+            proc.kill()  # exited (port taken?) or never listened: try another port
+            proc.wait(timeout=10)
+            continue
+        break
     else:
         pytest.fail("redis-server did not start")
     try:

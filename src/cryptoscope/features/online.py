@@ -17,9 +17,13 @@ window and the same null/zero rules as `cryptoscope.features.offline.view_featur
 test replays a simulated world through both.
 
 Events must come in time order (equal times are fine; a late one is still placed correctly, just
-more slowly). Rows older than a view's longest window, measured back from the newest event seen,
-are forgotten, so memory follows the live windows, and ``get`` is exact for any ``at`` at or
-after the newest event seen (an earlier ``at`` may miss rows already forgotten).
+more slowly, unless it is already older than a view's longest window). Rows older than a view's
+longest window, measured back from the newest event seen, are forgotten, so memory follows the
+live windows, and ``get`` is exact for any ``at`` at or after the newest event seen (an earlier
+``at`` may miss rows already forgotten).
+
+``snapshot(path)``/``restore(path)`` keep the state in a SQLite file; ``save_to(RedisStateStore(url))``
+and ``load_from(...)`` in Redis (see `online_store`). One state is meant for one thread.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from cryptoscope.features.online_store import FORMAT, SQLiteStateStore, StateStore
+from cryptoscope.features.online_store import FORMAT, RedisStateStore, SQLiteStateStore, StateStore
 from cryptoscope.features.online_window import ViewState, from_micros, to_micros
 from cryptoscope.features.spec import FeatureView
 from cryptoscope.features.views import VIEWS
@@ -160,4 +164,4 @@ class OnlineFeatureState:
         return cls.load_from(SQLiteStateStore(path), views)
 
 
-__all__ = ["OnlineFeatureState"]
+__all__ = ["OnlineFeatureState", "RedisStateStore", "SQLiteStateStore", "StateStore"]

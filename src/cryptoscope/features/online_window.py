@@ -5,9 +5,12 @@ A view's aggregations read a handful of *streams*: the times of the rows that pa
 (SQL aggregates skip nulls, ``count`` counts rows). Stream 0 is every row of the view. An event
 appends to the streams it matches; a query for ``[at - w, at)`` is two bisections per stream and
 window, then C-level builtins (``len``, ``sum``/``math.fsum``, ``min``, ``max``, ``set``) over
-the slice. Nothing is ever subtracted, so sums stay as exact as a fresh sum over the window and
-the answer for a window is the offline answer, whatever ``at`` is (``at`` before the newest
-event simply leaves the later events out).
+the slice. Nothing is ever subtracted, so sums stay as exact as a fresh sum over the window, and
+rows at or after ``at`` are simply left out. Rows older than the view's longest window (measured
+back from the newest event the state has seen) are dropped, so an ``at`` earlier than that newest
+event may miss rows its window needed; at or after it, the answer is the offline answer.
+
+Entity keys are stored as given and must be JSON scalars (int, str, ...) to be snapshotted.
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ DEFAULT_MASTER = "local[2]"
 
 # Settings for a laptop or CI box: UTC so timestamps are the same instants DuckDB shows; few
 # shuffle partitions because feature queries are small and 200 empty tasks cost more than they do;
-# no UI (a port and a thread nobody looks at); modest driver memory.
+# no UI (a port and a thread nobody looks at); modest driver memory. The catalog names files one by
+# one (a table partitioned by day has hundreds) and Spark would start a distributed job just to
+# stat more than 32 of them: listing them on the driver takes milliseconds instead of seconds.
 _CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "4",
@@ -36,6 +38,7 @@ _CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "1g",
     "spark.sql.adaptive.enabled": "true",
+    "spark.sql.sources.parallelPartitionDiscovery.threshold": "10000",
 }
 
 
