@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--memory-limit", default="12GB", help="DuckDB memory_limit")
     parser.add_argument("--views", nargs="*", default=list(VIEWS), choices=list(VIEWS))
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write features.json")
     args = parser.parse_args()
 
     load = os.getloadavg()
@@ -177,7 +178,8 @@ def main() -> None:
                       "apart as spine_seconds); offline_wall_seconds includes the spines",
         },
     }
-    update_results(result)
+    if not args.dry_run:
+        update_results(result)
     print(json.dumps({k: v for k, v in result.items() if k != "offline_per_view"}, indent=2))
 
 

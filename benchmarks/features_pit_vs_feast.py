@@ -83,10 +83,9 @@ def build_inputs(con: Any, out: Path) -> dict[str, Any]:
 def ours(paths: dict[str, str], entity_df: pd.DataFrame, ttl: dt.timedelta, threads: int) -> pd.DataFrame:
     con = ibis.duckdb.connect(threads=threads)
     con.raw_sql("SET TimeZone = 'UTC'")
-    out = ibis.memtable(entity_df)
-    for view in ("payments", "logins"):
-        rows = con.read_parquet(paths[view], table_name=f"{view}_daily")
-        out = asof_features(out, rows, "user_id", ttl=ttl, time="event_timestamp", feature_time="event_timestamp")
+    rows = [con.read_parquet(paths[view], table_name=f"{view}_daily") for view in ("payments", "logins")]
+    out = asof_features(ibis.memtable(entity_df), rows, "user_id", ttl=ttl, time="event_timestamp",
+                        feature_time="event_timestamp")
     return con.to_pandas(out)
 
 

@@ -92,6 +92,8 @@ def ingest(
     lake: LakeOpt = Path("./demo-lake"),
     fmt: Annotated[str, typer.Option("--format", help="auto (by file name), csv, parquet, or forta "
                                      "(Forta labelled-datasets CSV, for address_labels).")] = "auto",
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="JSON mapping from the files' columns to the "
+                                                 "table's (see mappings/ and docs).")] = None,
 ) -> None:
     """Load exports into a table: all files or none, rows already in the lake skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -110,7 +112,7 @@ def ingest(
             name = event.path.name if event.path else ""
             bar.update(task, completed=event.done, description=f"{event.stage} {name}".strip())
 
-        result = ingest_files(lake, table, files, show, fmt=fmt)
+        result = ingest_files(lake, table, files, show, fmt=fmt, mapping=mapping)
     view = table_view(f"{result.table} → lake {lake} (catalog version {result.catalog_version})", ("file",),
                       ("rows read", "added", "already present"))
     for f in result.files:

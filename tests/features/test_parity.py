@@ -9,6 +9,7 @@ timestamps and nulls exactly, floats to a relative 1e-9 (the engines sum in diff
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import os
@@ -25,10 +26,16 @@ import pytest
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features import engines
 from cryptoscope.features.offline import events, point_in_time, view_features
+from cryptoscope.features.spec import window_delta
 from cryptoscope.features.views import VIEWS
 from cryptoscope.lake import Lake
+from cryptoscope.schema import TABLES
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.world import simulate
+
+# pyspark 4.0 and ibis 12 still call pandas APIs that pandas 3 deprecates: noise, not our code
+pytestmark = [pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+              pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")]
 
 EXACT_POINTS = 200  # decision time = an event's time: that event (and any at the same instant) is excluded
 MOVED_POINTS = 100
@@ -65,8 +72,11 @@ def cons(lake: Lake, spark_session: Any) -> dict[str, Any]:
     return {"duckdb": engines.connect(lake, "duckdb"), "spark": engines.connect(lake, "spark")}
 
 
-def spine(con: Any, view_name: str) -> pa.Table:
-    """Up to EXACT_POINTS + MOVED_POINTS distinct (key, decision_time), sampled the same way every run."""
+def spine(con: Any, view_name: str) -> tuple[pa.Table, dict[Any, list[dt.datetime]]]:
+    """Up to EXACT_POINTS + MOVED_POINTS distinct (key, decision_time), sampled the same way every run.
+
+    Also returns every key's sorted event times, for a brute-force count to check against.
+    """
     view = VIEWS[view_name]
     ev = events(con, view).select(view.key, "event_time").to_pyarrow()
     ev = ev.sort_by([(view.key, "ascending"), ("event_time", "ascending")])
@@ -78,8 +88,11 @@ def spine(con: Any, view_name: str) -> pa.Table:
     points = {(keys[i], times[i]) for i in exact}
     points |= {(keys[i], times[i] + MOVES[j % len(MOVES)]) for j, i in enumerate(moved)}
     ordered = sorted(points)
+    history: dict[Any, list[dt.datetime]] = {}
+    for k, t in zip(keys, times, strict=True):
+        history.setdefault(k, []).append(t)
     return pa.table({view.key: pa.array([k for k, _ in ordered], ev.schema.field(view.key).type),
-                     "decision_time": pa.array([t for _, t in ordered], pa.timestamp("us", tz="UTC"))})
+                     "decision_time": pa.array([t for _, t in ordered], pa.timestamp("us", tz="UTC"))}), history
 
 
 def same(a: Any, b: Any) -> bool:
@@ -114,13 +127,20 @@ def assert_same_rows(what: str, left: pa.Table, right: pa.Table, order: list[str
 @pytest.mark.parametrize("view_name", list(VIEWS))
 def test_view_features_same_on_duckdb_and_spark(cons: dict[str, Any], view_name: str) -> None:
     view = VIEWS[view_name]
-    points = ibis.memtable(spine(cons["duckdb"], view_name))
-    out = {name: view_features(con, view, points).to_pyarrow() for name, con in cons.items()}
-    assert out["duckdb"].num_rows > 0
+    points, history = spine(cons["duckdb"], view_name)
+    out = {name: view_features(con, view, ibis.memtable(points)).to_pyarrow() for name, con in cons.items()}
+    assert out["duckdb"].num_rows == len(set(zip(*points.to_pydict().values(), strict=True)))
     assert_same_rows(view_name, out["duckdb"], out["spark"], [view.key, "decision_time"])
-    # the spine has points with and without history: both engines must see some of each
-    first = view.feature_names()[0]
-    assert out["duckdb"].column(first).null_count < out["duckdb"].num_rows
+    # Equal is not enough if both are wrong the same way: a plain count over the longest window against
+    # brute force, which also shows that an event AT the decision time is left out.
+    plain = next((a for a in view.aggs if a.fn == "count" and not a.where), None)
+    if plain is not None:
+        window = max(view.windows, key=window_delta)
+        column = f"{plain.name}_{window}"
+        for row in out["duckdb"].to_pylist():
+            times, t = history.get(row[view.key], []), row["decision_time"]
+            expected = bisect.bisect_left(times, t) - bisect.bisect_left(times, t - window_delta(window))
+            assert row[column] == expected, f"{view_name}.{column} at {row[view.key]}, {t}: {row[column]} != {expected}"
 
 
 def test_point_in_time_on_labels_same_on_duckdb_and_spark(cons: dict[str, Any]) -> None:
@@ -136,6 +156,23 @@ def test_point_in_time_on_labels_same_on_duckdb_and_spark(cons: dict[str, Any]) 
     assert_same_rows("point_in_time(labels)", out["duckdb"], out["spark"], ["label_id"])
 
 
+def test_every_table_has_the_same_schema_on_both_engines(cons: dict[str, Any], spark_session: Any,
+                                                         tmp_path: Any) -> None:
+    """Types, time zones and nullability of every canonical table, for a full lake and an empty one."""
+    from cryptoscope.lake.spark import connect_spark
+
+    empty = Lake(tmp_path / "empty")
+    # a new session of the same Spark context: its own temporary views, so `cons` keeps the full lake
+    pairs = {"simulated": (cons["duckdb"], cons["spark"]),
+             "empty": (engines.connect(empty, "duckdb"), connect_spark(empty, session=spark_session.newSession()))}
+    for lake_name, (duck, spark) in pairs.items():
+        for name in TABLES:
+            d = [(c, str(t), t.nullable) for c, t in duck.table(name).schema().items()]
+            s = [(c, str(t), t.nullable) for c, t in spark.table(name).schema().items()]
+            assert d == s, f"{lake_name} lake, table {name}: duckdb {d} != spark {s}"
+    assert pairs["empty"][1].table("payments").count().execute() == 0
+
+
 def test_unknown_engine_is_a_clear_error(lake: Lake) -> None:
-    with pytest.raises(CryptoscopeError, match="unknown engine 'flink'.*duckdb, spark"):
-        engines.connect(lake, "flink")  # type: ignore[arg-type]
+    with pytest.raises(CryptoscopeError, match=r"unknown engine 'flink'.*duckdb, spark"):
+        engines.connect(lake, "flink")

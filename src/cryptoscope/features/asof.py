@@ -12,8 +12,9 @@ cost grows with the number of rows, not with rows times the history each entity 
 
 1. the distinct (key, decision time) points and the feature rows' (key, time) go in one column,
    ordered by key and time (at equal times feature rows first when inclusive, last when not);
-2. a running ``max(feature_time)`` per key gives each point the time of its latest row;
-3. the point joins the feature row with that key and time (an equi-join), then the spine.
+2. a running ``max(feature_time)`` per key and feature table gives each point the time of its
+   latest row in every table, all from one sort;
+3. each point joins the feature row with that key and time (an equi-join), then the spine.
 
 Everything is a plain union, window function and equi-join, so DuckDB and Spark run the same
 expression (a test runs it on both).
@@ -42,10 +43,10 @@ def _interval(ttl: dt.timedelta) -> ir.IntervalScalar:
 
 def asof_features(
     spine: ir.Table,
-    feature_rows: ir.Table,
+    feature_rows: ir.Table | Sequence[ir.Table],
     key: str | Sequence[str],
     *,
-    ttl: dt.timedelta | None,
+    ttl: dt.timedelta | None | Sequence[dt.timedelta | None],
     inclusive: bool = True,
     time: str = "decision_time",
     feature_time: str = "event_time",
@@ -58,53 +59,81 @@ def asof_features(
     feature columns, null when no feature row of its key lies in ``[time - ttl, time]`` (``time``
     excluded with ``inclusive=False``). Null keys and null times never match. Row order is not kept.
 
-    Several feature rows with the same key and ``feature_time``: the one with the greatest
+    ``feature_rows`` may be several tables with the same key and time columns (one per feature
+    view, each its own as-of match; ``ttl`` then one value or one per table): they share one sort,
+    where joining them one after the other would sort the spine again for each. ``features``
+    picks columns (each from the one table that has it); by default every column but the key,
+    ``feature_time`` and ``tiebreak``.
+
+    Several rows of a table with the same key and ``feature_time``: the one with the greatest
     ``tiebreak`` columns (e.g. a created timestamp) wins, then the one with the greatest feature
     values (nulls lowest), so every backend picks the same row.
     """
+    tables = [feature_rows] if isinstance(feature_rows, ir.Table) else list(feature_rows)
+    ttls = list(ttl) if isinstance(ttl, Sequence) else [ttl] * len(tables)
+    if not tables or len(ttls) != len(tables):
+        raise ValueError(f"{len(tables)} feature tables and {len(ttls)} ttls")
     keys = [key] if isinstance(key, str) else list(key)
-    names = list(features) if features is not None else [
-        c for c in feature_rows.columns if c not in {*keys, feature_time}]
-    clash = sorted(set(names) & set(spine.columns))
+    for t in tables:
+        missing = sorted({*keys, feature_time} - set(t.columns))
+        if missing:
+            raise ValueError(f"feature rows lack columns {missing}")
+    names = [[c for c in t.columns if c not in {*keys, feature_time, *tiebreak}
+              and (features is None or c in features)] for t in tables]
+    taken = [c for cols in names for c in cols]
+    unknown = sorted(set(features or ()) - set(taken))
+    if unknown:
+        raise ValueError(f"no feature table has columns {unknown}")
+    twice = sorted({c for c in taken if taken.count(c) > 1})
+    if twice:
+        raise ValueError(f"feature columns {twice} come from more than one table")
+    clash = sorted(set(taken) & set(spine.columns))
     if clash:
         raise ValueError(f"feature columns {clash} are also spine columns: rename one side")
-    missing = sorted({*keys, feature_time, *tiebreak, *names} - set(feature_rows.columns))
-    if missing:
-        raise ValueError(f"feature rows lack columns {missing}")
 
-    ft_type = feature_rows[feature_time].type()
-    spine_t_type = spine[time].type()
+    ft_type = tables[0][feature_time].type()
     point_side, row_side = (1, 0) if inclusive else (0, 1)
     kn = [f"_k{i}" for i in range(len(keys))]
+    fts = [f"_ft{i}" for i in range(len(tables))]
+    null_ft = ibis.null(ft_type)
 
-    # 1. points and feature-row times in one ordered column per key
+    # 1. points and every table's row times in one column, ordered per key
     pts = spine.select(*keys, time).distinct()
-    left = pts.select(**{n: pts[k] for n, k in zip(kn, keys, strict=True)},
-                      _t=pts[time].cast(ft_type), _t0=pts[time],
-                      _side=ibis.literal(point_side, "int8"), _ft=ibis.null(ft_type))
-    right = feature_rows.select(**{n: feature_rows[k].cast(pts[k].type()) for n, k in zip(kn, keys, strict=True)},
-                                _t=feature_rows[feature_time], _t0=ibis.null(spine_t_type),
-                                _side=ibis.literal(row_side, "int8"), _ft=feature_rows[feature_time])
-    both = left.union(right, distinct=False)
+    key_types = [pts[k].type() for k in keys]
+    parts = [pts.select(**{n: pts[k] for n, k in zip(kn, keys, strict=True)},
+                        _t=pts[time].cast(ft_type), _t0=pts[time], _side=ibis.literal(point_side, "int8"),
+                        **dict.fromkeys(fts, null_ft))]
+    for i, t in enumerate(tables):
+        parts.append(t.select(**{n: t[k].cast(kt) for n, k, kt in zip(kn, keys, key_types, strict=True)},
+                              _t=t[feature_time].cast(ft_type), _t0=ibis.null(pts[time].type()),
+                              _side=ibis.literal(row_side, "int8"),
+                              **{f: t[feature_time].cast(ft_type) if j == i else null_ft for j, f in enumerate(fts)}))
+    both = parts[0]
+    for p in parts[1:]:
+        both = both.union(p, distinct=False)
 
-    # 2. the time of the latest feature row at or before each point
+    # 2. per table, the time of the latest row at or before each point
     window = ibis.cumulative_window(group_by=[both[n] for n in kn], order_by=[both._t, both._side])
-    both = both.mutate(_latest=both._ft.max().over(window))
-    points = both.filter(both._side == point_side, both._t.notnull(), both._latest.notnull())
-    if ttl is not None:
-        points = points.filter(points._latest >= points._t - _interval(ttl))
-    points = points.select(*kn, "_t0", "_latest")
+    both = both.mutate(**{f"_latest{i}": both[f].max().over(window) for i, f in enumerate(fts)})
+    points = both.filter(both._side == point_side, both._t.notnull())
 
-    # 3. that feature row (one of tied rows, deterministically), then every spine row
-    rows = feature_rows.select(**{n: feature_rows[k].cast(pts[k].type()) for n, k in zip(kn, keys, strict=True)},
-                               _ft=feature_rows[feature_time],
-                               **{f"_tb{i}": feature_rows[c] for i, c in enumerate(tiebreak)},
-                               **{f"_v{i}": feature_rows[c] for i, c in enumerate(names)})
-    hit = points.join(rows, [*(points[n] == rows[n] for n in kn), points._latest == rows._ft])
-    order = [ibis.desc(hit[c], nulls_first=False) for c in hit.columns
-             if c.startswith(("_tb", "_v")) and not isinstance(hit[c].type(), _UNORDERABLE)]
-    hit = hit.mutate(_rn=ibis.row_number().over(group_by=[*(hit[n] for n in kn), hit._t0], order_by=order))
-    hit = hit.filter(hit._rn == 0).select(*kn, "_t0", *(f"_v{i}" for i in range(len(names))))
-
-    out = spine.left_join(hit, [*(spine[k] == hit[n] for k, n in zip(keys, kn, strict=True)), spine[time] == hit._t0])
-    return out.select(*spine.columns, **{name: out[f"_v{i}"] for i, name in enumerate(names)})
+    # 3. per table, that row (one of tied rows, deterministically), then every spine row
+    out = spine
+    for i, (t, cols, table_ttl) in enumerate(zip(tables, names, ttls, strict=True)):
+        latest = points[f"_latest{i}"]
+        found = latest.notnull() if table_ttl is None else latest >= points._t - _interval(table_ttl)
+        hits = points.filter(found).select(*kn, "_t0", _latest=latest)
+        ties = [c for c in tiebreak if c in t.columns]
+        rows = t.select(**{n: t[k].cast(kt) for n, k, kt in zip(kn, keys, key_types, strict=True)},
+                        _ft=t[feature_time].cast(ft_type), **{f"_tb{j}": t[c] for j, c in enumerate(ties)},
+                        **{f"_v{j}": t[c] for j, c in enumerate(cols)})
+        hit = hits.join(rows, [*(hits[n] == rows[n] for n in kn), hits._latest == rows._ft])
+        order = [ibis.desc(hit[c], nulls_first=False) for c in (*(f"_tb{j}" for j in range(len(ties))),
+                                                                 *(f"_v{j}" for j in range(len(cols))))
+                 if not isinstance(hit[c].type(), _UNORDERABLE)]
+        hit = hit.mutate(_rn=ibis.row_number().over(group_by=[*(hit[n] for n in kn), hit._t0], order_by=order))
+        hit = hit.filter(hit._rn == 0).select(*kn, "_t0", *(f"_v{j}" for j in range(len(cols))))
+        joined = out.left_join(hit, [*(out[k] == hit[n] for k, n in zip(keys, kn, strict=True)),
+                                     out[time] == hit._t0])
+        out = joined.select(*out.columns, **{c: joined[f"_v{j}"] for j, c in enumerate(cols)})
+    return out

@@ -7,18 +7,22 @@ deployment choice (``--engine``), never a change to a view.
 from __future__ import annotations
 
 import os
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake.store import Lake
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = get_args(Engine)
 
 
-def connect(lake: Lake | str | os.PathLike[str], engine: Engine = "duckdb") -> Any:
+def connect(lake: Lake | str | os.PathLike[str], engine: Engine | str = "duckdb") -> BaseBackend:
     """The Ibis backend over ``lake`` for ``engine``: DuckDB in process, or Spark (local or a cluster).
 
+    ``engine`` usually comes from the command line as a plain string, hence the check at run time.
     Spark is imported only when asked for: it starts a JVM, which takes seconds.
     """
     if engine == "duckdb":

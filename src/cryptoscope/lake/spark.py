@@ -14,11 +14,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.schema as sch
+from ibis.backends.pyspark import Backend as PySparkBackend
+from pyspark.sql.types import StructType, TimestampType
+
 from cryptoscope.lake.store import Lake
 from cryptoscope.schema import TABLES
 
 if TYPE_CHECKING:
-    from ibis.backends.pyspark import Backend
     from pyspark.sql import SparkSession
 
 #: Environment variable naming the Spark master, e.g. ``spark://host:7077`` or ``local[8]``.
@@ -39,7 +44,33 @@ _CONF = {
     "spark.driver.memory": "1g",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "10000",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",  # results come back as Arrow, not pickled rows
 }
+
+
+class Backend(PySparkBackend):
+    """Ibis' PySpark backend, with Spark's TIMESTAMP read as ``timestamp('UTC', 6)``.
+
+    A Spark TIMESTAMP is an instant (what DuckDB calls TIMESTAMPTZ), shown in the session time zone,
+    which this module pins to UTC, with microsecond precision. Ibis 12 maps it to a naive timestamp,
+    so the same expression would give tz-aware times on DuckDB and naive ones on Spark; here both
+    have the same type. TIMESTAMP_NTZ stays naive.
+    """
+
+    def get_schema(self, table_name: str, *, catalog: str | None = None, database: str | None = None) -> sch.Schema:
+        schema = super().get_schema(table_name, catalog=catalog, database=database)
+        catalog, db = self._to_catalog_db_tuple(self._to_sqlglot_table((catalog, database)))
+        with self._active_catalog_database(catalog, db):
+            return _instants(schema, self._session.table(table_name).schema)
+
+    def _get_schema_using_query(self, query: str) -> sch.Schema:
+        return _instants(super()._get_schema_using_query(query), self.raw_sql(query).schema)
+
+
+def _instants(schema: sch.Schema, struct: StructType) -> sch.Schema:
+    utc = {f.name for f in struct.fields if isinstance(f.dataType, TimestampType)}
+    return sch.Schema({name: dt.Timestamp(timezone="UTC", scale=6, nullable=typ.nullable) if name in utc else typ
+                       for name, typ in schema.items()})
 
 
 def spark_session(master: str | None = None, *, app_name: str = "cryptoscope") -> SparkSession:
@@ -63,7 +94,6 @@ def connect_spark(lake: Lake | str | os.PathLike[str], *, session: SparkSession 
     ``$CRYPTOSCOPE_SPARK_MASTER`` and then ``local[2]``. Views are temporary, so they belong to
     ``session`` and replace any earlier views of the same names there.
     """
-    import ibis
     from pyspark.sql.pandas.types import from_arrow_schema
 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
@@ -78,7 +108,10 @@ def connect_spark(lake: Lake | str | os.PathLike[str], *, session: SparkSession 
         # An explicit schema: no inference pass over the files, and the same column types whatever they hold.
         df = spark.read.schema(schema).parquet(*files) if files else spark.createDataFrame([], schema)
         df.createOrReplaceTempView(name)
-    return ibis.pyspark.connect(spark)
+    if ibis.options.pyspark is None:  # ibis registers these when it loads the backend by name; the compiler reads them
+        Backend.register_options()
+    backend: Backend = Backend().connect(spark)
+    return backend
 
 
-__all__ = ["DEFAULT_MASTER", "MASTER_ENV", "connect_spark", "spark_session"]
+__all__ = ["DEFAULT_MASTER", "MASTER_ENV", "Backend", "connect_spark", "spark_session"]

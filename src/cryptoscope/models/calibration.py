@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
@@ -27,7 +28,7 @@ from cryptoscope.errors import CryptoscopeError
 _EPS = 1e-6
 
 
-class Calibrator:
+class Calibrator(BaseEstimator):
     """Maps scores to calibrated probabilities of the bad class: ``fit(scores, y).transform(scores)``."""
 
     def __init__(self, method: Literal["isotonic", "sigmoid"] = "isotonic") -> None:
@@ -58,9 +59,6 @@ class Calibrator:
 
     def fit_transform(self, scores: Any, y: Any, sample_weight: Any = None) -> np.ndarray:
         return self.fit(scores, y, sample_weight).transform(scores)
-
-    def __repr__(self) -> str:
-        return f"Calibrator(method={self.method!r})"
 
 
 def reliability_table(y: Any, p: Any, bins: int = 10) -> pd.DataFrame:

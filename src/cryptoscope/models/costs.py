@@ -104,7 +104,7 @@ def check_decisions(decisions: Any, rows: int) -> np.ndarray:
     chosen = np.asarray(decisions).astype(str)
     if chosen.shape != (rows,):
         raise CryptoscopeError(f"{chosen.size} decisions for {rows} rows")
-    unknown = sorted(set(np.unique(chosen)) - set(DECISIONS))
+    unknown = sorted({str(d) for d in np.unique(chosen)} - set(DECISIONS))
     if unknown:
         raise CryptoscopeError(f"unknown decisions {unknown}; use {', '.join(DECISIONS)}")
     return chosen

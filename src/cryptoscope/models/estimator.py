@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -34,6 +35,8 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
     """A binary risk classifier: LightGBM by default, or the scikit-learn ``estimator`` given.
 
     Parameters other than ``estimator`` tune the default LightGBM model and are ignored otherwise.
+    The defaults lean towards small, shallow trees (15 leaves, 50 rows a leaf): bad rows are few,
+    and a leaf fitted to a handful of them is noise.
     ``imbalance="scale_pos_weight"`` weighs bad rows by (good weight / bad weight) of the training
     data, ``"is_unbalance"`` lets LightGBM do the same, ``None`` leaves the classes as they are.
     With ``eval_set`` given to ``fit``, training stops when average precision on it has not improved
@@ -42,7 +45,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator: Any = None, *, n_estimators: int = 500, learning_rate: float = 0.05,
-                 num_leaves: int = 31, min_child_samples: int = 20, subsample: float = 0.8,
+                 num_leaves: int = 15, min_child_samples: int = 50, subsample: float = 0.8,
                  colsample_bytree: float = 0.8, reg_lambda: float = 1.0, imbalance: Imbalance = "scale_pos_weight",
                  early_stopping_rounds: int = 50, random_state: int = 0, n_jobs: int = 1) -> None:
         self.estimator = estimator
@@ -59,7 +62,10 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, eval_set: tuple[Any, Any] | None = None) -> Self:
-        """Fit on ``X``, ``y`` (0 = good, 1 = bad); ``eval_set=(X_valid, y_valid)`` enables early stopping."""
+        """Fit on ``X``, ``y`` (0 = good, 1 = bad).
+
+        ``eval_set=(X_valid, y_valid)`` enables early stopping (LightGBM only: other estimators ignore it).
+        """
         frame = _features(X, None)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
@@ -131,8 +137,13 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         if eval_set is not None:
             X_valid, y_valid = eval_set
             valid = self.prepare(X_valid)
-            fit_kw = dict(eval_set=[(valid, _binary(y_valid, len(valid)))],
-                          callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
+            y_eval = _binary(y_valid, len(valid))
+            fit_kw = {"callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]}
+            # LightGBM 4.7 renamed eval_set to eval_X / eval_y; older releases only know eval_set
+            if "eval_X" in inspect.signature(model.fit).parameters:
+                fit_kw |= {"eval_X": (valid,), "eval_y": (y_eval,)}
+            else:
+                fit_kw["eval_set"] = [(valid, y_eval)]
         model.fit(frame, y, sample_weight=weights, **fit_kw)
         if eval_set is not None:
             self.best_iteration_ = int(model.best_iteration_)

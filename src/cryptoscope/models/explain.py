@@ -23,12 +23,14 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from cryptoscope.errors import CryptoscopeError
@@ -83,7 +85,7 @@ class ReasonCatalog:
         return None, {}
 
 
-class ReasonExplainer:
+class ReasonExplainer(BaseEstimator):
     """SHAP contributions and reason codes for a fitted classifier (``RiskClassifier`` or scikit-learn).
 
     ``fit(model, X_background)`` picks the explainer; ``background_size`` rows of ``X_background``
@@ -98,8 +100,7 @@ class ReasonExplainer:
         self.random_state = random_state
 
     def fit(self, model: Any, X_background: Any) -> Self:
-        import shap
-
+        shap = _shap()
         self.model_ = model
         background = self._prepare(X_background)
         if len(background) > self.background_size:
@@ -140,7 +141,9 @@ class ReasonExplainer:
         if self.kind_ == "permutation":
             values = self.explainer_(frame.to_numpy(dtype=float), silent=True).values
         else:
-            values = self.explainer_.shap_values(self._transformed(frame))
+            with warnings.catch_warnings():  # shap's notice about LightGBM's output format: handled below
+                warnings.filterwarnings("ignore", message=".*shap values output has changed.*")
+                values = self.explainer_.shap_values(self._transformed(frame))
         values = np.asarray(values[1] if isinstance(values, list) else values, dtype=float)
         if values.ndim == 3:  # (rows, features, classes)
             values = values[:, :, -1]
@@ -182,12 +185,19 @@ def reason_codes(model: Any, X: Any, *, catalog: ReasonCatalog | None = None, to
     return ReasonExplainer(catalog, top_k=top_k).fit(model, X if background is None else background).reasons(X)
 
 
+def _shap() -> Any:
+    """shap, imported on first use (it is slow to import) without its own deprecation notices."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import shap
+    return shap
+
+
 def _tree_explainer(model: Any) -> Any:
     """shap's TreeExplainer, or None for a tree model it does not support (then permutation it is)."""
-    import shap
-
     try:
-        return shap.TreeExplainer(model)
+        return _shap().TreeExplainer(model)
     except Exception:  # shap raises several types for models it cannot parse
         return None
 
@@ -220,13 +230,23 @@ def _window_words(window: re.Match[str]) -> str:
 
 
 def _fallback(feature: str, value: float) -> str:
-    """``devices_24h`` at 5 reads "devices in the last 24 hours: 5"; a missing value says so."""
+    """``devices_24h`` at 5 reads "devices in the last 24 hours: 5"; ``since_login_30d`` at 5400 reads
+    "login 90 minutes earlier" (``since_*`` features count seconds); a missing value says so."""
     window = _WINDOW.search(feature)
     base = feature[: window.start()] if window else feature
-    words = base.replace("_", " ").strip() or feature
-    if window:
-        words += f" in the last {_window_words(window)}"
+    last = f" in the last {_window_words(window)}" if window else ""
+    if base.startswith("since_") and len(base) > len("since_"):
+        what = base[len("since_"):].replace("_", " ")
+        return f"no {what}{last}" if _missing(value) else f"{what} {_duration(value)} earlier"
+    words = (base.replace("_", " ").strip() or feature) + last
     if _missing(value):
         return f"{words}: none on record"
     shown = f"{value:.0f}" if float(value).is_integer() else f"{value:.3g}"
     return f"{words}: {shown}"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}s"
+    return f"{seconds:.0f} seconds"

@@ -47,8 +47,10 @@ class Metrics:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Metrics:
-        return cls(**{k: (math.nan if v is None and k not in ("cost", "cost_per_row") else v)
-                      for k, v in data.items()})
+        """Inverse of ``to_dict``: JSON nulls become NaN again, except for the optional costs."""
+        values: dict[str, Any] = {k: (math.nan if v is None and k not in ("cost", "cost_per_row") else v)
+                                  for k, v in data.items()}
+        return cls(**values)
 
 
 def roc_auc(y: Any, p: Any) -> float:
@@ -115,12 +117,12 @@ def metrics_over_time(times: Any, y: Any, p: Any, *, freq: str = "W", alert_rate
     ``precision_at_alert_rate``, ``recall_at_alert_rate``. A drop shows drift before the monthly review does.
     """
     labels, scores = _pair(y, p)
-    stamps = pd.Series(pd.to_datetime(np.asarray(times) if not isinstance(times, pd.Series) else times))
+    stamps = pd.Series(pd.to_datetime(times)).reset_index(drop=True)  # positions, whatever the index was
     if stamps.size != labels.size:
         raise CryptoscopeError(f"{stamps.size} times for {labels.size} rows")
     day = stamps.dt.floor("D")
     if freq.upper() == "W":
-        period = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        period = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     else:
         try:
             period = stamps.dt.floor(freq)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
@@ -57,7 +58,9 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> str:
 
     def draw(ax: Axes) -> None:
         ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
-        ax.plot(table["mean_predicted"], table["observed_rate"], marker="o", label="model")
+        ax.plot(table["mean_predicted"], table["observed_rate"], color="C0", label="model (dot area: rows)")
+        ax.scatter(table["mean_predicted"], table["observed_rate"], s=8 + 200 * table["count"] / table["count"].max(),
+                   color="C0", zorder=3)
         ax.set(xlabel="mean predicted probability", ylabel="observed bad rate", title="Reliability",
                xlim=(0, 1), ylim=(0, 1))
         ax.legend(loc="upper left")
@@ -66,7 +69,7 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> str:
 
 def score_distributions(y: np.ndarray, p: np.ndarray) -> str:
     def draw(ax: Axes) -> None:
-        edges = np.linspace(0.0, 1.0, 41)
+        edges = np.linspace(0.0, 1.0, 41).tolist()
         for label, name in ((0, "good"), (1, "bad")):
             ax.hist(p[y == label], bins=edges, density=True, alpha=0.55, label=f"{name} ({int((y == label).sum())})")
         ax.set(xlabel="calibrated probability", ylabel="density", title="Scores by label", yscale="log")
@@ -88,7 +91,9 @@ def over_time(table: pd.DataFrame, columns: Sequence[str] = ("roc_auc", "pr_auc"
         for column in columns:
             ax.plot(table["period"], table[column], marker="o", label=column.replace("_", " "))
         ax.set(title="Metrics over time (test period)", ylim=(0, 1.02))
-        ax.tick_params(axis="x", labelrotation=30)
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.legend(loc="lower left")
     return png(draw, size=(6.5, 3.6))
 
@@ -100,4 +105,4 @@ def decision_costs(outcomes: Sequence[DecisionOutcome]) -> str:
                       color=[colours.get(o.name, "C7") for o in outcomes])
         ax.bar_label(bars, fmt="{:,.0f}")
         ax.set(ylabel="total cost", title="Decision cost on the test period")
-    return png(draw)
+    return png(draw, size=(6.5, 3.6))

@@ -45,7 +45,8 @@ class ReportData:
 _METRIC_ROWS = (("rows", "rows", "{:,}"), ("positives", "bad rows", "{:,}"), ("base_rate", "base rate", "{:.4f}"),
                 ("roc_auc", "ROC-AUC", "{:.4f}"), ("pr_auc", "PR-AUC (average precision)", "{:.4f}"),
                 ("brier", "Brier score", "{:.5f}"), ("ece", "expected calibration error", "{:.4f}"),
-                ("alert_rate", "alert rate", "{:.2%}"), ("precision_at_alert_rate", "precision at alert rate", "{:.4f}"),
+                ("alert_rate", "alert rate", "{:.2%}"),
+                ("precision_at_alert_rate", "precision at alert rate", "{:.4f}"),
                 ("recall_at_alert_rate", "recall at alert rate", "{:.4f}"), ("cost", "decision cost", "{:,.2f}"),
                 ("cost_per_row", "cost per row", "{:,.4f}"))
 
@@ -67,14 +68,22 @@ label <code>{{ card.label }}</code> &middot; {{ card.features|length }} features
 {% for p in card.periods %}<tr><td>{{ p.name }}</td><td>{{ p.start or "beginning" }}</td><td>{{ p.end or "end" }}</td>
 <td class="num">{{ "{:,}".format(p.rows) }}</td></tr>{% endfor %}</table>{% endif %}
 <h2>Metrics</h2>
+<p class="muted">The validation period stopped the boosting, fitted the calibrator and chose the thresholds, so its
+numbers flatter the model; the later test period, untouched until now, is the one to judge by.</p>
 <table><tr><th>metric</th>{% for name in metric_names %}<th>{{ name }}</th>{% endfor %}</tr>
 {% for label, cells in metric_rows %}<tr><td>{{ label }}</td>{% for c in cells %}<td class="num">{{ c }}</td>
 {% endfor %}</tr>{% endfor %}</table>
-<h2>Ranking</h2><div class="figs">{% for f in ranking %}<img src="data:image/png;base64,{{ f }}" alt="ranking">{% endfor %}</div>
+<h2>Ranking</h2>
+<div class="figs">{% for f in ranking %}<img src="data:image/png;base64,{{ f }}" alt="ranking">
+{% endfor %}</div>
 <h2>Calibration and scores</h2>
-<div class="figs">{% for f in calibration %}<img src="data:image/png;base64,{{ f }}" alt="calibration">{% endfor %}</div>
+<div class="figs">{% for f in calibration %}<img src="data:image/png;base64,{{ f }}" alt="calibration">
+{% endfor %}</div>
 {% if importance %}<h2>Feature importance ({{ importance_kind }})</h2>
-<img src="data:image/png;base64,{{ importance }}" alt="feature importance">{% endif %}
+<div class="figs"><img src="data:image/png;base64,{{ importance }}" alt="feature importance">
+<table><tr><th>feature</th><th>importance</th></tr>{% for name, value in importance_rows %}
+<tr><td><code>{{ name }}</code></td><td class="num">{{ "{:.4g}".format(value) }}</td></tr>{% endfor %}</table></div>
+{% endif %}
 {% if over_time %}<h2>Metrics over time</h2><img src="data:image/png;base64,{{ over_time }}" alt="metrics over time">
 {% endif %}
 {% if decisions %}<h2>Decisions</h2>
@@ -87,8 +96,10 @@ label <code>{{ card.label }}</code> &middot; {{ card.features|length }} features
 <td class="num">{{ o.approved }}</td><td class="num">{{ o.reviewed }}</td><td class="num">{{ o.blocked }}</td>
 <td class="num">{{ o.bad_approved }}</td><td class="num">{{ o.bad_stopped }}</td>
 <td class="num">{{ o.good_reviewed }}</td><td class="num">{{ o.good_blocked }}</td></tr>{% endfor %}</table>
-{% if decisions.saving is not none %}<p><strong>Saving against the rules baseline: {{ "{:,.2f}".format(decisions.saving) }}
-{% if decisions.saving_share is not none %}({{ "{:.1%}".format(decisions.saving_share) }}){% endif %}</strong></p>{% endif %}
+{% if decisions.saving is not none %}<p><strong>Saving against the rules baseline:
+{{ "{:,.2f}".format(decisions.saving) }}
+{% if decisions.saving_share is not none %}({{ "{:.1%}".format(decisions.saving_share) }}){% endif %}</strong></p>
+{% endif %}
 <img src="data:image/png;base64,{{ decision_plot }}" alt="decision costs">{% endif %}
 </body></html>
 """
@@ -113,6 +124,7 @@ def render_report(data: ReportData) -> str:
         calibration=[plots.reliability(y, p), plots.score_distributions(y, p)],
         importance=plots.importance(data.importance, data.importance_kind) if data.importance is not None else None,
         importance_kind=data.importance_kind,
+        importance_rows=list(data.importance.head(20).items()) if data.importance is not None else [],
         over_time=plots.over_time(data.over_time) if data.over_time is not None and len(data.over_time) else None,
         decisions=comparison, decision_plot=plots.decision_costs(comparison.outcomes) if comparison else None,
         thresholds=_thresholds(card), costs=_costs(card))

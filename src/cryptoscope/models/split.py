@@ -179,4 +179,4 @@ def _boundary(value: Any, tz: Any, what: str) -> pd.Timestamp:
 
 
 def _py(ts: pd.Timestamp | None) -> dt.datetime | None:
-    return None if ts is None or pd.isna(ts) else ts.to_pydatetime()
+    return None if ts is None or pd.isna(ts) else ts.to_pydatetime(warn=False)

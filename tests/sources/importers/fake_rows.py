@@ -55,7 +55,7 @@ def payment_fields(i: int) -> dict[str, str]:
     time = START + dt.timedelta(hours=i)
     return {"payment_id": str(i), "user_id": str(1000 + i), "event_time": f"{time:%Y-%m-%dT%H:%M:%S.%f}Z",
             "direction": "deposit", "method": "card", "instrument_hash": f"h{i}", "instrument_country": "DE",
-            "currency": "EUR", "amount": f"{i * 1.5}", "amount_usd": f"{i * 1.65:.2f}", "status": "completed",
+            "merchant_id": "", "currency": "EUR", "amount": f"{i * 1.5}", "amount_usd": f"{i * 1.65:.2f}", "status": "completed",
             "decline_reason": "", "device_id": f"d{i}", "ip": f"10.0.0.{i % 250}"}
 
 
@@ -82,7 +82,8 @@ def write_big_csv(path: str, n: int, *, start: int = 1) -> None:
         "payment_id": ids, "user_id": rng.integers(1, 50_000, n),
         "event_time": pa.array(micros).cast(pa.timestamp("us", tz="UTC")),
         "direction": np.where(ids % 2 == 0, "deposit", "withdrawal"), "method": np.full(n, "card"),
-        "instrument_hash": text, "instrument_country": np.full(n, "DE"), "currency": np.full(n, "EUR"),
+        "instrument_hash": text, "instrument_country": np.full(n, "DE"),
+        "merchant_id": pa.nulls(n, pa.string()), "currency": np.full(n, "EUR"),
         "amount": amount, "amount_usd": amount * 1.1, "status": np.full(n, "completed"),
         "decline_reason": pa.nulls(n, pa.string()), "device_id": text, "ip": np.full(n, "10.0.0.1"),
     }

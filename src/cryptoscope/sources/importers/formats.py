@@ -15,7 +15,16 @@ import pyarrow as pa
 from cryptoscope.errors import ValidationError
 from cryptoscope.schema import Table
 from cryptoscope.sources.importers.locate import Locator
-from cryptoscope.sources.importers.readers import read_csv, read_parquet, require_file
+from cryptoscope.sources.importers.mapping import Mapping
+from cryptoscope.sources.importers.readers import (
+    conform,
+    csv_locator,
+    read_csv,
+    read_csv_text,
+    read_parquet,
+    read_parquet_columns,
+    require_file,
+)
 from cryptoscope.sources.importers.validate import check_rows
 
 _PARQUET_SUFFIXES = {".parquet", ".pq", ".parq"}
@@ -44,10 +53,17 @@ def resolve_format(path: Path, fmt: InputFormat) -> InputFormat:
         return InputFormat.PARQUET if fh.read(4) == _PARQUET_MAGIC else InputFormat.CSV
 
 
-def read_input(path: Path, table: Table, fmt: InputFormat = InputFormat.AUTO) -> pa.Table:
-    """Read and validate one file as rows of ``table``; raises `ValidationError` on the first problem."""
+def read_input(path: Path, table: Table, fmt: InputFormat = InputFormat.AUTO, mapping: Mapping | None = None
+               ) -> pa.Table:
+    """Read and validate one file as rows of ``table``; raises `ValidationError` on the first problem.
+
+    With a ``mapping`` the file's own columns are turned into the table's first (see
+    `cryptoscope.sources.importers.mapping`); the same checks then apply.
+    """
     require_file(path)
     fmt = resolve_format(path, fmt)
+    if mapping is not None:
+        return _read_mapped(path, table, fmt, mapping)
     if fmt is InputFormat.PARQUET:
         return read_parquet(path, table)
     if fmt is InputFormat.FORTA:
@@ -60,3 +76,25 @@ def read_input(path: Path, table: Table, fmt: InputFormat = InputFormat.AUTO) ->
         check_rows(rows, table, Locator(str(path)))
         return rows
     return read_csv(path, table)
+
+
+def _read_mapped(path: Path, table: Table, fmt: InputFormat, mapping: Mapping) -> pa.Table:
+    if mapping.table != table.name:
+        raise ValidationError(f"the mapping {mapping.path} is for table {mapping.table}, not {table.name}",
+                              file=str(path))
+    if fmt is InputFormat.FORTA:
+        raise ValidationError("--format forta has its own mapping; give --mapping or --format forta, not both",
+                              file=str(path))
+    if fmt is InputFormat.PARQUET:
+        where = Locator(str(path))
+        wanted = mapping.sources()
+
+        def choose(names: list[str]) -> list[str]:
+            mapping.check_sources(names, where)
+            return wanted or names[:1]  # a mapping of constants still needs the row count
+
+        data = read_parquet_columns(path, choose)
+    else:
+        where = csv_locator(path)
+        data = read_csv_text(path)
+    return conform(mapping.apply(data, where), table, where)

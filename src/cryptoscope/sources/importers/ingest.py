@@ -22,6 +22,7 @@ from cryptoscope.errors import UnknownTableError, ValidationError
 from cryptoscope.lake import Lake
 from cryptoscope.schema import get_table
 from cryptoscope.sources.importers.formats import InputFormat, read_input
+from cryptoscope.sources.importers.mapping import Mapping
 
 Stage = Literal["read", "write", "commit"]
 
@@ -76,11 +77,14 @@ class IngestResult:
 
 def ingest_files(lake: Lake | str | os.PathLike[str], table_name: str, paths: Sequence[str | os.PathLike[str]],
                  progress: ProgressCallback | None = None, *,
-                 fmt: InputFormat | str = InputFormat.AUTO) -> IngestResult:
+                 fmt: InputFormat | str = InputFormat.AUTO,
+                 mapping: Mapping | str | os.PathLike[str] | None = None) -> IngestResult:
     """Validate every file of ``paths`` as rows of ``table_name``, then append them all in one transaction.
 
     Raises `ValidationError` (naming file, row and column) before anything is written when any
     file is unreadable or does not match the schema; rows already in the lake are skipped.
+    ``mapping`` (a `Mapping` or the path of a mapping file) turns each file's columns into the table's
+    before those checks.
     """
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     try:
@@ -91,10 +95,12 @@ def ingest_files(lake: Lake | str | os.PathLike[str], table_name: str, paths: Se
         raise ValidationError("no input files given")
     files = [Path(p) for p in paths]
     fmt = InputFormat(fmt)
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = Mapping.load(mapping)
     notify = progress or (lambda event: None)
     loaded: list[tuple[Path, pa.Table]] = []
     for i, path in enumerate(files):
-        loaded.append((path, read_input(path, table, fmt)))
+        loaded.append((path, read_input(path, table, fmt, mapping)))
         notify(ProgressEvent("read", i + 1, len(files), path))
     results = []
     with lake.transaction() as tx:

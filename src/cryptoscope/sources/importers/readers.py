@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -93,16 +94,29 @@ def read_csv(path: Path, table: Table) -> pa.Table:
 
 def read_parquet(path: Path, table: Table) -> pa.Table:
     """A Parquet file for ``table``: columns may be any type that converts to the canonical one without loss."""
+    where = Locator(str(path))
+    data = read_parquet_columns(path, lambda names: check_header(names, table, where))
+    return conform(data, table, where)
+
+
+def read_parquet_columns(path: Path, choose: Callable[[list[str]], list[str] | None]) -> pa.Table:
+    """The columns ``choose`` picks from the file's column names (all when it returns None), at least one row."""
     require_file(path)
     where = Locator(str(path))
     try:
         parquet = pq.ParquetFile(path)
-        check_header(parquet.schema_arrow.names, table, where)
-        data = parquet.read()
+        wanted = choose(parquet.schema_arrow.names)
+        data = parquet.read(columns=wanted)
     except (pa.ArrowException, OSError) as exc:
         raise where.error(f"not a readable Parquet file (truncated or corrupt?): {exc}") from None
     if data.num_rows == 0:
         raise where.error("file has no rows")
+    return data
+
+
+def conform(data: pa.Table, table: Table, where: Locator) -> pa.Table:
+    """Columns named as ``table``'s, of any types, converted to the canonical types and checked row by row."""
+    check_header(data.column_names, table, where)
     columns = [cast_typed(data[c.name], c, where) for c in table.columns]
     rows = pa.Table.from_arrays(columns, schema=table.arrow_schema)
     check_rows(rows, table, where)

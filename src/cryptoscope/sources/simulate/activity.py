@@ -25,8 +25,8 @@ CHANNELS = np.array(["web", "web", "web", "ios", "android", "android", "api", "w
 
 
 def user_agent_of(device: np.ndarray, api: np.ndarray) -> np.ndarray:
-    """A device keeps its user agent; API clients look like scripts."""
-    ua = np.asarray(device) % 6
+    """A device keeps its user agent; only API clients look like scripts (index 6)."""
+    ua = np.asarray(device) % 7
     ua = np.where(ua == 6, 7, ua)
     return np.where(api, 6, ua)
 

@@ -49,12 +49,12 @@ def add_payments(chunk: Chunk, users: np.ndarray, times: np.ndarray, direction: 
         direction=np.full(n, direction), method=take(METHODS, method), instrument_hash=instrument,
         instrument_country=take(geo.CODES, inst_country), currency=take(geo.CURRENCY, country),
         amount=np.round(amount_usd / geo.USD_RATE[country], 2), amount_usd=np.round(amount_usd, 2), status=status,
-        decline_reason=pa_nullable(DECLINES, decline), device_id=take(pop.devices, devices),
+        decline_reason=pick_or_null(DECLINES, decline), device_id=take(pop.devices, devices),
         ip=take(pop.ips, ips))
     return ids
 
 
-def pa_nullable(pool: np.ndarray, index: np.ndarray) -> list[str | None]:
+def pick_or_null(pool: np.ndarray, index: np.ndarray) -> list[str | None]:
     return [None if i < 0 else pool[i] for i in index.tolist()]
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
+from cryptoscope.schema import TABLES
 from cryptoscope.sources.simulate import activity, credit, feedback, identity, money, onchain, products, trading
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.context import Chunk
@@ -29,12 +30,8 @@ from cryptoscope.sources.simulate.typologies import (
 )
 from cryptoscope.sources.simulate.wallets import Wallets
 
-#: every table the simulator owns; a new simulation replaces them all
-SIMULATED_TABLES = (
-    "accounts", "kyc_submissions", "sessions", "account_changes", "payments", "chain_transfers", "orders",
-    "trades", "loans", "product_events", "tickets", "surveys", "utxo_blocks", "utxo_transactions", "utxo_inputs",
-    "utxo_outputs", "account_transactions", "token_transfers", "address_labels", "labels", "ground_truth",
-)
+#: the simulator writes every canonical table, so a new simulation replaces them all
+SIMULATED_TABLES = tuple(TABLES)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""The ML harness every product line shares: split, fit, calibrate, decide, explain, report, register.
+
+``train_and_evaluate`` ties the pieces together so that a product line only brings its features,
+label, costs and rules baseline; each piece is usable alone. See ``docs/models.md``.
+"""
+
+from cryptoscope.models.bundle import ModelBundle
+from cryptoscope.models.calibration import Calibrator, brier_score, expected_calibration_error, reliability_table
+from cryptoscope.models.card import ModelCard
+from cryptoscope.models.costs import APPROVE, BLOCK, DECISIONS, REVIEW, Costs, decision_costs
+from cryptoscope.models.decisions import (
+    DecisionComparison,
+    DecisionOutcome,
+    Thresholds,
+    choose_thresholds,
+    compare_decisions,
+    decide,
+)
+from cryptoscope.models.estimator import RiskClassifier
+from cryptoscope.models.explain import Reason, ReasonCatalog, ReasonExplainer, reason_codes
+from cryptoscope.models.metrics import (
+    Metrics,
+    evaluate,
+    expected_cost,
+    metrics_over_time,
+    pr_auc,
+    precision_at_k,
+    precision_recall_at_rate,
+    recall_at_k,
+    roc_auc,
+)
+from cryptoscope.models.pipeline import SplitSpec, TrainedModel, train_and_evaluate
+from cryptoscope.models.registry import ModelVersion, RegisteredModel, Registry
+from cryptoscope.models.report import ReportData, render_report, write_report
+from cryptoscope.models.split import Period, Split, rolling_splits, time_split
+
+__all__ = [
+    "APPROVE",
+    "BLOCK",
+    "DECISIONS",
+    "REVIEW",
+    "Calibrator",
+    "Costs",
+    "DecisionComparison",
+    "DecisionOutcome",
+    "Metrics",
+    "ModelBundle",
+    "ModelCard",
+    "ModelVersion",
+    "Period",
+    "Reason",
+    "ReasonCatalog",
+    "ReasonExplainer",
+    "RegisteredModel",
+    "Registry",
+    "ReportData",
+    "RiskClassifier",
+    "Split",
+    "SplitSpec",
+    "Thresholds",
+    "TrainedModel",
+    "brier_score",
+    "choose_thresholds",
+    "compare_decisions",
+    "decide",
+    "decision_costs",
+    "evaluate",
+    "expected_calibration_error",
+    "expected_cost",
+    "metrics_over_time",
+    "pr_auc",
+    "precision_at_k",
+    "precision_recall_at_rate",
+    "reason_codes",
+    "recall_at_k",
+    "reliability_table",
+    "render_report",
+    "roc_auc",
+    "rolling_splits",
+    "time_split",
+    "train_and_evaluate",
+    "write_report",
+]
