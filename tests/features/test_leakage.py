@@ -29,8 +29,9 @@ offsets = st.integers(min_value=-40 * 86_400, max_value=5 * 86_400)  # seconds a
 def payment(user: int, offset: int, amount: float, declined: bool, card: int) -> dict[str, Any]:
     return {"payment_id": 0, "user_id": user, "event_time": T0 + dt.timedelta(seconds=offset),
             "direction": "deposit", "method": "card", "instrument_hash": f"card{card}", "instrument_country": "DE",
-            "currency": "EUR", "amount": amount, "amount_usd": amount, "status": "declined" if declined else "completed",
-            "decline_reason": None, "device_id": "d", "ip": "1.1.1.1"}
+            "currency": "EUR", "amount": amount, "amount_usd": amount,
+            "status": "declined" if declined else "completed", "decline_reason": None, "device_id": "d",
+            "ip": "1.1.1.1", "merchant_id": None}
 
 
 def session(user: int, offset: int, device: int, ok: bool) -> dict[str, Any]:

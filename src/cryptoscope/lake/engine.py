@@ -14,9 +14,10 @@ from cryptoscope.schema import TABLES
 
 
 def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) -> DuckDBBackend:
-    """Every canonical table as a view (empty tables included), times in UTC.
+    """Every canonical table as a view with exactly the canonical columns, times in UTC.
 
-    Views are built from the catalog's file list, so a reader never sees a half-written commit.
+    Views are built from the catalog's file list, so a reader never sees a half-written commit;
+    files written before a nullable column was added read as null there (as on Spark).
     """
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     con = duckdb.connect()
@@ -26,9 +27,11 @@ def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) 
     catalog = lake.catalog()
     for name, table in TABLES.items():
         files = [str(lake.root / f.path) for f in catalog.files(name)]
+        con.register(f"_empty_{name}", table.empty())
+        body = f'SELECT * FROM "_empty_{name}"'
         if files:
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {parquet_source(files)}')
-        else:
-            con.register(f"_empty_{name}", table.empty())
-            con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "_empty_{name}"')
+            columns = ", ".join(f'"{c}"' for c in table.column_names)
+            body += f" UNION ALL BY NAME SELECT * FROM {parquet_source(files)}"
+            body = f"SELECT {columns} FROM ({body})"
+        con.execute(f'CREATE VIEW "{name}" AS {body}')
     return ibis.duckdb.from_connection(con)
