@@ -92,8 +92,8 @@ def ingest(
     lake: LakeOpt = Path("./demo-lake"),
     fmt: Annotated[str, typer.Option("--format", help="auto (by file name), csv, parquet, or forta "
                                      "(Forta labelled-datasets CSV, for address_labels).")] = "auto",
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="JSON mapping from the files' columns to the "
-                                                 "table's (see mappings/ and docs).")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="JSON file mapping the files' columns to the "
+                                                 "table's, e.g. mappings/fdh_payments.json.")] = None,
 ) -> None:
     """Load exports into a table: all files or none, rows already in the lake skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -252,6 +252,56 @@ def features_build(
     os.replace(tmp, out)
     positives = sum(1 for v in table.column("label").to_pylist() if v == 1)
     console.print(f"wrote {table.num_rows:,} rows x {table.num_columns} columns ({positives:,} positive) to {out}")
+
+
+risk_app = typer.Typer(help="Risk scoring: fraud models, and how they hold up against outside benchmarks.",
+                        no_args_is_help=True)
+app.add_typer(risk_app, name="risk")
+risk_benchmark_app = typer.Typer(help="Run a published benchmark's protocol on data that went through the lake.",
+                                 no_args_is_help=True)
+risk_app.add_typer(risk_benchmark_app, name="benchmark")
+
+
+@risk_benchmark_app.command("fdh")
+def risk_benchmark_fdh(
+    data: Annotated[Path, typer.Option("--data", help="The handbook's transactions (fdh/transactions.parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="JSON file to write the figures to.")],
+    train_start: Annotated[str, typer.Option("--train-start", help="First training day, YYYY-MM-DD (the book's: "
+                                             "2018-07-25).")] = "2018-07-25",
+    lake: Annotated[Path | None, typer.Option("--lake", help="Lake to ingest into and read from (default: one per "
+                                              "data file in ~/.cache/cryptoscope).")] = None,
+) -> None:
+    """The Fraud Detection Handbook's protocol: 7 training days, 7 delay days, 7 test days, figures vs the book's."""
+    import datetime as dt
+    import json
+    import os
+    import shlex
+
+    from cryptoscope.risk.fdh import BOOK_BEST, BOOK_FIGURES, run_fdh
+
+    try:
+        start = dt.date.fromisoformat(train_start)
+    except ValueError:
+        raise CryptoscopeError(f"--train-start must be a date like 2018-07-25 (got {train_start!r})") from None
+    command = shlex.join(["cryptoscope", "risk", "benchmark", "fdh", "--data", str(data), "--train-start",
+                          train_start, "--out", str(out), *(["--lake", str(lake)] if lake else [])])
+    with console.status(f"FDH benchmark from {start}"):
+        result = run_fdh(data, start, lake)
+    payload = result.as_json(command)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    periods = result.periods.as_dict()
+    view = table_view(f"FDH: train {' .. '.join(periods['train'])}, test {' .. '.join(periods['test'])}",
+                      ("model",), ("AUC-ROC", "avg precision", "card P@100"))
+    rows = [(result.model_name, result.model), (result.baseline_name, result.baseline),
+            (f"book: {BOOK_BEST} (its dates)", BOOK_FIGURES[BOOK_BEST])]
+    for name, s in rows:
+        view.add_row(name, f"{s.auc_roc:.3f}", f"{s.average_precision:.3f}", f"{s.card_precision_at_100:.3f}")
+    console.print(view)
+    console.print(f"{result.rows.train:,} training and {result.rows.test:,} test payments "
+                  f"({result.rows.test_removed_known_compromised:,} of known-compromised customers removed); "
+                  f"wrote {out}")
 
 
 def main() -> None:

@@ -45,13 +45,17 @@ def con() -> Any:
 
 
 def run(con: Any, spine: pa.Table, rows: pa.Table, **kw: Any) -> dict[int, tuple[Any, ...]]:
-    """{spine row number: (x, n)} from asof_features on ``con``."""
+    """{spine row number: (x, n)} from asof_features on ``con``, the same both ways."""
     i = next(_counter)
     s = con.create_table(f"spine_{i}", spine, overwrite=True)
     f = con.create_table(f"rows_{i}", rows, overwrite=True)
-    out = con.to_pyarrow(asof_features(s, f, "user_id", **kw)).to_pylist()
-    assert len(out) == spine.num_rows
-    return {r["row"]: (r["x"], r["n"]) for r in out}
+    got = []
+    for method in ("window", "asof"):
+        out = con.to_pyarrow(asof_features(s, f, "user_id", method=method, **kw)).to_pylist()
+        assert len(out) == spine.num_rows
+        got.append({r["row"]: (r["x"], r["n"]) for r in out})
+    assert got[0] == got[1]
+    return got[0]
 
 
 def brute(spine: pa.Table, rows: pa.Table, *, ttl: dt.timedelta | None, inclusive: bool = True) -> dict[int, tuple]:
@@ -117,6 +121,21 @@ def test_rejects_feature_names_that_clash_with_the_spine(con: Any) -> None:
         asof_features(s, f, "user_id", ttl=None)
 
 
+def test_several_feature_tables_share_one_pass(con: Any) -> None:
+    spine = spine_table([(1, 60), (2, 60), (1, 5)])
+    a = feature_table([(1, 10, 1.0, 1), (2, 0, 4.0, 4)])
+    b = feature_table([(1, 50, 7.0, 7), (2, 59, 8.0, 8)]).rename_columns(["user_id", "event_time", "y", "m"])
+    s = con.create_table("multi_spine", spine, overwrite=True)
+    fa, fb = con.create_table("multi_a", a, overwrite=True), con.create_table("multi_b", b, overwrite=True)
+    for method in ("window", "asof"):
+        out = con.to_pyarrow(asof_features(s, [fa, fb], "user_id", ttl=[None, dt.timedelta(minutes=30)],
+                                           method=method)).to_pylist()
+        assert {r["row"]: (r["x"], r["n"], r["y"], r["m"]) for r in out} == {
+            0: (1.0, 1, 7.0, 7), 1: (4.0, 4, 8.0, 8), 2: (None, None, None, None)}
+    with pytest.raises(ValueError, match="more than one table"):
+        asof_features(s, [fa, fa], "user_id", ttl=None)
+
+
 _key = st.one_of(st.none(), st.integers(0, 2))
 _minute = st.one_of(st.none(), st.integers(0, 30))
 _spine_rows = st.lists(st.tuples(_key, _minute), max_size=12)
@@ -124,7 +143,7 @@ _feature_rows = st.lists(st.tuples(_key, _minute, st.one_of(st.none(), st.sample
                                    st.one_of(st.none(), st.integers(0, 3))), max_size=15)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(_spine_rows, _feature_rows, st.one_of(st.none(), st.integers(1, 20)), st.booleans())
 def test_equals_brute_force(con: Any, spine_rows: list, rows: list, ttl_minutes: int | None, inclusive: bool) -> None:
     spine, feats = spine_table(spine_rows), feature_table(rows)

@@ -60,7 +60,7 @@ def spark_session() -> Iterator[Any]:
         pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
     from cryptoscope.lake.spark import spark_session as build
 
-    session = build()
+    session = build("local[2]")  # this machine, whatever $CRYPTOSCOPE_SPARK_MASTER says: the lake is in a tmp dir
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -173,6 +173,16 @@ def test_every_table_has_the_same_schema_on_both_engines(cons: dict[str, Any], s
     assert pairs["empty"][1].table("payments").count().execute() == 0
 
 
-def test_unknown_engine_is_a_clear_error(lake: Lake) -> None:
+def test_unknown_engine_is_a_clear_error(tmp_path: Any) -> None:
     with pytest.raises(CryptoscopeError, match=r"unknown engine 'flink'.*duckdb, spark"):
-        engines.connect(lake, "flink")
+        engines.connect(Lake(tmp_path / "lake"), "flink")
+
+
+def test_spark_master_comes_from_the_argument_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptoscope.lake.spark import MASTER_ENV, resolve_master
+
+    monkeypatch.delenv(MASTER_ENV, raising=False)
+    assert resolve_master() == "local[2]"
+    monkeypatch.setenv(MASTER_ENV, "spark://cluster:7077")
+    assert resolve_master() == "spark://cluster:7077"
+    assert resolve_master("local[4]") == "local[4]"

@@ -25,7 +25,7 @@ def payments(ids: range, *, amount: float = 1.0) -> pa.Table:
         "payment_id": list(ids), "user_id": [i % 7 for i in ids],
         "event_time": [DAY + dt.timedelta(hours=12 * k) for k in range(n)],
         "direction": ["deposit"] * n, "method": ["card"] * n, "instrument_hash": text,
-        "instrument_country": ["DE"] * n, "currency": ["EUR"] * n, "amount": [amount] * n,
+        "instrument_country": ["DE"] * n, "merchant_id": [None] * n, "currency": ["EUR"] * n, "amount": [amount] * n,
         "amount_usd": [amount] * n, "status": ["completed"] * n, "decline_reason": [None] * n,
         "device_id": text, "ip": ["10.0.0.1"] * n,
     }

@@ -111,6 +111,14 @@ KYC_DOCUMENT_REUSE = FeatureView(
           Agg("document_countries", "nunique", "ip_country")),
     doc="How many accounts submitted the same document image.")
 
+KYC_SELFIE_REUSE = FeatureView(
+    name="kyc_selfie_reuse", entity="document", key="selfie_hash", sources=(Source("kyc_submissions"),),
+    windows=("30d", "365d"),
+    aggs=(Agg("selfie_users", "nunique", "user_id"), Agg("selfie_submissions", "count"),
+          Agg("selfie_countries", "nunique", "ip_country")),
+    doc="How many accounts submitted the same selfie (an identity image, hence the document entity): "
+        "synthetic identities re-use a few stolen faces.")
+
 SYMBOL_ACTIVITY = FeatureView(
     name="symbol_activity", entity="symbol", key="symbol", sources=(Source("trades"),), windows=("1h", "24h"),
     aggs=(Agg("symbol_trades", "count"), Agg("symbol_volume_usd", "sum", "amount_usd"),
@@ -129,6 +137,6 @@ ADDRESS_ACTIVITY = FeatureView(
 
 VIEWS: dict[str, FeatureView] = {v.name: v for v in (
     USER_LOGINS, DEVICE_ACTIVITY, IP_ACTIVITY, ACCOUNT_SECURITY, USER_PAYMENTS, INSTRUMENT_SHARING, USER_CHAIN,
-    USER_TRADING, USER_ORDERS, KYC_DOCUMENT_REUSE, SYMBOL_ACTIVITY, ADDRESS_ACTIVITY)}
+    USER_TRADING, USER_ORDERS, KYC_DOCUMENT_REUSE, KYC_SELFIE_REUSE, SYMBOL_ACTIVITY, ADDRESS_ACTIVITY)}
 
 __all__ = ["VIEWS", "Cond"]

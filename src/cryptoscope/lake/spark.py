@@ -73,14 +73,19 @@ def _instants(schema: sch.Schema, struct: StructType) -> sch.Schema:
                        for name, typ in schema.items()})
 
 
+def resolve_master(master: str | None = None) -> str:
+    """``master`` if given, else ``$CRYPTOSCOPE_SPARK_MASTER``, else local[2]: a cluster is configuration, not code."""
+    return master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+
+
 def spark_session(master: str | None = None, *, app_name: str = "cryptoscope") -> SparkSession:
-    """The active SparkSession, or a new one on ``master`` (else ``$CRYPTOSCOPE_SPARK_MASTER``, else local[2]).
+    """The active SparkSession, or a new one on `resolve_master` (master).
 
     ``getOrCreate`` reuses a running session, so callers can build one themselves with other settings.
     """
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.master(master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER).appName(app_name)
+    builder = SparkSession.builder.master(resolve_master(master)).appName(app_name)
     for key, value in _CONF.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -114,4 +119,4 @@ def connect_spark(lake: Lake | str | os.PathLike[str], *, session: SparkSession 
     return backend
 
 
-__all__ = ["DEFAULT_MASTER", "MASTER_ENV", "Backend", "connect_spark", "spark_session"]
+__all__ = ["DEFAULT_MASTER", "MASTER_ENV", "Backend", "connect_spark", "resolve_master", "spark_session"]

@@ -40,11 +40,15 @@ TRANSACTION = ("amount", "is_weekend", "is_night")
 CUSTOMER = tuple(CUSTOMER_SPENDING.feature_names())
 CUSTOMER_RATIOS = tuple(f"amount_over_mean_{w}" for w in WINDOWS)
 TERMINAL = tuple(f"terminal_{name}_{w}" for name in ("known_tx", "risk") for w in WINDOWS)
+#: Days from the terminal's first and last fraud (by payment time) among the labels known in the longest
+#: window, to the decision: a compromise that began long ago may be over. Capped, and the cap when none.
+TERMINAL_RUN = ("terminal_first_fraud_days", "terminal_last_fraud_days")
+RUN_CAP_DAYS = 60.0
 
 #: The handbook's 15 features: the transaction, the customer's counts and means, the terminal's.
 BOOK_FEATURES = (*TRANSACTION, *(f"customer_{n}_{w}" for n in ("tx", "mean_amount") for w in WINDOWS), *TERMINAL)
 #: Ours: the handbook's plus the customer's largest amount and the amount against the customer's means.
-FEATURES = (*TRANSACTION, *CUSTOMER, *CUSTOMER_RATIOS, *TERMINAL)
+FEATURES = (*TRANSACTION, *CUSTOMER, *CUSTOMER_RATIOS, *TERMINAL, *TERMINAL_RUN)
 
 
 def _ts(value: dt.datetime) -> ir.TimestampScalar:
@@ -62,9 +66,10 @@ def payment_spine(con: Any, start: dt.datetime, end: dt.datetime) -> ir.Table:
 
 
 def card_labels(con: Any, *, known_before: dt.datetime | None = None) -> ir.Table:
-    """(payment_id, label, known_time, decision_time) of card-fraud labels; only those known by ``known_before`` if given.
+    """(payment_id, label, known_time, decision_time) of card-fraud labels.
 
-    A payment with several labels keeps the latest one known.
+    Only those known before ``known_before`` when it is given; a payment with several labels keeps
+    the latest one known.
     """
     lab = con.table("labels")
     lab = lab.filter(lab.entity_type == "payment", lab.label_type == LABEL_TYPE)
@@ -81,7 +86,7 @@ def terminal_risk(con: Any, spine: ir.Table, windows: tuple[str, ...] = WINDOWS)
     payments = con.table("payments")
     labels = card_labels(con)
     known = payments.join(labels, payments.payment_id == labels.payment_id).select(
-        _m=payments.merchant_id, _kt=labels.known_time, _label=labels.label)
+        _m=payments.merchant_id, _kt=labels.known_time, _label=labels.label, _pt=payments.event_time)
     pts = spine.select("merchant_id", "decision_time").distinct()
     longest = max(window_delta(w) for w in windows)
     span = ibis.interval(seconds=int(longest.total_seconds()))
@@ -92,13 +97,22 @@ def terminal_risk(con: Any, spine: ir.Table, windows: tuple[str, ...] = WINDOWS)
         inside = j._kt >= j.decision_time - ibis.interval(seconds=int(window_delta(w).total_seconds()))
         aggs[f"_n_{w}"] = j._m.count(where=inside)
         aggs[f"_f_{w}"] = j._label.sum(where=inside).coalesce(0)
+    is_fraud = j._label == 1
+    aggs["_first"] = j._pt.min(where=is_fraud)
+    aggs["_last"] = j._pt.max(where=is_fraud)
     out = j.group_by(["merchant_id", "decision_time"]).aggregate(**aggs)
+
+    def age(at: ir.TimestampValue) -> ir.FloatingValue:
+        days = (out.decision_time.epoch_seconds() - at.epoch_seconds()).cast("float64") / 86_400.0
+        return ibis.least(days, RUN_CAP_DAYS).coalesce(RUN_CAP_DAYS)
+
     # no known payment: no evidence of risk, as the handbook counts it (0, not null)
     return out.select("merchant_id", "decision_time",
                       **{f"terminal_known_tx_{w}": out[f"_n_{w}"] for w in windows},
                       **{f"terminal_risk_{w}": (out[f"_f_{w}"].cast("float64")
                                                 / out[f"_n_{w}"].nullif(0).cast("float64")).coalesce(0.0)
-                         for w in windows})
+                         for w in windows},
+                      terminal_first_fraud_days=age(out._first), terminal_last_fraud_days=age(out._last))
 
 
 def card_features(con: Any, spine: ir.Table) -> ir.Table:

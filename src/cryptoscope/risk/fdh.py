@@ -15,8 +15,9 @@ The handbook's protocol, re-implemented from its description (its code is not us
 A baseline (logistic regression on the same features) is fitted in the same run, so every figure has
 a reference computed on the same rows.
 
->>> result = run_fdh("../shared/data/fdh/transactions.parquet", dt.date(2018, 7, 25))   # doctest: +SKIP
->>> result.model.average_precision                                                      # doctest: +SKIP
+>>> import datetime
+>>> result = run_fdh("transactions.parquet", datetime.date(2018, 7, 25))  # doctest: +SKIP
+>>> result.model.average_precision                                      # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ BOOK_FIGURES: dict[str, Scores] = {
 BOOK_DATES = dt.date(2018, 7, 25)
 BOOK_BEST = "xgboost_model_selection"
 
-#: LightGBM's settings, fixed before any test week was looked at. Frauds are ~0.8% of payments:
-#: they are weighted up (``scale_pos_weight``) rather than resampled, which keeps every genuine row.
+#: LightGBM's settings, chosen on validation folds that end before each test week (see
+#: benchmarks/fdh.py --validate), never on a test week. Frauds are ~0.8% of payments. Re-weighting them
+#: (scale_pos_weight 2 or 3) or under-sampling genuine payments per tree (to 20% or 50%) both lowered
+#: the validation folds' mean average precision (0.711-0.719 against 0.727), so the model learns from the
+#: natural ratio: the ranking metrics judged here do not need calibrated probabilities, and the trees'
+#: leaves are kept large enough (min_child_samples) to hold a few frauds. A fine amount grid (max_bin)
+#: lets the trees find exact amount thresholds.
 LGBM_PARAMS: dict[str, Any] = {
-    "n_estimators": 400, "learning_rate": 0.03, "num_leaves": 31, "min_child_samples": 50,
+    "n_estimators": 400, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 50, "max_bin": 4095,
     "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0,
-    "scale_pos_weight": 5.0, "random_state": 7, "n_jobs": 1, "deterministic": True, "force_col_wise": True,
+    "scale_pos_weight": 1.0, "random_state": 7, "n_jobs": 1, "deterministic": True, "force_col_wise": True,
     "verbose": -1,
 }
 
@@ -193,7 +199,8 @@ def split(con: Any, periods: Periods) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     train = frame[is_train & frame.known_label.notna()].reset_index(drop=True)
     test = frame[~is_train]
     times = compromise_times(con, periods)
-    keep = [rows[~rows.user_id.isin(known_compromised(times, day))] for day, rows in test.groupby("day", sort=True)]
+    keep = [rows[~rows.user_id.isin(known_compromised(times, rows.day.iloc[0]))]
+            for _, rows in test.groupby("day", sort=True)]
     kept = pd.concat(keep).reset_index(drop=True) if keep else test.iloc[:0]
     return train, kept, len(test) - len(kept)
 
@@ -214,7 +221,8 @@ def _matrix(frame: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
 def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATURES) -> FdhResult:
     """Train on the training week, score the test week, on a lake that holds payments and labels."""
     started = time.perf_counter()
-    con = connect(lake)
+    con = connect(lake, threads=1)  # one thread: float sums in one order, so every run gives the same figures
+    con.con.execute("SET enable_progress_bar = false")
     train, test, removed = split(con, periods)
     y_train = train.known_label.astype(int).to_numpy()
     y_test = test.fraud.astype(int).to_numpy()
@@ -225,8 +233,8 @@ def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATU
     model = _model().fit(x_train, y_train)
     baseline = _baseline().fit(x_train, y_train)
     cards, days = test.card.to_numpy(), test.day.to_numpy()
-    p_model = model.predict_proba(x_test)[:, 1]
-    p_base = baseline.predict_proba(x_test)[:, 1]
+    p_model = np.asarray(model.predict_proba(x_test))[:, 1]
+    p_base = np.asarray(baseline.predict_proba(x_test))[:, 1]
     per_day = card_precision_at_k(p_model, cards, days, y_test, k=100).per_day
     compromised = tuple(int(g.groupby("card").fraud.max().sum()) for _, g in test.groupby("day", sort=True))
     rows = RowCounts(len(train), int(y_train.sum()), len(test), int(y_test.sum()), removed, compromised)
@@ -235,7 +243,8 @@ def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATU
                      {k: v for k, v in LGBM_PARAMS.items() if k != "verbose"}, time.perf_counter() - started)
 
 
-def run_fdh(data: str | os.PathLike[str], train_start: dt.date, lake: str | os.PathLike[str] | None = None,
-            *, periods: Periods | None = None) -> FdhResult:
-    """Ingest ``data`` (once per file) and run the protocol from ``train_start``."""
-    return run_protocol(fdh_lake(data, lake), periods or Periods(train_start))
+def run_fdh(data: str | os.PathLike[str], train_start: dt.date, lake: str | os.PathLike[str] | None = None
+            ) -> FdhResult:
+    """Ingest ``data`` (once per file; into a per-file cache lake unless ``lake`` is given) and run the
+    protocol from ``train_start``."""
+    return run_protocol(fdh_lake(data, lake), Periods(train_start))

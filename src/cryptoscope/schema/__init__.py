@@ -16,6 +16,7 @@ from cryptoscope.schema import (
     payments,
     product_events,
     public_chain,
+    scores,
     sessions,
     trading,
 )
@@ -24,7 +25,7 @@ from cryptoscope.schema.address_labels import ILLICIT_CATEGORIES
 from cryptoscope.schema.labels import LABEL_TYPES
 
 _MODULES = (accounts, sessions, payments, chain_transfers, trading, loans, product_events, feedback,
-            public_chain, address_labels, labels)
+            public_chain, address_labels, labels, scores)
 
 #: Every canonical table by name, in the order the docs list them.
 TABLES: dict[str, Table] = {t.name: t for m in _MODULES for t in m.TABLES}

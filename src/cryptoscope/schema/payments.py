@@ -18,8 +18,6 @@ PAYMENTS = Table(
         col("method", S, "card, bank_transfer or p2p."),
         col("instrument_hash", S, "Hash of the card number, IBAN or P2P handle."),
         col("instrument_country", S, "Country that issued the card or holds the account."),
-        col("merchant_id", S, "Card acceptor or terminal id for card payments made at a merchant (card-network "
-            "exports); null for deposits to the exchange.", nullable=True),
         col("currency", S, "ISO-4217 currency of the amount."),
         col("amount", F, "Amount in the payment currency."),
         col("amount_usd", F, "Amount in US dollars at the event time."),
@@ -27,6 +25,8 @@ PAYMENTS = Table(
         col("decline_reason", S, "Issuer or rule decline reason, if declined.", nullable=True),
         col("device_id", S, "Device the payment was requested from."),
         col("ip", S, "IP address the payment was requested from."),
+        col("merchant_id", S, "Card acceptor or terminal id for card payments made at a merchant (card-network "
+            "exports); null for deposits to the exchange.", nullable=True),
     ),
     primary_key=("payment_id",),
     non_negative=("amount", "amount_usd"),

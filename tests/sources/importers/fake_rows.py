@@ -55,7 +55,8 @@ def payment_fields(i: int) -> dict[str, str]:
     time = START + dt.timedelta(hours=i)
     return {"payment_id": str(i), "user_id": str(1000 + i), "event_time": f"{time:%Y-%m-%dT%H:%M:%S.%f}Z",
             "direction": "deposit", "method": "card", "instrument_hash": f"h{i}", "instrument_country": "DE",
-            "merchant_id": "", "currency": "EUR", "amount": f"{i * 1.5}", "amount_usd": f"{i * 1.65:.2f}", "status": "completed",
+            "merchant_id": "", "currency": "EUR", "amount": f"{i * 1.5}", "amount_usd": f"{i * 1.65:.2f}",
+            "status": "completed",
             "decline_reason": "", "device_id": f"d{i}", "ip": f"10.0.0.{i % 250}"}
 
 

@@ -138,7 +138,7 @@ def test_non_utf8_bytes_name_the_line(lake: Lake, tmp_path: Path) -> None:
 def test_wrong_number_of_fields(lake: Lake, tmp_path: Path) -> None:
     path = write_payments(tmp_path, {})
     path.write_text(path.read_text() + "999,1\n")
-    refuse(lake, path, row=7, column=None, line=8, match="expected 14 fields")
+    refuse(lake, path, row=7, column=None, line=8, match="expected 15 fields")
 
 
 def test_line_numbers_count_newlines_inside_quoted_values(lake: Lake, tmp_path: Path) -> None:

@@ -1,0 +1,191 @@
+"""The four risk products: what each decides on, from which features, against which rules and costs.
+
+========== ====================== ============================================ =====================
+kind       decision (spine)       label (1 = bad)                              rules baseline
+========== ====================== ============================================ =====================
+kyc        each KYC submission    ``kyc_fraud`` on the submission              image re-use, countries
+payment    each card deposit      ``card_fraud`` chargeback on the payment     declines, cards, first payment
+withdrawal each crypto withdrawal ``account_takeover`` / ``money_mule``        security change, amount
+credit     each loan opening      ``loan_default`` (only known outcomes)       leverage, loan-to-value
+========== ====================== ============================================ =====================
+
+Costs, in US dollars (``models/costs.py`` explains the table; a review is taken to stop the loss):
+
+* kyc: a synthetic identity let in costs $1,000 (the card fraud, mule flows and bonus abuse such
+  accounts go on to), a manual review $10 of analyst time, $5 of friction for a good applicant
+  (a delayed onboarding, some give up), a rejected good applicant $150 of lifetime value;
+* payment: a missed fraud costs the amount plus a $15 chargeback fee; review $5, friction $2; a
+  blocked good payment $20 (support, churn) plus the 2 % deposit fee it would have paid;
+* withdrawal: a missed takeover or mule cash-out costs the amount (refunded to the victim, or
+  forfeited); review $10 (a hold and a call), friction $5, blocking a good customer's money $50;
+* credit: a missed default costs the principal times a 45 % loss given default (the collateral
+  covers the rest); underwriting review $25, friction $10; refusing a good borrower loses the
+  interest of the term plus $20 of trading fees and relationship.
+
+Each product waits ``maturity`` for its labels before the build date (``plan.py``): 21 days for
+KYC findings and chargebacks (they take 1-8 weeks), 7 for takeover reports and mule findings, 14 for
+loan outcomes. Its model reads a chosen few of its views' features (a few dozen bad rows cannot
+support hundreds), with the small boosted trees or, for KYC, the logistic regression of
+``estimators.py``, calibrated with two parameters (``sigmoid``) on a validation period of few bad rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.features.spec import FeatureView
+from cryptoscope.features.views import (
+    ACCOUNT_SECURITY,
+    ADDRESS_ACTIVITY,
+    DEVICE_ACTIVITY,
+    INSTRUMENT_SHARING,
+    IP_ACTIVITY,
+    KYC_DOCUMENT_REUSE,
+    KYC_SELFIE_REUSE,
+    SYMBOL_ACTIVITY,
+    USER_CHAIN,
+    USER_LOGINS,
+    USER_PAYMENTS,
+    USER_TRADING,
+)
+from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
+from cryptoscope.risk import estimators, reasons, rules, spines
+
+RULE_COLUMN = "rule_decision"
+KINDS = ("kyc", "payment", "withdrawal", "credit")
+CREDIT_LGD = 0.45
+
+
+@dataclass(frozen=True)
+class Product:
+    """One risk product: see the module doc.
+
+    ``views`` are joined at each decision (each with a prefix for its feature names); ``derive`` adds
+    columns computed from the joined row (ratios, cost columns); ``features`` are the columns the
+    model reads: a chosen few of all these, since a few dozen bad rows cannot support hundreds.
+    """
+
+    kind: str
+    entity_type: str
+    label_types: tuple[str, ...]
+    spine: Callable[[Any, dt.datetime | None], ir.Table]
+    views: tuple[tuple[FeatureView, str], ...]
+    features: tuple[str, ...]
+    derive: Callable[[pd.DataFrame], pd.DataFrame]
+    rules: rules.Rules
+    costs: Costs
+    catalog: ReasonCatalog
+    estimator: Callable[[int], RiskClassifier] = estimators.boosted_trees
+    calibration: Literal["isotonic", "sigmoid"] = "sigmoid"  # two parameters: the valid period has few bad rows
+    maturity: dt.timedelta = dt.timedelta(0)  # how long its labels take to mostly arrive (see plan.py)
+    novelty: bool = False
+    outcome_required: bool = False
+    doc: str = ""
+
+    @property
+    def model_name(self) -> str:
+        return f"risk_{self.kind}"
+
+
+def _kyc(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nothing to add: the spine already holds the country mismatches and image re-use."""
+    return frame
+
+
+def _payment(frame: pd.DataFrame) -> pd.DataFrame:
+    """The amount against the month's largest payment; the cost of a chargeback and of a lost deposit."""
+    amount = frame["amount_usd"]
+    return frame.assign(
+        amount_over_max_30d=amount / frame["max_usd_30d"].where(frame["max_usd_30d"] > 0),
+        chargeback_loss_usd=amount + 15.0, block_good_usd=20.0 + 0.02 * amount)
+
+
+def _withdrawal(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fiat and crypto deposits together, and the amount against them (a floor of $1 keeps it finite)."""
+    deposits = frame["deposit_usd_30d"].fillna(0) + frame["chain_deposit_usd_30d"].fillna(0)
+    deposits_7d = frame["deposit_usd_7d"].fillna(0) + frame["chain_deposit_usd_7d"].fillna(0)
+    return frame.assign(deposits_usd_30d=deposits,
+                        amount_over_deposits_30d=frame["amount_usd"] / np.maximum(deposits, 1.0),
+                        amount_over_deposits_7d=frame["amount_usd"] / np.maximum(deposits_7d, 1.0))
+
+
+def _credit(frame: pd.DataFrame) -> pd.DataFrame:
+    """The collateral market's 24-hour swing; the loss of a default and the revenue of a good loan."""
+    revenue = frame["principal_usd"] * frame["interest_rate"] * frame["term_days"] / 365.0 + 20.0
+    low = frame["symbol_min_price_24h"].where(frame["symbol_min_price_24h"] > 0)
+    return frame.assign(symbol_range_24h=frame["symbol_max_price_24h"] / low,
+                        default_loss_usd=frame["principal_usd"] * CREDIT_LGD, refused_revenue_usd=revenue)
+
+
+_LOGINS = ("logins_24h", "failed_logins_24h", "devices_24h", "countries_24h")
+_NOVELTY = ("new_devices_24h", "new_countries_24h", "since_new_device_7d", "since_new_device_country_7d")
+
+PRODUCTS: dict[str, Product] = {p.kind: p for p in (
+    Product(
+        kind="kyc", entity_type="kyc_submission", label_types=("kyc_fraud",), spine=spines.kyc_spine,
+        views=((KYC_DOCUMENT_REUSE, ""), (KYC_SELFIE_REUSE, ""), (USER_LOGINS, "")),
+        features=("document_other_accounts", "selfie_other_accounts", "document_users_365d", "selfie_users_365d",
+                  "document_country_mismatch", "ip_country_mismatch", "document_ip_mismatch", "account_age_days",
+                  *_LOGINS),
+        derive=_kyc, rules=rules.kyc_rules, estimator=estimators.logistic, maturity=dt.timedelta(days=21),
+        costs=Costs(missed_fraud=1000.0, review=10.0, friction=5.0, block_good=150.0), catalog=reasons.KYC,
+        doc="Synthetic identities at KYC: re-used document and face images, countries that disagree."),
+    Product(
+        kind="payment", entity_type="payment", label_types=("card_fraud",), spine=spines.payment_spine,
+        views=((USER_PAYMENTS, ""), (USER_LOGINS, ""), (ACCOUNT_SECURITY, ""), (INSTRUMENT_SHARING, ""),
+               (DEVICE_ACTIVITY, ""), (IP_ACTIVITY, "")),
+        features=("amount_usd", "card_country_mismatch", "account_age_days", "declines_1h", "declines_24h",
+                  "instruments_1h", "instruments_24h", "payments_1h", "payments_24h", "payments_30d",
+                  "card_countries_24h", "amount_over_max_30d", "max_usd_30d", "instrument_users_30d",
+                  "instrument_declines_24h", "device_users_30d", "ip_users_7d", "failed_logins_24h",
+                  "security_changes_7d"),
+        derive=_payment, rules=rules.payment_rules, maturity=dt.timedelta(days=21),
+        costs=Costs(missed_fraud="chargeback_loss_usd", review=5.0, friction=2.0, block_good="block_good_usd"),
+        catalog=reasons.PAYMENT,
+        doc="Stolen cards at deposit: card testing, many cards, foreign cards on young accounts."),
+    Product(
+        kind="withdrawal", entity_type="transfer", label_types=("account_takeover", "money_mule"),
+        spine=spines.withdrawal_spine,
+        views=((USER_CHAIN, "chain_"), (USER_LOGINS, ""), (ACCOUNT_SECURITY, ""), (USER_PAYMENTS, ""),
+               (ADDRESS_ACTIVITY, "")),
+        features=("amount_usd", "account_age_days", "amount_over_deposits_30d", "amount_over_deposits_7d",
+                  "chain_deposits_7d", "chain_deposit_usd_7d", "chain_withdrawals_24h", "chain_withdrawals_7d",
+                  "chain_withdrawal_usd_7d", "chain_withdrawal_addresses_7d", "chain_fresh_address_share_30d",
+                  "chain_pass_through_7d", "chain_since_deposit_30d", "deposit_usd_24h", "deposit_usd_7d",
+                  "deposit_usd_30d", "payments_7d", "instruments_7d", "instruments_30d", "mean_usd_7d", "max_usd_7d",
+                  *_LOGINS, "logins_30d", "devices_30d", "countries_30d", "ips_30d", "no_2fa_share_30d",
+                  "since_login_24h", "since_login_30d", "device_novelty", "country_novelty",
+                  "security_changes_24h", "security_changes_7d", "since_security_change_7d", *_NOVELTY,
+                  "address_users_30d", "address_transfers_30d"),
+        derive=_withdrawal, rules=rules.withdrawal_rules, novelty=True, maturity=dt.timedelta(days=7),
+        costs=Costs(missed_fraud="amount_usd", review=10.0, friction=5.0, block_good=50.0),
+        catalog=reasons.WITHDRAWAL,
+        doc="Account takeovers and money mules cashing out on chain."),
+    Product(
+        kind="credit", entity_type="loan", label_types=("loan_default",), spine=spines.credit_spine,
+        views=((USER_TRADING, ""), (USER_PAYMENTS, ""), (USER_CHAIN, "chain_"), (SYMBOL_ACTIVITY, "")),
+        features=("principal_usd", "ltv", "leverage", "term_days", "interest_rate", "is_margin", "account_age_days",
+                  "symbol_range_1h", "symbol_range_24h", "symbol_trades_24h", "trades_30d", "volume_usd_7d",
+                  "volume_usd_30d", "counterparties_30d", "symbols_30d", "payments_30d", "deposit_usd_30d",
+                  "chain_deposit_usd_30d", "chain_withdrawal_usd_30d", "chain_pass_through_7d"),
+        derive=_credit, rules=rules.credit_rules, outcome_required=True, maturity=dt.timedelta(days=14),
+        costs=Costs(missed_fraud="default_loss_usd", review=25.0, friction=10.0, block_good="refused_revenue_usd"),
+        catalog=reasons.CREDIT,
+        doc="Margin and crypto-backed loans that default."),
+)}
+
+
+def get_product(kind: str) -> Product:
+    """The product called ``kind``; a clear error naming the known ones otherwise."""
+    try:
+        return PRODUCTS[kind]
+    except KeyError:
+        raise CryptoscopeError(f"unknown risk product {kind!r}; known: {', '.join(PRODUCTS)}") from None

@@ -1,0 +1,108 @@
+"""Decision spines: one row per decision a risk product makes, with what the decision itself shows.
+
+Every spine has ``entity_id`` (text), ``user_id`` and ``decision_time``, the key columns of the
+feature views its product joins, and the facts of the row being decided (amounts, countries, loan
+terms) next to the account's age and country. Only facts known at the decision are used: the
+account row (opened before), the event itself, and for KYC the earlier submissions of other accounts.
+
+>>> from cryptoscope.lake import connect                      # doctest: +SKIP
+>>> payment_spine(connect(lake)).to_pandas()                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+DAY_S = 86_400.0
+
+
+def _account(rows: ir.Table, time: ir.TimestampValue) -> dict[str, ir.Value]:
+    """Columns the accounts table gives a decision: its residence country and the account's age in days."""
+    return {"account_country": rows.country,
+            "account_age_days": (time.epoch_seconds() - rows.signup.epoch_seconds()).cast("float64") / DAY_S}
+
+
+def _accounts(con: Any) -> ir.Table:
+    a = con.table("accounts")
+    return a.select(_uid="user_id", country=a.country, signup=a.event_time)
+
+
+def _since(t: ir.Table, since: dt.datetime | None) -> ir.Table:
+    return t if since is None else t.filter(t.event_time >= ibis.literal(since.astimezone(dt.UTC)))
+
+
+def kyc_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
+    """Each KYC submission, with its country mismatches and how many other accounts used its images before."""
+    k = _since(con.table("kyc_submissions"), since)
+    a = _accounts(con)
+    j = k.left_join(a, k.user_id == a._uid)
+    rows = j.select(
+        entity_id=j.submission_id.cast("string"), submission_id=j.submission_id, user_id=j.user_id,
+        decision_time=j.event_time, document_hash=j.document_hash, selfie_hash=j.selfie_hash,
+        document_country=j.document_country, ip_country=j.ip_country, kyc_level=j.level.cast("float64"),
+        **_account(j, j.event_time))
+    rows = rows.mutate(
+        document_country_mismatch=(rows.document_country != rows.account_country).cast("int8"),
+        ip_country_mismatch=(rows.ip_country != rows.account_country).cast("int8"),
+        document_ip_mismatch=(rows.document_country != rows.ip_country).cast("int8"))
+    for image in ("document_hash", "selfie_hash"):
+        rows = _other_accounts(con, rows, image, f"{image.removesuffix('_hash')}_other_accounts")
+    return rows.drop("submission_id")
+
+
+def _other_accounts(con: Any, rows: ir.Table, column: str, name: str) -> ir.Table:
+    """``name``: distinct other accounts that submitted the same image strictly before the decision."""
+    prior = con.table("kyc_submissions").select(_img=column, _puser="user_id", _pt="event_time")
+    pts = rows.select("submission_id", "user_id", "decision_time", _key=rows[column])
+    j = pts.left_join(prior, [pts._key == prior._img, prior._pt < pts.decision_time, prior._puser != pts.user_id])
+    counts = j.group_by(_sid="submission_id").aggregate(**{name: j._puser.nunique()})
+    out = rows.left_join(counts, rows.submission_id == counts._sid).drop("_sid")
+    return out.mutate(**{name: out[name].coalesce(0)})
+
+
+def payment_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
+    """Card deposits the issuer did not decline, with the amount and whether the card is foreign.
+
+    A declined payment moved no money and can never be charged back: whatever the exchange decides
+    on it costs nothing, so it is left out rather than counted as a good payment.
+    """
+    p = _since(con.table("payments"), since)
+    p = p.filter(p.method == "card", p.direction == "deposit", p.status != "declined")
+    a = _accounts(con)
+    j = p.left_join(a, p.user_id == a._uid)
+    rows = j.select(
+        entity_id=j.payment_id.cast("string"), user_id=j.user_id, decision_time=j.event_time,
+        instrument_hash=j.instrument_hash, device_id=j.device_id, ip=j.ip, amount_usd=j.amount_usd,
+        card_country=j.instrument_country, **_account(j, j.event_time))
+    return rows.mutate(card_country_mismatch=(rows.card_country != rows.account_country).cast("int8"))
+
+
+def withdrawal_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
+    """On-chain withdrawals with their amount and destination address."""
+    c = _since(con.table("chain_transfers"), since)
+    c = c.filter(c.direction == "withdrawal")
+    a = _accounts(con)
+    j = c.left_join(a, c.user_id == a._uid)
+    return j.select(entity_id=j.transfer_id.cast("string"), user_id=j.user_id, decision_time=j.event_time,
+                    address=j.address, amount_usd=j.amount_usd, **_account(j, j.event_time))
+
+
+def credit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
+    """Loan openings with their terms; ``symbol`` is the collateral's USDT market, for market context."""
+    loans = _since(con.table("loans"), since)
+    a = _accounts(con)
+    j = loans.left_join(a, loans.user_id == a._uid)
+    return j.select(
+        entity_id=j.loan_id.cast("string"), user_id=j.user_id, decision_time=j.event_time,
+        symbol=j.collateral_asset.concat("-USDT"), principal_usd=j.principal_usd, collateral_usd=j.collateral_usd,
+        ltv=j.ltv, leverage=j.leverage, term_days=j.term_days.cast("float64"), interest_rate=j.interest_rate,
+        is_margin=(j["product"] == "margin").cast("int8"), **_account(j, j.event_time))
+
+
+SPINES: dict[str, Callable[..., ir.Table]] = {
+    "kyc": kyc_spine, "payment": payment_spine, "withdrawal": withdrawal_spine, "credit": credit_spine}

@@ -1,0 +1,133 @@
+"""Train a risk product's model on the harness, judge it against the rules, register and promote it.
+
+``train`` builds the product's labelled decisions (``frames.py``, labels as the ``TimePlan``
+allows), fits and evaluates with ``models.train_and_evaluate``, writes the HTML report, registers
+a new version, and promotes it only when its decisions cost less than the rules' on the test period.
+``evaluate`` gives the same comparison without touching a registry, or for a registered version on
+the lake as it is now (labels keep arriving, so a model can be re-judged later).
+
+>>> result = train("payment", "demo-lake", "models-registry", report_dir="reports")   # doctest: +SKIP
+>>> print(result.evaluation.summary())                                                 # doctest: +SKIP
+>>> print(evaluate("payment", "demo-lake").summary())                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.lake import Lake, connect
+from cryptoscope.models import ModelBundle, ModelCard, Period, Registry, TrainedModel, decide, train_and_evaluate
+from cryptoscope.risk.evaluation import Evaluation, compare
+from cryptoscope.risk.frames import decision_frame, labelled_frame
+from cryptoscope.risk.labels import attach_labels, label_events
+from cryptoscope.risk.plan import Boundaries, TimePlan
+from cryptoscope.risk.products import RULE_COLUMN, Product, get_product
+
+LakeLike = Lake | str | os.PathLike[str]
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """What ``train`` did: the fitted model, its registered card and version, and the test comparison."""
+
+    kind: str
+    trained: TrainedModel
+    card: ModelCard
+    version: int
+    promoted: bool
+    report: Path
+    evaluation: Evaluation
+    boundaries: Boundaries
+
+
+def fit(kind: str, lake: LakeLike, *, plan: TimePlan | None = None,
+        random_state: int = 0) -> tuple[TrainedModel, Evaluation, Boundaries]:
+    """Fit and evaluate ``kind`` on ``lake`` in memory: nothing is written."""
+    product = get_product(kind)
+    frame, bounds = labelled_frame(connect(lake), product, plan or TimePlan())
+    trained = train_and_evaluate(
+        frame, list(product.features), "label", "decision_time", bounds.split_spec(), product.costs,
+        rules_baseline=RULE_COLUMN, estimator=product.estimator(random_state), name=product.model_name,
+        calibration=product.calibration, random_state=random_state)
+    trained = _test_from_build_date(trained, bounds)
+    evaluation = compare(trained.split.test, trained.p_test, _decisions(trained.bundle, trained.p_test), product)
+    return trained, evaluation, bounds
+
+
+def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, report_dir: str | os.PathLike[str],
+          plan: TimePlan | None = None, random_state: int = 0) -> TrainResult:
+    """Fit, report, register a new version of ``risk_<kind>``, and promote it if it beats the rules on cost.
+
+    Refuses (``CryptoscopeError``, nothing written) when no test decision is known to be bad yet: a
+    model that was never judged on a bad row is not registered.
+    """
+    product = get_product(kind)
+    trained, evaluation, bounds = fit(kind, lake, plan=plan, random_state=random_state)
+    if evaluation.positives == 0:
+        raise CryptoscopeError(
+            f"{kind}: no decision of the test period ({evaluation.test_start:%Y-%m-%d} to "
+            f"{evaluation.test_end:%Y-%m-%d}) is known to be bad yet ({', '.join(product.label_types)} labels arrive "
+            "weeks late), so the model cannot be judged against the rules and nothing was registered; train on "
+            "a longer history, or later when the labels have arrived (evaluate() shows the costs meanwhile)")
+    report = trained.write_report(Path(report_dir) / f"{product.model_name}.html")
+    registry = Registry(Path(registry_root))
+    card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation))
+    version = registry.register(product.model_name, trained.bundle, card, files={"report": report})
+    promoted = evaluation.saving > 0
+    if promoted:
+        registry.promote(product.model_name, version)
+    return TrainResult(kind=kind, trained=trained, card=registry.show(product.model_name, version), version=version,
+                       promoted=promoted, report=report,
+                       evaluation=dataclasses.replace(evaluation, model_version=version), boundaries=bounds)
+
+
+def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str] | None = None,
+             version: int | None = None, plan: TimePlan | None = None, random_state: int = 0) -> Evaluation:
+    """ML against rules on the test period.
+
+    Without ``registry_root`` a model is fitted in memory (as ``train`` would, nothing written).
+    With it, the registered ``version`` (default: the promoted one) is scored on the decisions of its
+    own test period, labelled with every label the lake holds now.
+    """
+    if registry_root is None:
+        return fit(kind, lake, plan=plan, random_state=random_state)[1]
+    product = get_product(kind)
+    model = Registry(Path(registry_root)).load(product.model_name, version)
+    test_start = model.card.periods[-1].start
+    if test_start is None:
+        raise CryptoscopeError(f"{product.model_name} v{model.version} has no test period on its card")
+    con = connect(lake)
+    test = attach_labels(decision_frame(con, product, since=test_start),
+                         label_events(con, product.entity_type, product.label_types), test_start,
+                         outcome_required=product.outcome_required).reset_index(drop=True)
+    if test.empty:
+        raise CryptoscopeError(f"no labelled {kind} decisions from {test_start:%Y-%m-%d} on in {lake}")
+    p = model.bundle.score(test[list(model.bundle.features)])
+    return compare(test, p, _decisions(model.bundle, p), product, model_version=model.version)
+
+
+def _decisions(bundle: ModelBundle, p: np.ndarray) -> np.ndarray:
+    if bundle.thresholds is None:
+        raise CryptoscopeError("the model has no decision thresholds: it was trained without costs")
+    return decide(p, bundle.thresholds)
+
+
+def _notes(product: Product, bounds: Boundaries, evaluation: Evaluation) -> str:
+    rules = " ".join((product.rules.__doc__ or product.rules.__name__).split())
+    return (f"{product.doc} Built on {bounds.build_date:%Y-%m-%d %H:%M} UTC: training and validation used the "
+            f"labels known by then; the test period (from the build date) was judged with every label known at "
+            f"the end of the data. Rules baseline: {rules} "
+            f"Test cost ${evaluation.model.cost:,.0f} (model) vs ${evaluation.rules.cost:,.0f} (rules).")
+
+
+def _test_from_build_date(trained: TrainedModel, bounds: Boundaries) -> TrainedModel:
+    """The card's test period starts at the build date: the decisions before it were left out of the frame."""
+    train, valid, test = trained.card.periods
+    periods = (train, valid, Period("test", bounds.build_date, test.end, test.rows))
+    return dataclasses.replace(trained, card=dataclasses.replace(trained.card, periods=periods))
