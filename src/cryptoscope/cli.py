@@ -175,18 +175,45 @@ def run_simulation(lake: Path, users: int, days: int, seed: int, start: str, fra
 
 
 @app.command()
-def demo(lake: LakeOpt = Path("./demo-lake")) -> None:
-    """The end-to-end demo: simulate a 20,000-user, 90-day world, then show the lake."""
+def demo(lake: LakeOpt = Path("./demo-lake"),
+         registry: Annotated[Path, typer.Option("--registry", help="Model registry folder.")] = Path(
+             "./models-registry"),
+         report_dir: Annotated[Path, typer.Option("--report-dir", help="HTML reports.")] = Path("./reports")) -> None:
+    """The end-to-end demo: simulate a 20,000-user, 90-day world, train and judge the risk models, score."""
     from cryptoscope.lake import Lake
 
     run_simulation(Path(lake), 20_000, 90, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
+    demo_risk(lake, registry, report_dir)
     console.print(
         "\n[bold]Next:[/]\n"
-        f"  cryptoscope schema payments                 # what a table holds\n"
-        f"  cryptoscope lake status --lake {lake}       # tables, rows, time ranges\n"
-        f"  cryptoscope lake export labels labels.csv --lake {lake}\n"
-        "  docs/simulator.md                           # the typologies and their signals")
+        f"  cryptoscope features list                          # the feature views\n"
+        f"  cryptoscope features build --label card_fraud --cutoff 2025-03-01 --out train.parquet --lake {lake}\n"
+        f"  cryptoscope models list --registry {registry}      # registered risk models\n"
+        f"  open {report_dir}/risk_*.html                       # evaluation reports\n"
+        "  docs/simulator.md, docs/features.md, docs/risk.md   # what is simulated, computed and decided")
+
+
+def demo_risk(lake: Path, registry: Path, report_dir: Path) -> None:
+    """Train every risk product; a product without labelled test data yet is reported, not faked."""
+    from cryptoscope.risk.products import KINDS
+    from cryptoscope.risk.scoring import score
+    from cryptoscope.risk.training import train
+
+    for kind in KINDS:
+        try:
+            with console.status(f"training {kind} risk"):
+                result = train(kind, lake, registry, report_dir=report_dir)
+        except CryptoscopeError as exc:
+            console.print(f"[yellow]{kind}: not trained[/] — {exc}", highlight=False)
+            continue
+        ev = result.evaluation
+        console.print(f"[bold]{kind}[/] v{result.version}: test PR-AUC {ev.model.pr_auc:.3f} (rules "
+                      f"{ev.rules.pr_auc:.3f}); cost ${ev.model.cost:,.0f} vs rules ${ev.rules.cost:,.0f} -> "
+                      f"{'promoted' if result.promoted else 'not promoted'}; report {result.report}", highlight=False)
+        if result.promoted:
+            run = score(kind, lake, registry)
+            console.print(f"  scored {run.scored:,} decisions into risk_scores", highlight=False)
 
 
 features_app = typer.Typer(help="Feature views: list them, describe them, build point-in-time training sets.",
@@ -302,6 +329,12 @@ def risk_benchmark_fdh(
     console.print(f"{result.rows.train:,} training and {result.rows.test:,} test payments "
                   f"({result.rows.test_removed_known_compromised:,} of known-compromised customers removed); "
                   f"wrote {out}")
+
+
+from cryptoscope.cli_risk import models_app, register  # noqa: E402  (after the groups it extends)
+
+register(risk_app)
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

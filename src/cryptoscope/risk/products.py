@@ -18,9 +18,10 @@ Costs, in US dollars (``models/costs.py`` explains the table; a review is taken 
   blocked good payment $20 (support, churn) plus the 2 % deposit fee it would have paid;
 * withdrawal: a missed takeover or mule cash-out costs the amount (refunded to the victim, or
   forfeited); review $10 (a hold and a call), friction $5, blocking a good customer's money $50;
-* credit: a missed default costs the principal times a 45 % loss given default (the collateral
-  covers the rest); underwriting review $25, friction $10; refusing a good borrower loses the
-  interest of the term plus $20 of trading fees and relationship.
+* credit: a missed default costs the principal times a 25 % loss given default (the loans are
+  over-collateralised: the liquidated collateral covers the rest); underwriting review $25,
+  friction $10; refusing a good borrower loses the interest of the term plus $20 of trading fees
+  and relationship.
 
 Each product waits ``maturity`` for its labels before the build date (``plan.py``): 21 days for
 KYC findings and chargebacks (they take 1-8 weeks), 7 for takeover reports and mule findings, 14 for
@@ -61,7 +62,7 @@ from cryptoscope.risk import estimators, reasons, rules, spines
 
 RULE_COLUMN = "rule_decision"
 KINDS = ("kyc", "payment", "withdrawal", "credit")
-CREDIT_LGD = 0.45
+CREDIT_LGD = 0.25
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ _MODULES = (accounts, sessions, payments, chain_transfers, trading, loans, produ
 #: Every canonical table by name, in the order the docs list them.
 TABLES: dict[str, Table] = {t.name: t for m in _MODULES for t in m.TABLES}
 
+#: tables the platform writes itself (scores, decisions); everything else comes from sources
+OUTPUT_TABLES: frozenset[str] = frozenset(t.name for t in scores.TABLES)
+
 
 def get_table(name: str) -> Table:
     """The table called ``name``; a clear error listing the known names otherwise."""
@@ -40,4 +43,4 @@ def get_table(name: str) -> Table:
         raise UnknownTableError(f"unknown table {name!r}; known tables: {known}") from None
 
 
-__all__ = ["ILLICIT_CATEGORIES", "LABEL_TYPES", "TABLES", "TIMESTAMP", "Column", "Table", "get_table"]
+__all__ = ["ILLICIT_CATEGORIES", "LABEL_TYPES", "OUTPUT_TABLES", "TABLES", "TIMESTAMP", "Column", "Table", "get_table"]

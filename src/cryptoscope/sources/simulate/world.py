@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.schema import TABLES
+from cryptoscope.schema import OUTPUT_TABLES, TABLES
 from cryptoscope.sources.simulate import activity, credit, feedback, identity, money, onchain, products, trading
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.context import Chunk
@@ -30,8 +30,8 @@ from cryptoscope.sources.simulate.typologies import (
 )
 from cryptoscope.sources.simulate.wallets import Wallets
 
-#: the simulator writes every canonical table, so a new simulation replaces them all
-SIMULATED_TABLES = tuple(TABLES)
+#: the simulator writes every source table, so a new simulation replaces them all (outputs stay)
+SIMULATED_TABLES = tuple(name for name in TABLES if name not in OUTPUT_TABLES)
 
 
 @dataclass(frozen=True)
