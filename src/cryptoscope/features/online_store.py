@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptoscope.fsio import fsync
+
 FORMAT = 1
 
 Entities = list[tuple[str, str]]
@@ -58,7 +60,7 @@ class SQLiteStateStore:
             os.replace(tmp, self.path)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(self.path.parent)
+        fsync(self.path.parent)
 
     def read(self) -> tuple[dict[str, Any], dict[str, Entities]]:
         if not self.path.exists():
@@ -154,14 +156,3 @@ def _check(meta: dict[str, Any]) -> dict[str, Any]:
     if meta.get("format") != FORMAT:
         raise ValueError(f"online state snapshot format {meta.get('format')!r}, this version reads {FORMAT}")
     return meta
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

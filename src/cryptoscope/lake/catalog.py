@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cryptoscope.errors import LakeError
+from cryptoscope.fsio import fsync
 
 CATALOG_FILE = "_catalog.json"
 FORMAT = 1
@@ -66,12 +67,4 @@ class Catalog:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, root / CATALOG_FILE)
-        _fsync_dir(root)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync(root)

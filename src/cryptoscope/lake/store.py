@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cryptoscope.errors import LakeError
+from cryptoscope.fsio import fsync
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
 from cryptoscope.lake.partition import split_by_date
 from cryptoscope.lake.sql import parquet_source
@@ -205,14 +206,14 @@ class Transaction:
         folders: set[Path] = set()
         for name, staged in self._staged.items():
             for path, entry in staged:
-                _fsync(path)  # data on disk before the catalog can point at it (power loss, not just kill)
+                fsync(path)  # data on disk before the catalog can point at it (power loss, not just kill)
                 target = root / entry.path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
                 folders.add(target.parent)
             catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
         for folder in folders:
-            _fsync(folder)
+            fsync(folder)
         catalog.version += 1
         catalog.save(root)
         for rel in dropped:
@@ -230,14 +231,6 @@ class Transaction:
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.staging.parent.rmdir()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:

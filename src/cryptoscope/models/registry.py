@@ -36,6 +36,7 @@ from pathlib import Path
 import joblib
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.fsio import atomic_write, fsync
 from cryptoscope.models.bundle import ModelBundle
 from cryptoscope.models.card import ModelCard
 
@@ -93,7 +94,7 @@ class Registry:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            _fsync_dir(folder)
+            fsync(folder)
             return version
         raise CryptoscopeError(f"could not find a free version number for {name!r} in {self.root}")
 
@@ -118,7 +119,7 @@ class Registry:
         """Make ``version`` the one ``load(name)`` returns; the switch is a single atomic rename."""
         self.path(name, version)  # refuses unknown versions
         record = {"version": version, "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        _atomic_write(self.root / name / PROMOTED, json.dumps(record).encode())
+        atomic_write(self.root / name / PROMOTED, json.dumps(record).encode())
 
     def promoted(self, name: str) -> int | None:
         """The promoted version of ``name``, or None."""
@@ -188,24 +189,3 @@ def _checked(name: str) -> str:
 
 def _listing(versions: set[int]) -> str:
     return ", ".join(map(str, sorted(versions))) or "none registered"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
