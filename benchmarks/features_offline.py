@@ -132,13 +132,18 @@ def update_results(keys: dict[str, Any]) -> None:
         fh.write(json.dumps(data, indent=2) + "\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_world_args(parser: argparse.ArgumentParser) -> None:
+    """The simulated world the feature benchmarks share (built once, then reused)."""
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--lake", type=Path, default=HERE / "scratch" / "world-1m",
                         help="reused when it already holds a world")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_world_args(parser)
     parser.add_argument("--points-per-view", type=int, default=100_000)
     parser.add_argument("--chunk-days", type=int, default=0, help="slice each spine by N days of decision time")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)

@@ -42,9 +42,9 @@ from cryptoscope.features.views import VIEWS
 from cryptoscope.lake import Lake, connect
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.world import simulate
+from features_offline import update_results
 
 HERE = Path(__file__).parent
-RESULTS = HERE / "results" / "features.json"
 
 
 def load_stream(lake: Lake) -> list[tuple[str, dict[str, Any]]]:
@@ -168,12 +168,7 @@ def main() -> None:
             "sqlite_snapshot": snapshot,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    current.update(result)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(current, indent=2) + "\n")
-    os.replace(tmp, RESULTS)
+    update_results(result)
     print(json.dumps(result, indent=2))
 
 

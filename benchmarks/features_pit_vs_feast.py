@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 
 from cryptoscope.features.asof import asof_features
 from cryptoscope.lake import connect
-from features_offline import HERE, ensure_world, rss_mb, update_results
+from features_offline import HERE, add_world_args, ensure_world, rss_mb, update_results
 
 PAYMENT_FEATURES = {"pay_payments": "Int64", "pay_declines": "Int64", "pay_deposit_usd": "Float64",
                     "pay_max_usd": "Float64"}
@@ -159,11 +159,7 @@ def timed(fn: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=1_000_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--lake", type=Path, default=HERE / "scratch" / "world-1m",
-                        help="reused when it already holds a world")
+    add_world_args(parser)
     parser.add_argument("--ttl-days", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=5, help="rounds of one timed run per engine; medians reported")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
