@@ -28,8 +28,8 @@ def test_labels_carry_type_decision_time_and_known_time() -> None:
 
 
 def test_public_chain_tables_cover_utxo_and_account_chains() -> None:
-    assert {"utxo_blocks", "utxo_transactions", "utxo_inputs", "utxo_outputs",
-            "account_transactions", "token_transfers"} <= set(TABLES)
+    assert {"chain_blocks", "chain_transactions", "chain_inputs", "chain_outputs",
+            "eth_transactions", "eth_token_transfers"} <= set(TABLES)
 
 
 def test_unknown_table_lists_the_known_ones() -> None:

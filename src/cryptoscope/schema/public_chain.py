@@ -10,8 +10,8 @@ from cryptoscope.schema._table import Table, col, event_time
 
 S, INT, B = pa.string(), pa.int64(), pa.bool_()
 
-UTXO_BLOCKS = Table(
-    name="utxo_blocks",
+CHAIN_BLOCKS = Table(
+    name="chain_blocks",
     domain="public chain data",
     doc="Blocks of a UTXO chain.",
     columns=(
@@ -30,15 +30,15 @@ UTXO_BLOCKS = Table(
     primary_key=("chain", "block_hash"),
 )
 
-UTXO_TRANSACTIONS = Table(
-    name="utxo_transactions",
+CHAIN_TRANSACTIONS = Table(
+    name="chain_transactions",
     domain="public chain data",
     doc="Transactions of a UTXO chain.",
     columns=(
         col("chain", S, "Chain name."),
         col("txid", S, "Transaction id, hex."),
         col("block_hash", S, "Block that contains it."),
-        col("height", INT, "Height of that block."),
+        col("block_height", INT, "Height of that block."),
         event_time("Timestamp of the block (UTC)."),
         col("tx_index", INT, "Position in the block."),
         col("version", INT, "Transaction version."),
@@ -52,8 +52,8 @@ UTXO_TRANSACTIONS = Table(
     primary_key=("chain", "txid"),
 )
 
-UTXO_INPUTS = Table(
-    name="utxo_inputs",
+CHAIN_INPUTS = Table(
+    name="chain_inputs",
     domain="public chain data",
     doc="Inputs of UTXO transactions: which earlier output each one spends.",
     columns=(
@@ -62,35 +62,35 @@ UTXO_INPUTS = Table(
         col("input_index", INT, "Position among the inputs."),
         event_time("Timestamp of the block (UTC)."),
         col("prev_txid", S, "Transaction whose output is spent (zeros for coinbase)."),
-        col("prev_vout", INT, "Index of the spent output."),
+        col("prev_output_index", INT, "Index of the spent output."),
         col("script_sig", S, "Unlocking script, hex."),
         col("sequence", INT, "nSequence."),
         col("address", S, "Address of the spent output, when known.", nullable=True),
-        col("value_sat", INT, "Value of the spent output in satoshi, when known.", nullable=True),
+        col("value", INT, "Value of the spent output in satoshi, when known.", nullable=True),
     ),
     primary_key=("chain", "txid", "input_index"),
 )
 
-UTXO_OUTPUTS = Table(
-    name="utxo_outputs",
+CHAIN_OUTPUTS = Table(
+    name="chain_outputs",
     domain="public chain data",
     doc="Outputs of UTXO transactions.",
     columns=(
         col("chain", S, "Chain name."),
         col("txid", S, "Creating transaction."),
-        col("vout", INT, "Output index."),
+        col("output_index", INT, "Output index."),
         event_time("Timestamp of the block (UTC)."),
-        col("value_sat", INT, "Value in satoshi."),
+        col("value", INT, "Value in satoshi."),
         col("script_pubkey", S, "Locking script, hex."),
         col("script_type", S, "p2pkh, p2sh, p2wpkh, p2wsh, p2tr, p2pk, nulldata or nonstandard."),
         col("address", S, "Address the script pays, if it has one.", nullable=True),
     ),
-    primary_key=("chain", "txid", "vout"),
-    non_negative=("value_sat",),
+    primary_key=("chain", "txid", "output_index"),
+    non_negative=("value",),
 )
 
-ACCOUNT_TRANSACTIONS = Table(
-    name="account_transactions",
+ETH_TRANSACTIONS = Table(
+    name="eth_transactions",
     domain="public chain data",
     doc="Transactions of an account chain (Ethereum and its kin), as ethereum-etl exports them.",
     columns=(
@@ -112,8 +112,8 @@ ACCOUNT_TRANSACTIONS = Table(
     primary_key=("chain", "tx_hash"),
 )
 
-TOKEN_TRANSFERS = Table(
-    name="token_transfers",
+ETH_TOKEN_TRANSFERS = Table(
+    name="eth_token_transfers",
     domain="public chain data",
     doc="ERC-20 Transfer events decoded from logs.",
     columns=(
@@ -130,5 +130,5 @@ TOKEN_TRANSFERS = Table(
     primary_key=("chain", "tx_hash", "log_index"),
 )
 
-TABLES = (UTXO_BLOCKS, UTXO_TRANSACTIONS, UTXO_INPUTS, UTXO_OUTPUTS, ACCOUNT_TRANSACTIONS,
-          TOKEN_TRANSFERS)
+TABLES = (CHAIN_BLOCKS, CHAIN_TRANSACTIONS, CHAIN_INPUTS, CHAIN_OUTPUTS, ETH_TRANSACTIONS,
+          ETH_TOKEN_TRANSFERS)

@@ -157,10 +157,10 @@ def test_market_makers_also_cancel_fast_a_false_positive_for_naive_rules(small_w
 def test_illicit_deposits_can_be_traced_hop_by_hop(small_world: World) -> None:
     """Two-hop deposits: the sender received from an address that received from a labelled one."""
     (traced,) = sql(small_world[0], """
-        WITH moves AS (SELECT from_address AS src, to_address AS dst FROM account_transactions
-                       WHERE value <> '0' UNION ALL SELECT from_address, to_address FROM token_transfers
-                       UNION ALL SELECT i.address, o.address FROM utxo_inputs i JOIN utxo_outputs o
-                       ON o.txid = i.txid AND o.vout = 0),
+        WITH moves AS (SELECT from_address AS src, to_address AS dst FROM eth_transactions
+                       WHERE value <> '0' UNION ALL SELECT from_address, to_address FROM eth_token_transfers
+                       UNION ALL SELECT i.address, o.address FROM chain_inputs i JOIN chain_outputs o
+                       ON o.txid = i.txid AND o.output_index = 0),
         deposits AS (SELECT c.address FROM chain_transfers c JOIN ground_truth g ON g.user_id = c.user_id
                      AND g.typology = 'illicit_deposit_2hop' AND c.direction = 'deposit'
                      AND c.event_time = g.event_time)

@@ -60,18 +60,18 @@ def _utxo(chunk: Chunk, r: dict[str, np.ndarray]) -> None:
     sat = np.round(r["amount"] * 1e8).astype(np.int64)
     change = (sat * chunk.rng.uniform(0.01, 2.0, n)).astype(np.int64)
     chain = np.full(n, "bitcoin")
-    f.add("utxo_transactions", chain=chain, txid=r["tx_hash"], block_hash=hashes, height=height,
+    f.add("chain_transactions", chain=chain, txid=r["tx_hash"], block_hash=hashes, block_height=height,
           event_time=ts(block_time), tx_index=1 + chunk.rng.integers(0, 3000, n), version=np.full(n, 2),
           locktime=np.zeros(n, dtype=np.int64), is_coinbase=np.zeros(n, dtype=bool), is_segwit=np.ones(n, dtype=bool),
           input_count=np.ones(n, dtype=np.int64), output_count=np.full(n, 2), size=np.full(n, 222))
-    f.add("utxo_inputs", chain=chain, txid=r["tx_hash"], input_index=np.zeros(n, dtype=np.int64),
-          event_time=ts(block_time), prev_txid=r["prev"], prev_vout=np.zeros(n, dtype=np.int64),
+    f.add("chain_inputs", chain=chain, txid=r["tx_hash"], input_index=np.zeros(n, dtype=np.int64),
+          event_time=ts(block_time), prev_txid=r["prev"], prev_output_index=np.zeros(n, dtype=np.int64),
           script_sig=np.full(n, ""), sequence=np.full(n, 0xFFFFFFFD), address=r["sender"],
-          value_sat=sat + change + 1500)
+          value=sat + change + 1500)
     both = np.concatenate
-    f.add("utxo_outputs", chain=both([chain, chain]), txid=both([r["tx_hash"], r["tx_hash"]]),
-          vout=both([np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]),
-          event_time=ts(both([block_time, block_time])), value_sat=both([sat, change]),
+    f.add("chain_outputs", chain=both([chain, chain]), txid=both([r["tx_hash"], r["tx_hash"]]),
+          output_index=both([np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)]),
+          event_time=ts(both([block_time, block_time])), value=both([sat, change]),
           script_pubkey=np.full(2 * n, "0014" + "00" * 20), script_type=np.full(2 * n, "p2wpkh"),
           address=both([r["receiver"], r["sender"]]))
 
@@ -91,7 +91,7 @@ def _account(f: Frames, cfg: SimConfig, r: dict[str, np.ndarray]) -> None:
     to = np.where(token, contract, r["receiver"])
     calldata = [f"{_TRANSFER_SELECTOR}{str(rc)[-40:].rjust(64, '0')}{int(u):064x}" if t else "0x"
                 for rc, u, t in zip(r["receiver"].tolist(), units, token.tolist(), strict=True)]
-    f.add("account_transactions", chain=chain_name, tx_hash=r["tx_hash"], block_number=number,
+    f.add("eth_transactions", chain=chain_name, tx_hash=r["tx_hash"], block_number=number,
           block_hash=np.array(["0x" + block_hash(str(c), int(b)) for c, b in zip(chain_name, number, strict=True)],
                               dtype=object),
           event_time=ts(block_time), transaction_index=np.zeros(n, dtype=np.int64),
@@ -100,7 +100,7 @@ def _account(f: Frames, cfg: SimConfig, r: dict[str, np.ndarray]) -> None:
           gas_price=np.full(n, "20000000000"), input=calldata, receipt_status=np.ones(n, dtype=np.int64))
     if token.any():
         k = int(token.sum())
-        f.add("token_transfers", chain=chain_name[token], token_address=contract[token],
+        f.add("eth_token_transfers", chain=chain_name[token], token_address=contract[token],
               from_address=r["sender"][token], to_address=r["receiver"][token],
               value=np.array(units, dtype=object)[token], tx_hash=r["tx_hash"][token], log_index=np.zeros(k, np.int64),
               block_number=number[token], event_time=ts(block_time[token]))
@@ -112,7 +112,7 @@ def write_blocks(frames: Frames, cfg: SimConfig, tx_per_height: dict[int, int], 
     n = len(heights)
     if not n:
         return
-    frames.add("utxo_blocks", chain=np.full(n, "bitcoin"),
+    frames.add("chain_blocks", chain=np.full(n, "bitcoin"),
                block_hash=np.array([block_hash("bitcoin", h) for h in heights.tolist()], dtype=object),
                height=heights, event_time=ts(cfg.t0 + (heights - _BTC_BASE_HEIGHT) * BTC_BLOCK_US),
                prev_block_hash=np.array([block_hash("bitcoin", h - 1) for h in heights.tolist()], dtype=object),
