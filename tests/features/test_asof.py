@@ -46,16 +46,23 @@ def con() -> Any:
 
 
 def run(con: Any, spine: pa.Table, rows: pa.Table, **kw: Any) -> dict[int, tuple[Any, ...]]:
-    """{spine row number: (x, n)} from asof_features on ``con``, the same both ways."""
+    """{spine row number: (x, n)} from asof_features on ``con``, the same every way.
+
+    Rows with no tied (key, time) also go through the one-pass ``unique_rows`` path."""
     i = next(_counter)
     s = con.create_table(f"spine_{i}", spine, overwrite=True)
     f = con.create_table(f"rows_{i}", rows, overwrite=True)
+    ways: list[dict[str, Any]] = [{"method": "window"}, {"method": "asof"}]
+    pairs = [(r["user_id"], r["event_time"]) for r in rows.select(["user_id", "event_time"]).to_pylist()]
+    if len(set(pairs)) == len(pairs):
+        ways.append({"method": "asof", "unique_rows": True})
     got = []
-    for method in ("window", "asof"):
-        out = con.to_pyarrow(asof_features(s, f, "user_id", method=method, **kw)).to_pylist()
+    for way in ways:
+        out = con.to_pyarrow(asof_features(s, f, "user_id", **way, **kw)).to_pylist()
         assert len(out) == spine.num_rows
+        assert not out or list(out[0]) == [*spine.column_names, *kw.get("features", ["x", "n"])]
         got.append({r["row"]: (r["x"], r["n"]) for r in out})
-    assert got[0] == got[1]
+    assert all(g == got[0] for g in got)
     return got[0]
 
 
@@ -128,9 +135,9 @@ def test_several_feature_tables_share_one_pass(con: Any) -> None:
     b = feature_table([(1, 50, 7.0, 7), (2, 59, 8.0, 8)]).rename_columns(["user_id", "event_time", "y", "m"])
     s = con.create_table("multi_spine", spine, overwrite=True)
     fa, fb = con.create_table("multi_a", a, overwrite=True), con.create_table("multi_b", b, overwrite=True)
-    for method in ("window", "asof"):
+    for method, unique in (("window", False), ("asof", False), ("asof", True)):
         out = con.to_pyarrow(asof_features(s, [fa, fb], "user_id", ttl=[None, dt.timedelta(minutes=30)],
-                                           method=method)).to_pylist()
+                                           method=method, unique_rows=unique)).to_pylist()
         assert {r["row"]: (r["x"], r["n"], r["y"], r["m"]) for r in out} == {
             0: (1.0, 1, 7.0, 7), 1: (4.0, 4, 8.0, 8), 2: (None, None, None, None)}
     with pytest.raises(ValueError, match="more than one table"):
