@@ -6,17 +6,21 @@ import itertools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models import (
     Costs,
+    ExpectedCost,
     Thresholds,
     TrainedModel,
+    at_least,
     choose_thresholds,
     compare_decisions,
     decide,
     decision_costs,
+    policy_from_dict,
 )
 
 HAND_COSTS = Costs(missed_fraud=100.0, review=5.0, friction=0.0, block_good=50.0)
@@ -82,3 +86,28 @@ def test_inconsistent_inputs_are_refused() -> None:
         Thresholds(review=0.9, block=0.5)
     with pytest.raises(CryptoscopeError, match="unknown decisions"):
         compare_decisions([0, 1], ["approve", "block"], HAND_COSTS, baseline=["approve", "deny"])
+
+
+def test_expected_cost_weighs_each_row_by_what_is_at_stake() -> None:
+    # the same 10 % risk: a $50 loan is not worth a $25 review, a $50,000 one is; a cheap-to-refuse
+    # row with a high risk is blocked rather than reviewed
+    frame = pd.DataFrame({"loss": [50.0, 50_000.0, 5_000.0], "refused": [40.0, 40.0, 1.0]})
+    policy = ExpectedCost(Costs(missed_fraud="loss", review=25.0, friction=10.0, block_good="refused"))
+    assert decide([0.1, 0.1, 0.5], policy, frame).tolist() == ["approve", "review", "block"]
+    # at p = 0 nothing is at risk: approved, never reviewed or blocked, whatever the amount
+    assert decide([0.0, 0.0, 0.0], policy, frame).tolist() == ["approve"] * 3
+    assert policy_from_dict(policy.to_dict()) == policy
+
+
+def test_expected_cost_needs_the_cost_columns() -> None:
+    policy = ExpectedCost(Costs(missed_fraud="loss", review=25.0, friction=10.0, block_good=40.0))
+    with pytest.raises(CryptoscopeError, match="loss"):
+        decide([0.5], policy)
+
+
+def test_a_guardrail_raises_decisions_and_never_lowers_them() -> None:
+    model = ["approve", "review", "block", "approve", "block"]
+    rules = ["block", "approve", "approve", "review", "review"]
+    assert at_least(model, rules).tolist() == ["block", "review", "block", "review", "block"]
+    assert decide([0.1, 0.9], Thresholds(0.5, math.inf), guardrail=["block", "approve"]).tolist() == [
+        "block", "review"]

@@ -59,7 +59,7 @@ def test_a_baseline_array_an_arrow_table_and_another_estimator_work_too(risk_fra
 def test_without_costs_there_are_metrics_but_no_decisions(risk_frame: pd.DataFrame) -> None:
     model = train_and_evaluate(risk_frame, FEATURES, "label", "decision_time", SPLIT)
     assert model.bundle.thresholds is None and model.comparison is None and model.card.metrics_valid.cost is None
-    with pytest.raises(CryptoscopeError, match="no thresholds"):
+    with pytest.raises(CryptoscopeError, match="no decision policy"):
         model.bundle.decide(risk_frame)
 
 

@@ -23,6 +23,17 @@ def test_the_build_date_starts_the_last_quarter_and_the_maturity_wait_precedes_i
         == b.build_date - dt.timedelta(days=3)
 
 
+def test_an_outcome_horizon_ends_the_test_period_before_the_end_of_the_data() -> None:
+    # KYC findings and loan outcomes take weeks: younger decisions would pass as good for want of news
+    b = TimePlan().boundaries(START, END, maturity=dt.timedelta(days=14), horizon=dt.timedelta(days=30))
+    assert b.test_end == END - dt.timedelta(days=30) and b.last_decision == b.test_end
+    assert b.build_date == START + (b.test_end - START) * 0.75
+    assert b.valid_end == b.build_date - dt.timedelta(days=14)
+    assert TimePlan().boundaries(START, END).last_decision == END
+    with pytest.raises(CryptoscopeError, match="no decision that can be judged"):
+        TimePlan().boundaries(START, END, horizon=dt.timedelta(days=90))
+
+
 def test_a_maturity_longer_than_the_history_is_refused() -> None:
     with pytest.raises(CryptoscopeError, match="no labelled decisions"):
         TimePlan().boundaries(START, END, maturity=dt.timedelta(days=80))

@@ -60,12 +60,28 @@ def test_test_period_ranking_beats_the_base_rate(results: dict[str, TrainResult]
     assert ev.model.pr_auc > ev.base_rate
 
 
-@pytest.mark.parametrize("kind", ["payment", "withdrawal"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_model_costs_no_more_than_the_rules(results: dict[str, TrainResult], kind: str) -> None:
-    # Not asserted for kyc and credit: with 0-5 bad rows in a test period their saving changes sign
-    # from one simulated world to the next (see docs/risk.md).
     ev = results[kind].evaluation
     assert ev.model.cost <= ev.rules.cost, ev.summary()
+
+
+def test_judged_decisions_stop_an_outcome_horizon_before_the_end(small_world: World,
+                                                                 results: dict[str, TrainResult]) -> None:
+    # KYC findings and loan outcomes take weeks: the test period stops before decisions too young to judge
+    end = connect(small_world[0]).table("sessions").event_time.max().to_pyarrow().as_py()
+    for kind, days in (("kyc", 40), ("credit", 30)):
+        bounds = results[kind].boundaries
+        assert bounds.test_end == end - pd.Timedelta(days=days)
+        assert (results[kind].trained.split.test["decision_time"] <= pd.Timestamp(bounds.test_end)).all()
+
+
+def test_kyc_keeps_its_hard_rule_whatever_the_model_says(results: dict[str, TrainResult]) -> None:
+    trained = results["kyc"].trained
+    test = trained.split.test
+    decisions = trained.bundle.decide_scored(trained.p_test, test)
+    reused = (test["document_other_accounts"] >= 1) | (test["selfie_other_accounts"] >= 1)
+    assert reused.any() and (decisions[reused.to_numpy()] == "block").all()
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models.costs import Costs
-from cryptoscope.models.decisions import DecisionOutcome, Thresholds
+from cryptoscope.models.decisions import DecisionOutcome, Policy, policy_from_dict
 from cryptoscope.models.metrics import Metrics
 from cryptoscope.models.split import Period
 
@@ -30,8 +30,9 @@ class ModelCard:
     periods: tuple[Period, ...]
     metrics_valid: Metrics
     metrics_test: Metrics | None = None
-    thresholds: Thresholds | None = None
+    thresholds: Policy | None = None
     costs: Costs | None = None
+    guardrail: str = ""
     decisions_test: tuple[DecisionOutcome, ...] = ()
     estimator: str = ""
     calibration: str = ""
@@ -49,7 +50,7 @@ class ModelCard:
             "metrics_valid": self.metrics_valid.to_dict(),
             "metrics_test": None if self.metrics_test is None else self.metrics_test.to_dict(),
             "thresholds": None if self.thresholds is None else self.thresholds.to_dict(),
-            "costs": None if self.costs is None else self.costs.to_dict(),
+            "costs": None if self.costs is None else self.costs.to_dict(), "guardrail": self.guardrail,
             "decisions_test": [vars(o) for o in self.decisions_test],
             "estimator": self.estimator, "calibration": self.calibration,
             "artifacts": dict(self.artifacts), "notes": self.notes,
@@ -68,8 +69,8 @@ class ModelCard:
                               for p in data["periods"]),
                 metrics_valid=Metrics.from_dict(data["metrics_valid"]),
                 metrics_test=None if data["metrics_test"] is None else Metrics.from_dict(data["metrics_test"]),
-                thresholds=None if data["thresholds"] is None else Thresholds.from_dict(data["thresholds"]),
-                costs=None if data["costs"] is None else Costs(**data["costs"]),
+                thresholds=None if data["thresholds"] is None else policy_from_dict(data["thresholds"]),
+                costs=None if data["costs"] is None else Costs(**data["costs"]), guardrail=data.get("guardrail", ""),
                 decisions_test=tuple(DecisionOutcome(**o) for o in data["decisions_test"]),
                 estimator=data["estimator"], calibration=data["calibration"],
                 artifacts=dict(data["artifacts"]), notes=data.get("notes", ""))

@@ -12,6 +12,17 @@ the pair with the lowest total cost on the validation labels. On ties it keeps t
 thresholds: touching fewer customers for the same money. The thresholds are then applied unchanged
 to the later test period, where ``compare_decisions`` prices them next to a rules baseline.
 
+Where what is at stake differs by orders of magnitude from row to row (a $50 loan and a $50,000
+one), one pair of thresholds on ``p`` treats them alike. ``ExpectedCost`` decides row by row instead:
+with calibrated ``p`` and the row's own costs it takes the decision whose expected cost is lowest,
+
+    approve: p * missed    review: p * review + (1 - p) * (review + friction)    block: (1 - p) * block_good
+
+(ties go to the gentler decision). Nothing is fitted on the validation labels but the calibration.
+
+A ``guardrail`` is a decision per row that the model may raise but never lower: hard rules an
+exchange keeps whatever a model says (a document another account already used is blocked).
+
 Example::
 
     t = choose_thresholds(y_valid, p_valid, Costs(missed_fraud="amount_usd", review=5, friction=2, block_good=20),
@@ -30,7 +41,16 @@ import numpy as np
 import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.models.costs import APPROVE, BLOCK, REVIEW, CostMatrix, Costs, check_decisions, decision_costs
+from cryptoscope.models.costs import (
+    APPROVE,
+    BLOCK,
+    DECISIONS,
+    REVIEW,
+    CostMatrix,
+    Costs,
+    check_decisions,
+    decision_costs,
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,33 @@ class Thresholds:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Thresholds:
         return cls(*(math.inf if data[k] is None else float(data[k]) for k in ("review", "block")))
+
+    def describe(self) -> str:
+        return "; ".join(f"{verb} from p >= {v:.4g}" if not math.isinf(v) else f"never {verb}"
+                         for verb, v in (("review", self.review), ("block", self.block)))
+
+
+@dataclass(frozen=True)
+class ExpectedCost:
+    """Per row, the decision with the lowest expected cost under its calibrated ``p`` (see the module doc)."""
+
+    costs: Costs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"expected_cost": self.costs.to_dict()}
+
+    def describe(self) -> str:
+        return "per row, the decision with the lowest expected cost under the calibrated probability"
+
+
+Policy = Thresholds | ExpectedCost
+
+
+def policy_from_dict(data: dict[str, Any]) -> Policy:
+    """A policy as ``to_dict`` wrote it (thresholds, or the costs of an expected-cost rule)."""
+    if "expected_cost" in data:
+        return ExpectedCost(Costs(**data["expected_cost"]))
+    return Thresholds.from_dict(data)
 
 
 @dataclass(frozen=True)
@@ -96,10 +143,28 @@ class DecisionComparison:
         return tuple(o for o in (self.model, self.baseline, self.approve_all, self.block_all) if o is not None)
 
 
-def decide(p: Any, thresholds: Thresholds) -> np.ndarray:
-    """``approve`` / ``review`` / ``block`` for each probability."""
+def decide(p: Any, policy: Policy, frame: pd.DataFrame | None = None, *, guardrail: Any = None) -> np.ndarray:
+    """``approve`` / ``review`` / ``block`` for each probability; ``frame`` holds the rows' cost columns (for
+    ``ExpectedCost``); ``guardrail`` decisions, when given, are a floor the result never goes below."""
     probs = np.asarray(p, dtype=float)
-    return np.where(probs >= thresholds.block, BLOCK, np.where(probs >= thresholds.review, REVIEW, APPROVE))
+    if isinstance(policy, ExpectedCost):
+        m = CostMatrix.build(policy.costs, probs.size, frame)
+        expected = np.stack([probs * m.approve_bad, probs * m.review_bad + (1 - probs) * m.review_good,
+                             (1 - probs) * m.block_good])
+        chosen = np.asarray(DECISIONS)[expected.argmin(axis=0)]  # argmin keeps the first, the gentler, on ties
+    else:
+        chosen = np.where(probs >= policy.block, BLOCK, np.where(probs >= policy.review, REVIEW, APPROVE))
+    return chosen if guardrail is None else at_least(chosen, guardrail)
+
+
+def at_least(decisions: Any, floor: Any) -> np.ndarray:
+    """Each decision, raised to ``floor``'s where that is stricter (approve < review < block)."""
+    chosen, lower = check_decisions(decisions, np.size(decisions)), check_decisions(floor, np.size(decisions))
+
+    def severity(d: np.ndarray) -> np.ndarray:
+        return np.select([d == BLOCK, d == REVIEW], [2, 1], 0)
+
+    return np.asarray(DECISIONS)[np.maximum(severity(chosen), severity(lower))]
 
 
 def choose_thresholds(y: Any, p: Any, costs: Costs, *, frame: pd.DataFrame | None = None,

@@ -33,8 +33,15 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models.bundle import ModelBundle
 from cryptoscope.models.calibration import Calibrator
 from cryptoscope.models.card import ModelCard
-from cryptoscope.models.costs import Costs, check_decisions
-from cryptoscope.models.decisions import DecisionComparison, choose_thresholds, compare_decisions, decide
+from cryptoscope.models.costs import BLOCK, Costs, check_decisions
+from cryptoscope.models.decisions import (
+    DecisionComparison,
+    ExpectedCost,
+    Policy,
+    choose_thresholds,
+    compare_decisions,
+    decide,
+)
 from cryptoscope.models.estimator import RiskClassifier
 from cryptoscope.models.explain import ReasonCatalog, ReasonExplainer
 from cryptoscope.models.metrics import Metrics, evaluate, metrics_over_time
@@ -96,12 +103,18 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
                        split: SplitSpec, costs: Costs | None = None, rules_baseline: str | Any = None,
                        estimator: Any = None, *, name: str | None = None,
                        calibration: Literal["isotonic", "sigmoid"] = "isotonic", alert_rate: float = 0.01,
-                       freq: str = "W", random_state: int = 0) -> TrainedModel:
+                       freq: str = "W", random_state: int = 0,
+                       decision: Literal["thresholds", "expected_cost"] = "thresholds",
+                       guardrail: str | None = None) -> TrainedModel:
     """Fit on train, early-stop, calibrate and choose thresholds on valid, evaluate on test.
 
     ``rules_baseline`` is the rules' decision per row (approve / review / block): a column name, or
     an array aligned with ``frame``. ``estimator`` is None (LightGBM), a ``RiskClassifier``, or any
     scikit-learn classifier. Without ``costs`` there are no thresholds and no decision costs.
+
+    ``decision`` picks the policy (``decisions.py``): two thresholds on the probability chosen on valid,
+    or each row's lowest expected cost under its own costs. ``guardrail`` names a column of decisions
+    (hard rules) the model's decisions never go below, on valid, test and in the bundle alike.
     """
     df = frame.to_pandas() if isinstance(frame, pa.Table) else frame
     feats = _check_columns(df, list(features), label, time_col, costs)
@@ -119,11 +132,18 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
     p_valid = calibrator.transform(raw_valid)
     p_test = calibrator.transform(model.predict_proba(test[feats])[:, 1])
 
-    thresholds = comparison = None
-    decisions_valid = decisions_test = None
+    thresholds: Policy | None = None
+    comparison = decisions_valid = decisions_test = None
+    if guardrail is not None:
+        check_decisions(df[guardrail].to_numpy(), len(df))
     if costs is not None:
-        thresholds = choose_thresholds(y_valid, p_valid, costs, frame=valid)
-        decisions_valid, decisions_test = decide(p_valid, thresholds), decide(p_test, thresholds)
+        # rows a guardrail blocks anyway do not sway the thresholds
+        free = np.ones(len(valid), bool) if guardrail is None else (valid[guardrail] != BLOCK).to_numpy()
+        thresholds = ExpectedCost(costs) if decision == "expected_cost" else choose_thresholds(
+            y_valid[free], p_valid[free], costs, frame=valid[free])
+        decisions_valid, decisions_test = (
+            decide(p, thresholds, part, guardrail=None if guardrail is None else part[guardrail].to_numpy())
+            for p, part in ((p_valid, valid), (p_test, test)))
         comparison = compare_decisions(y_test, decisions_test, costs,
                                        baseline=test[_BASELINE].to_numpy() if rules_baseline is not None else None,
                                        frame=test)
@@ -131,10 +151,11 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
                              frame=valid)
     metrics_test = evaluate(y_test, p_test, alert_rate=alert_rate, decisions=decisions_test, costs=costs, frame=test)
     importance, kind = _importance(model, train[feats], test[feats], random_state)
-    bundle = ModelBundle(estimator=model, features=tuple(feats), calibrator=calibrator, thresholds=thresholds)
+    bundle = ModelBundle(estimator=model, features=tuple(feats), calibrator=calibrator, thresholds=thresholds,
+                         guardrail=guardrail or "")
     card = ModelCard(name=name or label, label=label, time_col=time_col, features=tuple(feats),
                      periods=parts.periods, metrics_valid=metrics_valid, metrics_test=metrics_test,
-                     thresholds=thresholds, costs=costs,
+                     thresholds=thresholds, costs=costs, guardrail=guardrail or "",
                      decisions_test=comparison.outcomes if comparison is not None else (),
                      estimator=_describe(model), calibration=calibration)
     return TrainedModel(bundle=bundle, card=card, split=parts, p_valid=p_valid, p_test=p_test, comparison=comparison,

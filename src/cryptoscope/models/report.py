@@ -147,8 +147,8 @@ def _fmt(value: Any, fmt: str) -> str:
 def _thresholds(card: ModelCard | None) -> str | None:
     if card is None or card.thresholds is None:
         return None
-    return "; ".join(f"{verb}: never" if math.isinf(v) else f"{verb} from p ≥ {v:.4f}"
-                     for verb, v in (("review", card.thresholds.review), ("block", card.thresholds.block)))
+    text = card.thresholds.describe()
+    return f"{text}; never below the decision in {card.guardrail!r}" if card.guardrail else text
 
 
 def _costs(card: ModelCard | None) -> str | None:

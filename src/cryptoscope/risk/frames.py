@@ -21,7 +21,7 @@ from cryptoscope.features.offline import view_features
 from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.novelty import login_novelty
 from cryptoscope.risk.plan import Boundaries, TimePlan, activity_window
-from cryptoscope.risk.products import RULE_COLUMN, Product
+from cryptoscope.risk.products import GUARD_COLUMN, RULE_COLUMN, Product
 
 
 def decision_frame(con: Any, product: Product, *, since: dt.datetime | None = None) -> pd.DataFrame:
@@ -35,19 +35,22 @@ def decision_frame(con: Any, product: Product, *, since: dt.datetime | None = No
     if missing:
         raise CryptoscopeError(f"{product.kind}: features {', '.join(missing)} are neither in its views nor derived")
     frame[RULE_COLUMN] = product.rules(frame)
+    if product.guardrail is not None:
+        frame[GUARD_COLUMN] = product.guardrail(frame)
     return frame.sort_values(["decision_time", "entity_id"], kind="stable").reset_index(drop=True)
 
 
 def labelled_frame(con: Any, product: Product, plan: TimePlan) -> tuple[pd.DataFrame, Boundaries]:
     """Decisions inside the lake's activity window, labelled as the plan allows (see ``labels.py``).
 
-    Decisions in the maturity wait before the build date are dropped (see ``plan.py``)."""
+    Decisions in the maturity wait before the build date, and those within the product's outcome
+    horizon of the end, are dropped (see ``plan.py``)."""
     start, end = activity_window(con)
-    bounds = plan.boundaries(start, end, maturity=product.maturity)
+    bounds = plan.boundaries(start, end, maturity=product.maturity, horizon=product.horizon)
     frame = decision_frame(con, product, since=start)
     times = frame["decision_time"]
     waiting = (times >= pd.Timestamp(bounds.valid_end)) & (times < pd.Timestamp(bounds.build_date))
-    frame = frame[~waiting & (times <= pd.Timestamp(end))]
+    frame = frame[~waiting & (times <= pd.Timestamp(bounds.last_decision))]
     frame = attach_labels(frame, label_events(con, product.entity_type, product.label_types), bounds.build_date,
                           outcome_required=product.outcome_required)
     if frame.empty:

@@ -59,8 +59,10 @@ from cryptoscope.features.views import (
 )
 from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
 from cryptoscope.risk import estimators, reasons, rules, spines
+from cryptoscope.risk.rules import Rules
 
 RULE_COLUMN = "rule_decision"
+GUARD_COLUMN = "guardrail_decision"
 KINDS = ("kyc", "payment", "withdrawal", "credit")
 CREDIT_LGD = 0.25
 
@@ -87,8 +89,11 @@ class Product:
     estimator: Callable[[int], RiskClassifier] = estimators.boosted_trees
     calibration: Literal["isotonic", "sigmoid"] = "sigmoid"  # two parameters: the valid period has few bad rows
     maturity: dt.timedelta = dt.timedelta(0)  # how long its labels take to mostly arrive (see plan.py)
+    horizon: dt.timedelta = dt.timedelta(0)  # how long before a test decision's outcome can be judged
     novelty: bool = False
     outcome_required: bool = False
+    decision: Literal["thresholds", "expected_cost"] = "thresholds"  # see models/decisions.py
+    guardrail: Rules | None = None  # hard rules the model's decision never goes below
     doc: str = ""
 
     @property
@@ -137,6 +142,7 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
                   "document_country_mismatch", "ip_country_mismatch", "document_ip_mismatch", "account_age_days",
                   *_LOGINS),
         derive=_kyc, rules=rules.kyc_rules, estimator=estimators.logistic, maturity=dt.timedelta(days=21),
+        horizon=dt.timedelta(days=40), guardrail=rules.kyc_guardrail,
         costs=Costs(missed_fraud=1000.0, review=10.0, friction=5.0, block_good=150.0), catalog=reasons.KYC,
         doc="Synthetic identities at KYC: re-used document and face images, countries that disagree."),
     Product(
@@ -178,6 +184,7 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
                   "volume_usd_30d", "counterparties_30d", "symbols_30d", "payments_30d", "deposit_usd_30d",
                   "chain_deposit_usd_30d", "chain_withdrawal_usd_30d", "chain_pass_through_7d"),
         derive=_credit, rules=rules.credit_rules, outcome_required=True, maturity=dt.timedelta(days=14),
+        horizon=dt.timedelta(days=30), decision="expected_cost",
         costs=Costs(missed_fraud="default_loss_usd", review=25.0, friction=10.0, block_good="refused_revenue_usd"),
         catalog=reasons.CREDIT,
         doc="Margin and crypto-backed loans that default."),

@@ -38,6 +38,12 @@ def kyc_rules(frame: pd.DataFrame) -> np.ndarray:
     return _decide(frame, reused, mismatch)
 
 
+def kyc_guardrail(frame: pd.DataFrame) -> np.ndarray:
+    """The KYC rule no model overrides: a document or selfie another account already used is blocked."""
+    reused = (frame["document_other_accounts"] >= 1) | (frame["selfie_other_accounts"] >= 1)
+    return _decide(frame, reused, pd.Series(False, index=frame.index))
+
+
 def payment_rules(frame: pd.DataFrame) -> np.ndarray:
     """Block after 3+ declines in the hour or 3+ payment instruments in a day; review a young
     account's large first payment."""

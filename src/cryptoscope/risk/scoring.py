@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.models import ReasonExplainer, Registry, decide
+from cryptoscope.models import ReasonExplainer, Registry
 from cryptoscope.risk.frames import decision_frame
 from cryptoscope.risk.products import Product, get_product
 from cryptoscope.risk.reasons import distinct_reasons
@@ -55,8 +55,8 @@ def score(kind: str, lake: Lake | str | os.PathLike[str], registry_root: str | o
     features = frame[list(model.bundle.features)]
     p = model.bundle.score(features)
     if model.bundle.thresholds is None:
-        raise CryptoscopeError(f"{model.name} v{model.version} has no decision thresholds; retrain it with costs")
-    decisions = decide(p, model.bundle.thresholds)
+        raise CryptoscopeError(f"{model.name} v{model.version} has no decision policy; retrain it with costs")
+    decisions = model.bundle.decide_scored(p, frame)
     rows = scores_table(product, frame, p, decisions, reason_texts(model.bundle.estimator, features, product, top_k),
                         model.name, model.version)
     with lake.transaction() as tx:

@@ -18,16 +18,16 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.models import ModelBundle, ModelCard, Period, Registry, TrainedModel, decide, train_and_evaluate
+from cryptoscope.models import ModelCard, Period, Registry, TrainedModel, train_and_evaluate
 from cryptoscope.risk.evaluation import Evaluation, compare
 from cryptoscope.risk.frames import decision_frame, labelled_frame
 from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.plan import Boundaries, TimePlan
-from cryptoscope.risk.products import RULE_COLUMN, Product, get_product
+from cryptoscope.risk.products import GUARD_COLUMN, RULE_COLUMN, Product, get_product
 
 LakeLike = Lake | str | os.PathLike[str]
 
@@ -54,9 +54,11 @@ def fit(kind: str, lake: LakeLike, *, plan: TimePlan | None = None,
     trained = train_and_evaluate(
         frame, list(product.features), "label", "decision_time", bounds.split_spec(), product.costs,
         rules_baseline=RULE_COLUMN, estimator=product.estimator(random_state), name=product.model_name,
-        calibration=product.calibration, random_state=random_state)
+        calibration=product.calibration, random_state=random_state, decision=product.decision,
+        guardrail=GUARD_COLUMN if product.guardrail is not None else None)
     trained = _test_from_build_date(trained, bounds)
-    evaluation = compare(trained.split.test, trained.p_test, _decisions(trained.bundle, trained.p_test), product)
+    test = trained.split.test
+    evaluation = compare(test, trained.p_test, trained.bundle.decide_scored(trained.p_test, test), product)
     return trained, evaluation, bounds
 
 
@@ -99,35 +101,35 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
         return fit(kind, lake, plan=plan, random_state=random_state)[1]
     product = get_product(kind)
     model = Registry(Path(registry_root)).load(product.model_name, version)
-    test_start = model.card.periods[-1].start
+    test_start, test_end = model.card.periods[-1].start, model.card.periods[-1].end
     if test_start is None:
         raise CryptoscopeError(f"{product.model_name} v{model.version} has no test period on its card")
     con = connect(lake)
     test = attach_labels(decision_frame(con, product, since=test_start),
                          label_events(con, product.entity_type, product.label_types), test_start,
-                         outcome_required=product.outcome_required).reset_index(drop=True)
+                         outcome_required=product.outcome_required)
+    if test_end is not None and product.horizon:  # its outcome horizon: later decisions cannot be judged yet
+        test = test[test["decision_time"] <= pd.Timestamp(test_end)]
+    test = test.reset_index(drop=True)
     if test.empty:
         raise CryptoscopeError(f"no labelled {kind} decisions from {test_start:%Y-%m-%d} on in {lake}")
     p = model.bundle.score(test[list(model.bundle.features)])
-    return compare(test, p, _decisions(model.bundle, p), product, model_version=model.version)
-
-
-def _decisions(bundle: ModelBundle, p: np.ndarray) -> np.ndarray:
-    if bundle.thresholds is None:
-        raise CryptoscopeError("the model has no decision thresholds: it was trained without costs")
-    return decide(p, bundle.thresholds)
+    return compare(test, p, model.bundle.decide_scored(p, test), product, model_version=model.version)
 
 
 def _notes(product: Product, bounds: Boundaries, evaluation: Evaluation) -> str:
     rules = " ".join((product.rules.__doc__ or product.rules.__name__).split())
+    horizon = (f", up to {product.horizon.days} days before that end so that its outcomes are known"
+               if product.horizon else "")
     return (f"{product.doc} Built on {bounds.build_date:%Y-%m-%d %H:%M} UTC: training and validation used the "
             f"labels known by then; the test period (from the build date) was judged with every label known at "
-            f"the end of the data. Rules baseline: {rules} "
+            f"the end of the data{horizon}. Rules baseline: {rules} "
             f"Test cost ${evaluation.model.cost:,.0f} (model) vs ${evaluation.rules.cost:,.0f} (rules).")
 
 
 def _test_from_build_date(trained: TrainedModel, bounds: Boundaries) -> TrainedModel:
-    """The card's test period starts at the build date: the decisions before it were left out of the frame."""
+    """The card's test period starts at the build date (the decisions before it were left out of the frame)
+    and ends at the product's horizon before the end of the data, when it has one."""
     train, valid, test = trained.card.periods
-    periods = (train, valid, Period("test", bounds.build_date, test.end, test.rows))
+    periods = (train, valid, Period("test", bounds.build_date, bounds.test_end or test.end, test.rows))
     return dataclasses.replace(trained, card=dataclasses.replace(trained.card, periods=periods))
