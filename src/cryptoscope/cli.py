@@ -179,10 +179,13 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
          registry: Annotated[Path, typer.Option("--registry", help="Model registry folder.")] = Path(
              "./models-registry"),
          report_dir: Annotated[Path, typer.Option("--report-dir", help="HTML reports.")] = Path("./reports")) -> None:
-    """The end-to-end demo: simulate a 20,000-user, 90-day world, train and judge the risk models, score."""
+    """The end-to-end demo: simulate a 50,000-user, 120-day world, train and judge the risk models, score.
+
+    The size is what the slowest labels need: KYC findings and loan outcomes take weeks, and a smaller
+    world leaves each model only a handful of bad rows to learn from and be judged on."""
     from cryptoscope.lake import Lake
 
-    run_simulation(Path(lake), 20_000, 90, 7, "2025-01-01", 1.0)
+    run_simulation(Path(lake), 50_000, 120, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
     demo_risk(lake, registry, report_dir)
     console.print(
@@ -335,6 +338,13 @@ from cryptoscope.cli_risk import models_app, register  # noqa: E402  (after the 
 
 register(risk_app)
 app.add_typer(models_app, name="models")
+
+from cryptoscope.cli_chain import chain_app  # noqa: E402
+
+app.add_typer(chain_app, name="chain")
+from cryptoscope.cli_chain_analytics import register as register_chain_analytics  # noqa: E402
+
+register_chain_analytics(chain_app)
 
 
 def main() -> None:

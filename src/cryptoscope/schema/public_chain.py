@@ -48,6 +48,9 @@ CHAIN_TRANSACTIONS = Table(
         col("input_count", INT, "Number of inputs."),
         col("output_count", INT, "Number of outputs."),
         col("size", INT, "Serialized size in bytes, witness included."),
+        col("wtxid", S, "Witness transaction id (BIP-141), hex; equals txid without witness.", nullable=True),
+        col("weight", INT, "Weight units (BIP-141): 3 x size without witness + size; vsize = weight / 4.",
+            nullable=True),
     ),
     primary_key=("chain", "txid"),
 )
@@ -67,6 +70,7 @@ CHAIN_INPUTS = Table(
         col("sequence", INT, "nSequence."),
         col("address", S, "Address of the spent output, when known.", nullable=True),
         col("value", INT, "Value of the spent output in satoshi, when known.", nullable=True),
+        col("script_type", S, "Script type of the spent output, when known (as in chain_outputs).", nullable=True),
     ),
     primary_key=("chain", "txid", "input_index"),
 )
@@ -82,7 +86,8 @@ CHAIN_OUTPUTS = Table(
         event_time("Timestamp of the block (UTC)."),
         col("value", INT, "Value in satoshi."),
         col("script_pubkey", S, "Locking script, hex."),
-        col("script_type", S, "p2pkh, p2sh, p2wpkh, p2wsh, p2tr, p2pk, nulldata or nonstandard."),
+        col("script_type", S, "p2pkh, p2sh, p2wpkh, p2wsh, p2tr, p2pk, nulldata, witness_unknown "
+                              "(a future witness version) or nonstandard."),
         col("address", S, "Address the script pays, if it has one.", nullable=True),
     ),
     primary_key=("chain", "txid", "output_index"),
