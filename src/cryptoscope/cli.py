@@ -188,6 +188,7 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
     run_simulation(Path(lake), 50_000, 120, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
     demo_risk(lake, registry, report_dir)
+    demo_stages(lake, registry, report_dir)
     console.print(
         "\n[bold]Next:[/]\n"
         f"  cryptoscope features list                          # the feature views\n"
@@ -217,6 +218,20 @@ def demo_risk(lake: Path, registry: Path, report_dir: Path) -> None:
         if result.promoted:
             run = score(kind, lake, registry)
             console.print(f"  scored {run.scored:,} decisions into risk_scores", highlight=False)
+
+
+def demo_stages(lake: Path, registry: Path, report_dir: Path) -> None:
+    """The product lines after risk (``demo.py``): a stage that cannot run on this lake says why."""
+    from cryptoscope.demo import STAGES
+
+    for stage in STAGES:
+        try:
+            with console.status(stage.name):
+                line = stage.run(Path(lake), Path(registry), Path(report_dir))
+        except CryptoscopeError as exc:
+            console.print(f"[yellow]{stage.name}: not run[/] — {exc}", highlight=False)
+            continue
+        console.print(f"[bold]{stage.name}[/]: {line}", highlight=False)
 
 
 features_app = typer.Typer(help="Feature views: list them, describe them, build point-in-time training sets.",
@@ -340,10 +355,11 @@ register(risk_app)
 app.add_typer(models_app, name="models")
 
 from cryptoscope.cli_chain import chain_app  # noqa: E402
-
-app.add_typer(chain_app, name="chain")
 from cryptoscope.cli_chain_analytics import register as register_chain_analytics  # noqa: E402
+from cryptoscope.cli_reco import reco_app  # noqa: E402
 
+app.add_typer(reco_app, name="reco")
+app.add_typer(chain_app, name="chain")
 register_chain_analytics(chain_app)
 
 

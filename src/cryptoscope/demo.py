@@ -1,0 +1,38 @@
+"""The stages of `cryptoscope demo` after the simulation and the risk models: one per product line.
+
+Each stage reads the demo lake, writes its lake tables and its HTML report, and returns one line for
+the console. A stage that cannot run on this lake raises a ``CryptoscopeError``; the demo prints it and
+goes on with the others (a bug elsewhere still stops the demo: it is not a data problem).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step: ``run(lake, registry, report_dir)`` returns what to tell the user."""
+
+    name: str
+    run: Callable[[Path, Path, Path], str]
+
+
+def _chain(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.chain.report import write_demo_report
+
+    return f"exposure of every deposit and withdrawal in chain_exposure; report {write_demo_report(lake, reports)}"
+
+
+def _reco(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.reco.demo import run_demo
+
+    return f"every user's top 10 in recommendations, within their suitability; preview {run_demo(lake, reports)}"
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("on-chain exposure", _chain),
+    Stage("recommendations", _reco),
+)
