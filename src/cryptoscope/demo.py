@@ -32,7 +32,14 @@ def _reco(lake: Path, registry: Path, reports: Path) -> str:
     return f"every user's top 10 in recommendations, within their suitability; preview {run_demo(lake, reports)}"
 
 
+def _feedback(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.feedback.report import write_report
+
+    return f"tickets and surveys scored into feedback_scores, drivers of CSAT/NPS; report {write_report(lake, reports)}"
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("on-chain exposure", _chain),
     Stage("recommendations", _reco),
+    Stage("customer feedback", _feedback),
 )
