@@ -20,6 +20,12 @@ class Stage:
     run: Callable[[Path, Path, Path], str]
 
 
+def _abnormal(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.anomaly.demo import run_abnormal_demo
+
+    return run_abnormal_demo(lake).text().removeprefix("abnormal users: ")
+
+
 def _chain(lake: Path, registry: Path, reports: Path) -> str:
     from cryptoscope.chain.report import write_demo_report
 
@@ -39,6 +45,7 @@ def _feedback(lake: Path, registry: Path, reports: Path) -> str:
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("abnormal users", _abnormal),
     Stage("on-chain exposure", _chain),
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),

@@ -13,7 +13,7 @@ S, INT = pa.string(), pa.int64()
 #: The label types the simulator writes and the products learn from.
 LABEL_TYPES = (
     "kyc_fraud", "account_takeover", "card_fraud", "money_mule", "multi_accounting",
-    "loan_default", "wash_trading", "spoofing", "pump_and_dump", "illicit_exposure",
+    "loan_default", "wash_trading", "spoofing", "pump_and_dump", "illicit_exposure", "abnormal_user",
 )
 
 LABELS = Table(
