@@ -44,9 +44,17 @@ def _feedback(lake: Path, registry: Path, reports: Path) -> str:
     return f"tickets and surveys scored into feedback_scores, drivers of CSAT/NPS; report {write_report(lake, reports)}"
 
 
+def _behaviour(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.behaviour.demo import run_demo
+
+    report = run_demo(lake, reports)
+    return f"segments, funnel, patterns, churn and value in behaviour_segments and churn_scores; report {report}"
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("abnormal users", _abnormal),
     Stage("on-chain exposure", _chain),
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),
+    Stage("user behaviour", _behaviour),
 )
