@@ -22,6 +22,7 @@ def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # commands show their own progress; DuckDB's garbles logs
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     catalog = lake.catalog()
