@@ -360,8 +360,10 @@ from cryptoscope.cli_chain import chain_app  # noqa: E402
 from cryptoscope.cli_chain_analytics import register as register_chain_analytics  # noqa: E402
 from cryptoscope.cli_feedback import feedback_app  # noqa: E402
 from cryptoscope.cli_reco import reco_app  # noqa: E402
+from cryptoscope.cli_surveillance import surveillance_app  # noqa: E402
 
 app.add_typer(behaviour_app, name="behaviour")
+app.add_typer(surveillance_app, name="surveillance")
 app.add_typer(reco_app, name="reco")
 app.add_typer(graph_app, name="graph")
 app.add_typer(anomaly_app, name="anomaly")

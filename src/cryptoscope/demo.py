@@ -51,8 +51,16 @@ def _behaviour(lake: Path, registry: Path, reports: Path) -> str:
     return f"segments, funnel, patterns, churn and value in behaviour_segments and churn_scores; report {report}"
 
 
+def _surveillance(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.surveillance.demo import run_demo
+
+    report = run_demo(lake, reports)
+    return f"wash trading, spoofing and pump-and-dump alerts in surveillance_alerts and the case queue; {report}"
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("abnormal users", _abnormal),
+    Stage("market surveillance", _surveillance),
     Stage("on-chain exposure", _chain),
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),

@@ -1,0 +1,110 @@
+"""Pump-and-dump as Ibis expressions: buying bursts in short buckets, and who bought before and sold into them.
+
+Per symbol and 15-minute bucket: trades, aggressive buy volume and the high. A bucket is a burst
+when it holds several trades, its trade count is a z-score outlier against the trailing day and
+its high stands well above the trailing day's mean price. The accounts of a pump are those that bought the coin in the
+days before the burst and sold it aggressively into the burst, a real part of what they bought
+(a market maker's passing fills are not an unwind), and that trading is a large part of all their
+trading in those days (it is not for a market maker or a busy day trader): the crowd that buys at the top and
+holds is not among them, nor the market makers on the passive side.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from cryptoscope.surveillance.params import Params
+
+
+def with_seconds(trades: ir.Table) -> ir.Table:
+    # truncate first: DuckDB's EPOCH is fractional and a cast would round half a second up
+    return trades.mutate(sec=trades.event_time.truncate("s").epoch_seconds().cast("int64"))
+
+
+def buckets(trades: ir.Table, p: Params) -> ir.Table:
+    """Per (symbol, bucket): trades, aggressive buy volume, high, and z-scores against the trailing day.
+
+    The trade-count z-score is Poisson-like against the trailing day's mean per bucket (empty
+    buckets included); the buy-volume z-score uses the trailing non-empty buckets. Both engines
+    compute the trailing sums with the same range window, the current bucket subtracted out.
+    """
+    t = with_seconds(trades)
+    t = t.mutate(bucket=(t.sec // p.pump_bucket_s).cast("int64"),
+                 buy_usd=ibis.ifelse(t.aggressor_side == "buy", t.amount_usd, 0.0))
+    b = t.group_by(["symbol", "bucket"]).aggregate(n=t.count(), buy_usd=t.buy_usd.sum(), high=t.price.max(),
+                                                    usd=t.amount_usd.sum(), qty=t.quantity.sum())
+    b = b.mutate(vwap=b.usd / b.qty)
+    w = ibis.range_window(preceding=p.pump_baseline_buckets, following=0, group_by=b.symbol, order_by=b.bucket)
+    b = b.mutate(k=b.n.count().over(w) - 1, s_n=b.n.sum().over(w), s_buy=b.buy_usd.sum().over(w),
+                 s_buy2=(b.buy_usd * b.buy_usd).sum().over(w), s_vwap=b.vwap.sum().over(w))
+    kk = ibis.greatest(b.k, 1)
+    mean = (b.s_buy - b.buy_usd) / kk
+    var = (b.s_buy2 - b.buy_usd * b.buy_usd) / kk - mean * mean
+    rate = ibis.greatest((b.s_n - b.n) / p.pump_baseline_buckets, 0.5)
+    b = b.mutate(volume_z=(b.buy_usd - mean) / ibis.greatest(var, 1e-9).sqrt(), trades_z=(b.n - rate) / rate.sqrt(),
+                 jump=b.high / ((b.s_vwap - b.vwap) / kk))
+    return b.select("symbol", "bucket", "n", "buy_usd", "high", "k", "trades_z", "volume_z", "jump")
+
+
+def bursts(trades: ir.Table, p: Params) -> ir.Table:
+    """The first flagged bucket of every burst (flagged buckets within a few hours merge into one)."""
+    b = buckets(trades, p)
+    flagged = b.filter((b.n >= p.pump_min_trades) & (b.k >= 8) & (b.jump >= p.pump_min_jump)
+                       & (b.trades_z >= p.pump_min_trades_z))
+    prev = flagged.bucket.lag().over(ibis.window(group_by=flagged.symbol, order_by=flagged.bucket))
+    flagged = flagged.mutate(prev=prev)
+    first = flagged.filter(flagged.prev.isnull() | (flagged.bucket - flagged.prev > p.pump_merge_buckets))
+    return first.mutate(b_sec=first.bucket * p.pump_bucket_s).select(
+        "symbol", "b_sec", burst_jump=first.jump, burst_trades_z=first.trades_z, burst_volume_z=first.volume_z)
+
+
+def _legs(trades: ir.Table, burst: ir.Table, p: Params) -> tuple[ir.Table, ir.Table]:
+    t = with_seconds(trades)
+    buys = t.select(symbol=t.symbol, user=t.buyer_user_id, sec=t.sec, event_time=t.event_time,
+                    trade_id=t.trade_id, order_id=t.buy_order_id, usd=t.amount_usd)
+    sells = t.filter(t.aggressor_side == "sell")
+    sells = sells.select(symbol=sells.symbol, user=sells.seller_user_id, sec=sells.sec, event_time=sells.event_time,
+                         trade_id=sells.trade_id, order_id=sells.sell_order_id, usd=sells.amount_usd)
+    before = burst.join(buys, [burst.symbol == buys.symbol, buys.sec >= burst.b_sec - p.pump_lookback_s,
+                               buys.sec < burst.b_sec]).mutate(leg=ibis.literal("buy"))
+    into = burst.join(sells, [burst.symbol == sells.symbol, sells.sec >= burst.b_sec,
+                              sells.sec < burst.b_sec + p.pump_dump_s]).mutate(leg=ibis.literal("sell"))
+    return before, into
+
+
+def _activity(trades: ir.Table, who: ir.Table, p: Params) -> ir.Table:
+    """Each candidate's traded volume in every symbol, both sides, over the burst's look-back and dump windows."""
+    t = with_seconds(trades)
+    both = t.select(user=t.buyer_user_id, sec=t.sec, usd=t.amount_usd).union(
+        t.select(user=t.seller_user_id, sec=t.sec, usd=t.amount_usd), distinct=False)
+    cand = who.select("symbol", "b_sec", "user")
+    j = cand.join(both, [cand.user == both.user, both.sec >= cand.b_sec - p.pump_lookback_s,
+                         both.sec < cand.b_sec + p.pump_dump_s])
+    return j.group_by(["symbol", "b_sec", "user"]).aggregate(active_usd=j.usd.sum())
+
+
+def pump_alerts(trades: ir.Table, p: Params) -> ir.Table:
+    """One row per burst with at least ``pump_min_accounts`` accounts that bought before and sold into it."""
+    burst = bursts(trades, p)
+    before, into = _legs(trades, burst, p)
+    keys = ["symbol", "b_sec", "user"]
+    first_sell = into.group_by(keys).aggregate(first_sell=into.event_time.min(), sold=into.usd.sum())
+    bought = before.group_by(keys).aggregate(bought=before.usd.sum())
+    who = bought.join(first_sell, keys)
+    # an unwind, not a market maker's passing fill: what it sells into the burst is a real part of what it bought
+    who = who.filter(who.sold >= p.pump_min_unwind * who.bought)
+    # and the account's business in those days, not a sliver of a market maker's or a day trader's book
+    who = who.join(_activity(trades, who, p), keys)
+    who = who.filter(who.bought + who.sold >= p.pump_min_focus * who.active_usd).select(*keys, "first_sell")
+    rank = ibis.row_number().over(group_by=[who.symbol, who.b_sec], order_by=[who.first_sell, who.user])
+    who = who.mutate(rank=rank + 1)
+    ready = who.group_by(["symbol", "b_sec"]).aggregate(
+        n_accounts=who.count(), detected_at=who.first_sell.min(where=who.rank == p.pump_min_accounts))
+    ready = ready.filter(ready.n_accounts >= p.pump_min_accounts)
+    legs = before.union(into, distinct=False).semi_join(who, keys)
+    out = legs.group_by(["symbol", "b_sec", "burst_jump", "burst_trades_z", "burst_volume_z"]).aggregate(
+        accounts=legs.user.collect(), trade_ids=legs.trade_id.collect(), order_ids=legs.order_id.collect(),
+        start=legs.event_time.min(), end=legs.event_time.max(),
+        bought_usd=legs.usd.sum(where=legs.leg == "buy"), sold_usd=legs.usd.sum(where=legs.leg == "sell"))
+    return out.join(ready, ["symbol", "b_sec"])

@@ -1,0 +1,282 @@
+"""Per-key states of the streaming pass, one class per typology, each mirroring its batch expression."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+from collections import defaultdict, deque
+from typing import Any
+
+from cryptoscope.surveillance.params import Params
+
+
+def _sec(t: dt.datetime) -> int:
+    return math.floor(t.timestamp())
+
+
+class WashState:
+    """Per (account pair, symbol): counts, round trips, net position, evidence ids."""
+
+    def __init__(self, links: dict[tuple[int, int], str], p: Params) -> None:
+        self.links, self.p = links, p
+        self.pairs: dict[tuple[int, int, str], dict[str, Any]] = {}
+        self.symbol_usd: defaultdict[str, float] = defaultdict(float)
+
+    def on_trade(self, r: dict[str, Any]) -> None:
+        b, s = r["buyer_user_id"], r["seller_user_id"]
+        u1, u2 = min(b, s), max(b, s)
+        self.symbol_usd[r["symbol"]] += r["amount_usd"]
+        st = self.pairs.setdefault((u1, u2, r["symbol"]), {
+            "n": 0, "u1_buys": 0, "volume_usd": 0.0, "net_qty": 0.0, "gross_qty": 0.0, "start": r["event_time"],
+            "end": r["event_time"], "times": [], "trade_ids": [], "buy_orders": [], "sell_orders": []})
+        st["n"] += 1
+        st["u1_buys"] += int(b == u1)
+        st["volume_usd"] += r["amount_usd"]
+        st["net_qty"] += r["quantity"] if b == u1 else -r["quantity"]
+        st["gross_qty"] += r["quantity"]
+        st["start"], st["end"] = min(st["start"], r["event_time"]), max(st["end"], r["event_time"])
+        st["times"].append((r["event_time"], r["trade_id"]))
+        st["trade_ids"].append(r["trade_id"])
+        st["buy_orders"].append(r["buy_order_id"])
+        st["sell_orders"].append(r["sell_order_id"])
+
+    def raw(self, user_trades: dict[int, int]) -> list[dict[str, Any]]:
+        p, out = self.p, []
+        for (u1, u2, symbol), st in self.pairs.items():
+            n, n1, n2 = st["n"], user_trades[u1], user_trades[u2]
+            share = min(n / n1, n / n2)
+            kinds = self.links.get((u1, u2))
+            is_self, linked = u1 == u2, kinds is not None
+            round_trip = 0 < st["u1_buys"] < n
+            hit = ((is_self and n >= p.wash_min_self)
+                   or (linked and round_trip and n >= p.wash_min_linked and share >= p.wash_min_linked_share)
+                   or (not linked and not is_self and round_trip and n >= p.wash_min_unlinked
+                       and share >= p.wash_min_share))
+            if not hit:
+                continue
+            k = p.wash_min_self if is_self else p.wash_min_linked if linked else p.wash_min_unlinked
+            times = sorted(st["times"])
+            out.append({**{c: v for c, v in st.items() if c != "times"}, "u1": u1, "u2": u2, "symbol": symbol,
+                        "n1": n1, "n2": n2, "link_kinds": kinds, "pair_share": share, "is_self": is_self,
+                        "detected_at": times[k - 1][0] if len(times) >= k else None,
+                        "symbol_volume_usd": self.symbol_usd[symbol]})
+        return out
+
+
+class SpoofState:
+    """Orders of the last seconds per (account, symbol), fast-cancelled big orders, their genuine counterparts."""
+
+    def __init__(self, p: Params) -> None:
+        self.p = p
+        self.orders: dict[int, dict[str, Any]] = {}
+        self.recent: defaultdict[tuple[int, str], deque[int]] = defaultdict(deque)
+        self.big: set[int] = set()
+        self.by_account: defaultdict[tuple[int, str], list[int]] = defaultdict(list)  # fast-cancelled big orders
+        self.pairs: defaultdict[int, set[int]] = defaultdict(set)  # genuine order -> spoof orders
+        self.fills: defaultdict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+        self.counts: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])  # orders, cancelled
+
+    def on_order(self, r: dict[str, Any]) -> None:
+        o = {k: r[k] for k in ("order_id", "user_id", "symbol", "side", "event_time", "price")}
+        o["usd"], o["cancel"] = r["price"] * r["quantity"], None
+        self.orders[r["order_id"]] = o
+        self.counts[r["user_id"]][0] += 1
+        q = self.recent[(r["user_id"], r["symbol"])]
+        horizon = r["event_time"] - dt.timedelta(seconds=self.p.spoof_window_s + self.p.spoof_cancel_s)
+        while q and self.orders[q[0]]["event_time"] < horizon:
+            q.popleft()
+        for other in q:
+            if other in self.big:
+                self._pair(self.orders[other], o)
+        q.append(r["order_id"])
+
+    def on_cancel(self, r: dict[str, Any]) -> None:
+        o = self.orders[r["order_id"]]
+        o["cancel"] = r["cancel_time"]
+        if r["status"] == "cancelled":
+            self.counts[r["user_id"]][1] += 1
+        fast = r["cancel_time"] <= o["event_time"] + dt.timedelta(seconds=self.p.spoof_cancel_s)
+        if r["status"] != "cancelled" or r["order_id"] in self.fills or not fast:
+            return
+        self.big.add(r["order_id"])
+        self.by_account[(r["user_id"], r["symbol"])].append(r["order_id"])
+        for other in self.recent[(r["user_id"], r["symbol"])]:
+            if other != r["order_id"]:
+                self._pair(o, self.orders[other])
+
+    def on_trade(self, r: dict[str, Any]) -> None:
+        for oid in (r["buy_order_id"], r["sell_order_id"]):
+            self.fills[oid].append((r["event_time"], r["trade_id"]))
+
+    def _pair(self, b: dict[str, Any], real: dict[str, Any]) -> None:
+        if b["side"] == real["side"] or abs(real["event_time"] - b["event_time"]) > dt.timedelta(
+                seconds=self.p.spoof_window_s):
+            return
+        away = b["price"] < real["price"] if b["side"] == "buy" else b["price"] > real["price"]
+        if away and b["usd"] >= self.p.spoof_size_ratio * real["usd"]:
+            self.pairs[real["order_id"]].add(b["order_id"])
+
+    def raw(self) -> list[dict[str, Any]]:
+        groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for rid, bids in self.pairs.items():
+            if rid in self.fills and len(bids) >= self.p.spoof_min_layers and 2 * self._same_side(rid) < len(bids):
+                groups[(self.orders[rid]["user_id"], self.orders[rid]["symbol"])].append(rid)
+        peers = self._peers()
+        out = []
+        for (user, symbol), rids in groups.items():
+            spoofs = sorted(set().union(*(self.pairs[r] for r in rids)))
+            bs, rs = [self.orders[b] for b in spoofs], [self.orders[r] for r in rids]
+            ready = [max(max(self.orders[b]["cancel"] for b in self.pairs[r]), min(self.fills[r])[0]) for r in rids]
+            out.append({"user_id": user, "symbol": symbol, "episodes": len(rids), "layers": len(spoofs),
+                        "start": min(min(o["event_time"] for o in bs), min(o["event_time"] for o in rs)),
+                        "end": max(o["cancel"] for o in bs), "spoof_ids": spoofs, "real_ids": rids,
+                        "detected_at": min(ready), "spoof_usd": sum(o["usd"] for o in bs),
+                        "genuine_usd": sum(o["usd"] for o in rs),
+                        "trade_ids": [t for r in rids for _, t in self.fills[r]], **peers[user]})
+        return out
+
+    def _same_side(self, rid: int) -> int:
+        """Fast-cancelled big orders on the genuine order's own side within the window: a two-sided quoter."""
+        r = self.orders[rid]
+        w = dt.timedelta(seconds=self.p.spoof_window_s)
+        return sum(1 for b in self.by_account[(r["user_id"], r["symbol"])]
+                   if self.orders[b]["side"] == r["side"] and abs(r["event_time"] - self.orders[b]["event_time"]) <= w)
+
+    def _peers(self) -> dict[int, dict[str, float]]:
+        filled: defaultdict[int, int] = defaultdict(int)
+        for oid in self.fills:
+            if oid in self.orders:
+                filled[self.orders[oid]["user_id"]] += 1
+        stats = {u: (n, c / n, n / max(filled[u], 1), math.floor(math.log10(n))) for u, (n, c) in self.counts.items()}
+        bands: defaultdict[int, list[float]] = defaultdict(list)
+        for _, ratio, _, band in stats.values():
+            bands[band].append(ratio)
+        out = {}
+        for u, (_, ratio, ott, band) in stats.items():
+            xs = bands[band]
+            mean = sum(xs) / len(xs)
+            std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+            out[u] = {"cancel_ratio": ratio, "order_to_trade": ott,
+                      "cancel_ratio_peer_z": (ratio - mean) / std if std > 0 else 0.0}
+        return out
+
+
+class PumpState:
+    """Per symbol: 15-minute buckets with their trailing-day baseline, recent trades, open bursts."""
+
+    def __init__(self, p: Params) -> None:
+        self.p = p
+        self.buckets: dict[str, dict[int, list[float]]] = defaultdict(dict)  # n, buy, high, usd, qty
+        self.base: dict[tuple[str, int], tuple[int, float, float, float, float]] = {}
+        self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self.last_flagged: dict[str, int] = {}
+        self.bursts: list[dict[str, Any]] = []
+        self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], [0.0]))
+
+    def _baseline(self, symbol: str, b: int) -> None:
+        have = self.buckets[symbol]
+        prev = [have[k] for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
+        vwaps = [v[3] / v[4] for v in prev]
+        self.base[(symbol, b)] = (len(prev), sum(v[0] for v in prev), sum(v[1] for v in prev),
+                                  sum(v[1] * v[1] for v in prev), sum(vwaps))
+
+    def stats(self, symbol: str, b: int) -> dict[str, float]:
+        """Trades z, buy-volume z and jump of a bucket, as `pump.buckets` computes them."""
+        n, buy, high, _, _ = self.buckets[symbol][b]
+        k, s_n, s_buy, s_buy2, s_vwap = self.base[(symbol, b)]
+        kk = max(k, 1)
+        mean = s_buy / kk
+        var = s_buy2 / kk - mean * mean
+        rate = max(s_n / self.p.pump_baseline_buckets, 0.5)
+        jump = high / (s_vwap / kk) if s_vwap > 0 else math.inf
+        return {"k": k, "n": n, "trades_z": (n - rate) / math.sqrt(rate),
+                "volume_z": (buy - mean) / math.sqrt(max(var, 1e-9)), "jump": jump}
+
+    def on_trade(self, r: dict[str, Any]) -> str | None:
+        """Update with one trade; returns the symbol when this trade flags a new burst."""
+        p, s, sec = self.p, r["symbol"], _sec(r["event_time"])
+        b = sec // p.pump_bucket_s
+        row = {"sec": sec, **{k: r[k] for k in ("event_time", "buyer_user_id", "seller_user_id", "aggressor_side",
+                                                  "amount_usd", "trade_id", "buy_order_id", "sell_order_id")}}
+        for user in (r["buyer_user_id"], r["seller_user_id"]):  # seconds and running volume, per account
+            secs, cum = self.activity[user]
+            secs.append(sec)
+            cum.append(cum[-1] + r["amount_usd"])
+        hist = self.history[s]
+        hist.append(row)
+        while hist and hist[0]["sec"] < sec - p.pump_lookback_s - p.pump_dump_s:
+            hist.popleft()
+        for burst in self.bursts:
+            if burst["symbol"] == s and burst["b_sec"] <= sec < burst["b_sec"] + p.pump_dump_s:
+                self._take(burst, row)
+        if b not in self.buckets[s]:
+            self._baseline(s, b)
+            self.buckets[s][b] = [0, 0.0, 0.0, 0.0, 0.0]
+        v = self.buckets[s][b]
+        v[0] += 1
+        v[1] += r["amount_usd"] if r["aggressor_side"] == "buy" else 0.0
+        v[2] = max(v[2], r["price"])
+        v[3] += r["amount_usd"]
+        v[4] += r["quantity"]
+        if self.last_flagged.get(s) == b:
+            return None
+        st = self.stats(s, b)
+        if not (st["n"] >= p.pump_min_trades and st["k"] >= 8 and st["jump"] >= p.pump_min_jump
+                and st["trades_z"] >= p.pump_min_trades_z):
+            return None
+        last, self.last_flagged[s] = self.last_flagged.get(s), b
+        if last is not None and b - last <= p.pump_merge_buckets:
+            return None
+        burst = {"symbol": s, "bucket": b, "b_sec": b * p.pump_bucket_s, "flagged_at": r["event_time"],
+                 "legs": []}
+        for h in hist:
+            if h["sec"] >= burst["b_sec"] - p.pump_lookback_s:
+                self._take(burst, h)
+        self.bursts.append(burst)
+        return s
+
+    def _take(self, burst: dict[str, Any], h: dict[str, Any]) -> None:
+        if burst["b_sec"] - self.p.pump_lookback_s <= h["sec"] < burst["b_sec"]:
+            burst["legs"].append(("buy", h["buyer_user_id"], h["event_time"], h["trade_id"], h["buy_order_id"],
+                                  h["amount_usd"]))
+        elif h["aggressor_side"] == "sell" and burst["b_sec"] <= h["sec"] < burst["b_sec"] + self.p.pump_dump_s:
+            burst["legs"].append(("sell", h["seller_user_id"], h["event_time"], h["trade_id"], h["sell_order_id"],
+                                  h["amount_usd"]))
+
+    def _active(self, user: int, lo: int, hi: int) -> float:
+        """What the account traded, every symbol and both sides, with lo <= second < hi."""
+        secs, cum = self.activity[user]
+        return cum[bisect.bisect_left(secs, hi)] - cum[bisect.bisect_left(secs, lo)]
+
+    def flags(self) -> list[tuple[str, int, dt.datetime]]:
+        return [(b["symbol"], b["b_sec"], b["flagged_at"]) for b in self.bursts]
+
+    def raw(self) -> list[dict[str, Any]]:
+        out = []
+        for burst in self.bursts:
+            bought: defaultdict[int, float] = defaultdict(float)
+            sold: defaultdict[int, float] = defaultdict(float)
+            first: dict[int, dt.datetime] = {}
+            for leg, user, t, _, _, usd in burst["legs"]:
+                if leg == "buy":
+                    bought[user] += usd
+                else:
+                    sold[user] += usd
+                    first[user] = min(first.get(user, t), t)
+            lo, hi = burst["b_sec"] - self.p.pump_lookback_s, burst["b_sec"] + self.p.pump_dump_s
+            who = sorted((first[u], u) for u in bought if u in sold and sold[u] >= self.p.pump_min_unwind * bought[u]
+                         and bought[u] + sold[u] >= self.p.pump_min_focus * self._active(u, lo, hi))
+            if len(who) < self.p.pump_min_accounts:
+                continue
+            users = {u for _, u in who}
+            legs = [leg for leg in burst["legs"] if leg[1] in users]
+            st = self.stats(burst["symbol"], burst["bucket"])
+            out.append({"symbol": burst["symbol"], "b_sec": burst["b_sec"], "burst_jump": st["jump"],
+                        "burst_trades_z": st["trades_z"], "burst_volume_z": st["volume_z"],
+                        "accounts": sorted(users), "trade_ids": [x[3] for x in legs], "order_ids": [x[4] for x in legs],
+                        "start": min(x[2] for x in legs), "end": max(x[2] for x in legs),
+                        "bought_usd": sum(x[5] for x in legs if x[0] == "buy"),
+                        "sold_usd": sum(x[5] for x in legs if x[0] == "sell"), "n_accounts": len(who),
+                        "detected_at": who[self.p.pump_min_accounts - 1][0]})
+        return out
