@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 sysdeps:
 	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
 	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
 
 demo: $(STAMP)

@@ -179,7 +179,7 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
          registry: Annotated[Path, typer.Option("--registry", help="Model registry folder.")] = Path(
              "./models-registry"),
          report_dir: Annotated[Path, typer.Option("--report-dir", help="HTML reports.")] = Path("./reports")) -> None:
-    """The end-to-end demo: simulate a 50,000-user, 120-day world, train and judge the risk models, score.
+    """The end-to-end demo: simulate a 50,000-user, 120-day world, then run every product line on it.
 
     The size is what the slowest labels need: KYC findings and loan outcomes take weeks, and a smaller
     world leaves each model only a handful of bad rows to learn from and be judged on."""
@@ -194,8 +194,10 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
         f"  cryptoscope features list                          # the feature views\n"
         f"  cryptoscope features build --label card_fraud --cutoff 2025-03-01 --out train.parquet --lake {lake}\n"
         f"  cryptoscope models list --registry {registry}      # registered risk models\n"
-        f"  open {report_dir}/risk_*.html                       # evaluation reports\n"
-        "  docs/simulator.md, docs/features.md, docs/risk.md   # what is simulated, computed and decided")
+        f"  cryptoscope cases list --lake {lake}               # the case queue (abnormal users, market abuse)\n"
+        f"  cryptoscope reco recommend USER --lake {lake} --model {report_dir}/recommender.pkl  # with reasons\n"
+        f"  open {report_dir}/*.html                            # every report: risk models, chain, feedback, ...\n"
+        "  README.md and docs/                                 # what is simulated, computed and decided")
 
 
 def demo_risk(lake: Path, registry: Path, report_dir: Path) -> None:
@@ -360,16 +362,14 @@ from cryptoscope.cli_chain import chain_app  # noqa: E402
 from cryptoscope.cli_chain_analytics import register as register_chain_analytics  # noqa: E402
 from cryptoscope.cli_feedback import feedback_app  # noqa: E402
 from cryptoscope.cli_reco import reco_app  # noqa: E402
+from cryptoscope.cli_serve import serve_app  # noqa: E402
 from cryptoscope.cli_surveillance import surveillance_app  # noqa: E402
 
-app.add_typer(behaviour_app, name="behaviour")
-app.add_typer(surveillance_app, name="surveillance")
-app.add_typer(reco_app, name="reco")
-app.add_typer(graph_app, name="graph")
-app.add_typer(anomaly_app, name="anomaly")
-app.add_typer(cases_app, name="cases")
-app.add_typer(feedback_app, name="feedback")
-app.add_typer(chain_app, name="chain")
+# one group per product line, in the order of the README
+for group, name in ((graph_app, "graph"), (anomaly_app, "anomaly"), (cases_app, "cases"), (chain_app, "chain"),
+                    (reco_app, "reco"), (feedback_app, "feedback"), (surveillance_app, "surveillance"),
+                    (behaviour_app, "behaviour"), (serve_app, "serve")):
+    app.add_typer(group, name=name)
 register_chain_analytics(chain_app)
 
 

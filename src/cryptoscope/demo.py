@@ -58,6 +58,12 @@ def _surveillance(lake: Path, registry: Path, reports: Path) -> str:
     return f"wash trading, spoofing and pump-and-dump alerts in surveillance_alerts and the case queue; {report}"
 
 
+def _console(lake: Path, registry: Path, reports: Path) -> str:
+    from cryptoscope.serve.demo import prepare
+
+    return "logins for the API and the analyst console:\n" + prepare(lake, registry)
+
+
 STAGES: tuple[Stage, ...] = (
     Stage("abnormal users", _abnormal),
     Stage("market surveillance", _surveillance),
@@ -65,4 +71,5 @@ STAGES: tuple[Stage, ...] = (
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),
     Stage("user behaviour", _behaviour),
+    Stage("console", _console),  # last: what to run next
 )

@@ -1,0 +1,251 @@
+"""Load benchmark of the scoring API: a second process drives ``POST /v1/score/withdrawal`` on loopback.
+
+The server is ``cryptoscope serve`` (one uvicorn process, uvloop + httptools) over a simulated world
+(8,000 users x 90 days, as the test suite's) with the withdrawal model trained on it. The server is
+pinned to one core and this load generator to the other, so they do not steal each other's CPU.
+
+* **open loop** at ``--rate`` requests/s for ``--seconds``: requests are due on a fixed schedule and a
+  request's latency is counted from when it was due, so a stalled server cannot hide its queue
+  (no coordinated omission). ``p50_ms``, ``p99_ms`` and ``requests_per_s`` (answered per second) come
+  from this run;
+* **closed loop**: ``--connections`` clients send as fast as answers come for ``--seconds``:
+  the most the server sustains (``max_requests_per_s``).
+
+Each request is a distinct withdrawal of a random account, with an API key, through the whole path:
+validation, auth, online features, model, decision, reasons, journal commit. The client is a minimal
+HTTP/1.1 keep-alive loop on asyncio streams: a general HTTP client costs more CPU than the server.
+
+    python benchmarks/serve.py --rate 1000 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results" / "serve.json"
+
+
+def prepare(lake: Path, registry: Path) -> None:
+    """Simulate the world and train the withdrawal model once (reused by later runs)."""
+    from cryptoscope.lake import Lake
+    from cryptoscope.risk.training import train
+    from cryptoscope.sources.simulate.config import SimConfig
+    from cryptoscope.sources.simulate.world import simulate
+
+    if not lake.exists() or not any(lake.iterdir()):
+        shutil.rmtree(lake, ignore_errors=True)
+        simulate(SimConfig(users=8_000, days=90, seed=11, chunk_users=4_000, fraud_scale=3.0), Lake(lake))
+    if not (registry / "risk_withdrawal" / "promoted.json").exists():
+        result = train("withdrawal", Lake(lake), registry, report_dir=registry.parent / "serve-reports")
+        if not result.promoted:
+            raise SystemExit("the withdrawal model was not promoted: nothing to serve")
+
+
+def bodies(lake: Path, n: int, seed: int = 5) -> list[bytes]:
+    """``n`` withdrawal events of random accounts, one millisecond apart after the lake's last event."""
+    from cryptoscope.lake import connect
+
+    con = connect(lake)
+    users = con.table("accounts").to_pyarrow()["user_id"].to_numpy()
+    end = con.table("sessions").event_time.max().to_pyarrow().as_py()
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        event = {"user_id": int(rng.choice(users)), "event_time": (end + dt.timedelta(milliseconds=1 + i)).isoformat(),
+                 "transfer_id": 8_000_000_000 + i, "address": f"bc1qbench{int(rng.integers(0, 5_000))}",
+                 "amount_usd": round(float(rng.lognormal(6.0, 1.3)), 2)}
+        out.append(json.dumps(event).encode())
+    return out
+
+
+def request(body: bytes, key: str) -> bytes:
+    return (b"POST /v1/score/withdrawal HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: " + str(len(body)).encode()
+            + b"\r\n\r\n" + body)
+
+
+SERVER_MS: list[float] = []  # the server's own "latency_ms" (handler start to answer), for the split
+
+
+async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes) -> int:
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    body = await reader.readexactly(length)
+    at = body.find(b'"latency_ms":')
+    if at >= 0:
+        SERVER_MS.append(float(body[at + 13:body.index(b",", at)]))
+    return status
+
+
+async def open_loop(port: int, payloads: list[bytes], rate: float, connections: int) -> dict[str, Any]:
+    """Send ``payloads`` on a fixed schedule at ``rate``/s; latency from the due time."""
+    queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+    lat: list[float] = []
+    errors = 0
+
+    SERVER_MS.clear()
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while (item := await queue.get()) is not None:
+            due, payload = item
+            status = await _call(reader, writer, payload)
+            lat.append(time.perf_counter() - due)
+            errors += status != 200
+        writer.close()
+
+    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    await asyncio.sleep(0.2)
+    start = time.perf_counter()
+    for i, payload in enumerate(payloads):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait((due, payload))
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - start
+    ms = np.array(lat) * 1000
+    server = np.array(SERVER_MS[-len(lat):]) if SERVER_MS else np.array([np.nan])
+    return {"requests": len(lat), "errors": errors, "seconds": round(elapsed, 2),
+            "server_p50_ms": round(float(np.percentile(server, 50)), 2),
+            "server_p99_ms": round(float(np.percentile(server, 99)), 2),
+            "requests_per_s": round(len(lat) / elapsed, 1), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p90_ms": round(float(np.percentile(ms, 90)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "max_ms": round(float(ms.max()), 2)}
+
+
+async def closed_loop(port: int, payloads: list[bytes], connections: int, seconds: float) -> dict[str, Any]:
+    """``connections`` clients, each sending its next request when the last is answered."""
+    it = iter(payloads)
+    lat: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop and (payload := next(it, None)) is not None:
+            t = time.perf_counter()
+            await _call(reader, writer, payload)
+            lat.append(time.perf_counter() - t)
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - start
+    ms = np.array(lat) * 1000
+    return {"requests": len(lat), "requests_per_s": round(len(lat) / elapsed, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
+
+
+def start_server(lake: Path, registry: Path, work: Path, port: int, cpu: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "cryptoscope.cli", "serve", "--lake", str(lake), "--registry", str(registry),
+           "--work", str(work), "--port", str(port)]
+    proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    for _ in range(1200):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            raise SystemExit("the server exited during start-up")
+    raise SystemExit("the server did not start in 10 minutes")
+
+
+def scrape(port: int, key: str) -> dict[str, float]:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        text = r.read().decode()
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name in ("cryptoscope_score_batch_size_sum", "cryptoscope_score_batch_size_count"):
+                out[s.name] = s.value
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lake", type=Path, default=HERE / "scratch" / "serve-lake")
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--sweep", type=float, nargs="*", default=[250.0, 500.0],
+                        help="lower open-loop rates also measured (where p99 stays under 10 ms)")
+    args = parser.parse_args()
+    registry, work = args.lake.parent / "serve-registry", args.lake.parent / "serve-work"
+    prepare(args.lake, registry)
+    shutil.rmtree(work, ignore_errors=True)
+    from cryptoscope.serve.auth import AuthStore
+
+    key = AuthStore(work).create_key("bench", "service")
+    total = int(args.rate * args.seconds)
+    swept = sum(int(r * args.seconds) for r in args.sweep)
+    payloads = [request(b, key) for b in bodies(args.lake, 1_000 + swept + total + int(args.rate * args.seconds * 3))]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    cpus = sorted(os.sched_getaffinity(0))
+    server = start_server(args.lake, registry, work, port, cpus[0])
+    os.sched_setaffinity(0, {cpus[-1]})
+    try:
+        asyncio.run(closed_loop(port, payloads[:1_000], 8, 30.0))  # warm-up
+        at, sweep = 1_000, {}
+        for rate in args.sweep:
+            n = int(rate * args.seconds)
+            sweep[str(int(rate))] = asyncio.run(open_loop(port, payloads[at:at + n], rate, args.connections))
+            at += n
+        before = scrape(port, key)
+        steady = asyncio.run(open_loop(port, payloads[at:at + total], args.rate, args.connections))
+        after = scrape(port, key)
+        burst = asyncio.run(closed_loop(port, payloads[at + total:], args.connections, args.seconds))
+    finally:
+        server.terminate()
+        server.wait(60)
+    batches = after.get("cryptoscope_score_batch_size_count", 0) - before.get("cryptoscope_score_batch_size_count", 0)
+    scored = after.get("cryptoscope_score_batch_size_sum", 0) - before.get("cryptoscope_score_batch_size_sum", 0)
+    result = {
+        "p50_ms": steady["p50_ms"], "p99_ms": steady["p99_ms"], "requests_per_s": steady["requests_per_s"],
+        "target_requests_per_s": args.rate, "max_requests_per_s": burst["requests_per_s"],
+        "open_loop": steady, "open_loop_lower_rates": sweep, "closed_loop": burst | {"connections": args.connections},
+        "mean_batch": round(scored / batches, 2) if batches else None,
+        "command": "python benchmarks/serve.py " + shlex.join(sys.argv[1:]),
+        "machine": f"{os.cpu_count()} cores, server pinned to cpu {cpus[0]}, load generator to cpu {cpus[-1]}, "
+                   f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared)",
+        "python": platform.python_version(), "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

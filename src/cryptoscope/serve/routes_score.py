@@ -1,0 +1,161 @@
+"""The service API: scoring, event feeds, recommendations, chain exposure, metrics, admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from cryptoscope.serve.auth import Principal
+from cryptoscope.serve.events import (
+    CreditEvent,
+    Event,
+    KycEvent,
+    LoginEvent,
+    PaymentEvent,
+    ScoreResponse,
+    WithdrawalEvent,
+)
+from cryptoscope.serve.security import require
+from cryptoscope.serve.service import Service, request_hash, scored_json
+
+router = APIRouter()
+Scorer = Annotated[Principal, Depends(require("service", "admin"))]
+Reader = Annotated[Principal, Depends(require("service", "analyst", "admin"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$",
+                                       description="Retry-safe key: a repeat returns the first answer.")]
+FUTURE = dt.timedelta(days=1)
+TOO_LATE = dt.timedelta(days=7)
+
+
+def service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def _check_time(svc: Service, event: Event) -> None:
+    now = dt.datetime.now(dt.UTC)
+    if event.event_time > now + FUTURE:
+        raise HTTPException(422, f"event_time {event.event_time.isoformat()} is in the future")
+    clock = svc.scorer.clock
+    if clock is not None and event.event_time < clock - TOO_LATE:
+        raise HTTPException(422, f"event_time {event.event_time.isoformat()} is over 7 days older than the newest "
+                                 f"event seen ({clock.isoformat()}): too late to score")
+
+
+async def _score(request: Request, kind: str, event: Event, who: Principal, key: str | None) -> Response:
+    svc = service(request)
+    start = time.perf_counter()
+    if kind in svc.scorer.missing:
+        raise HTTPException(503, f"no model serves {kind}: {svc.scorer.missing[kind]}")
+    _check_time(svc, event)
+    body = event.model_dump(mode="json")
+    idem = None
+    if key is not None:
+        digest = request_hash(body)
+        earlier = svc.journal.remembered(key)
+        if earlier is not None:
+            principal, was_kind, was_hash, response = earlier
+            if (principal, was_kind, was_hash) != (who.name, kind, digest):
+                raise HTTPException(409, "this Idempotency-Key was already used for a different request")
+            return JSONResponse(json.loads(response) | {"replayed": True, "latency_ms": 0.0})
+        idem = (key, who.name, digest)
+    scored = await svc.batcher.submit(kind, event.to_row(), idem)
+    elapsed = time.perf_counter() - start
+    svc.metrics.latency.labels(kind).observe(elapsed)
+    return JSONResponse(scored_json(scored) | {"latency_ms": round(elapsed * 1000, 3), "replayed": False})
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No or invalid credentials."}, 403: {"description": "Role not allowed."},
+    409: {"description": "Idempotency-Key reused for a different request."}, 413: {"description": "Body too large."},
+    422: {"description": "Invalid event (the detail names the field)."}, 429: {"description": "Rate limited."},
+    503: {"description": "No promoted model for this product."}}
+
+
+@router.post("/v1/score/withdrawal", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
+async def score_withdrawal(request: Request, event: WithdrawalEvent, who: Scorer, key: IdemKey = None) -> Response:
+    """Score a crypto withdrawal (account takeover, money mule cash-out)."""
+    return await _score(request, "withdrawal", event, who, key)
+
+
+@router.post("/v1/score/payment", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
+async def score_payment(request: Request, event: PaymentEvent, who: Scorer, key: IdemKey = None) -> Response:
+    """Score a card deposit (stolen cards, card testing)."""
+    return await _score(request, "payment", event, who, key)
+
+
+@router.post("/v1/score/kyc", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
+async def score_kyc(request: Request, event: KycEvent, who: Scorer, key: IdemKey = None) -> Response:
+    """Score a KYC submission (synthetic identities, re-used images)."""
+    return await _score(request, "kyc", event, who, key)
+
+
+@router.post("/v1/score/credit", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
+async def score_credit(request: Request, event: CreditEvent, who: Scorer, key: IdemKey = None) -> Response:
+    """Score a loan opening (default risk)."""
+    return await _score(request, "credit", event, who, key)
+
+
+@router.post("/v1/score/{kind}", include_in_schema=False)
+async def score_unknown(kind: str, who: Scorer) -> Response:
+    raise HTTPException(404, f"unknown risk product {kind[:40]!r}; known: withdrawal, payment, kyc, credit")
+
+
+@router.post("/v1/events/login", tags=["scoring"], responses=RESPONSES)
+async def feed_login(request: Request, event: LoginEvent, who: Scorer) -> dict[str, Any]:
+    """Feed a login attempt to the online features (device, IP, novelty); nothing is scored."""
+    svc = service(request)
+    _check_time(svc, event)
+    seq = svc.feed("sessions", [event.to_row()])
+    svc.metrics.events.labels("sessions").inc()
+    return {"accepted": True, "seq": seq}
+
+
+@router.get("/v1/recommendations/{user_id}", tags=["lookups"], responses=RESPONSES)
+async def recommendations(request: Request, user_id: int, who: Reader, k: int = 10) -> dict[str, Any]:
+    """Top-``k`` product recommendations for a user, with a reason each (needs a trained recommender)."""
+    from cryptoscope.serve.lookups import recommend
+
+    if not 1 <= k <= 50:
+        raise HTTPException(422, "k must be between 1 and 50")
+    return recommend(service(request), user_id, k)
+
+
+@router.get("/v1/chain/exposure/{address}", tags=["lookups"], responses=RESPONSES)
+async def chain_exposure(request: Request, address: str, who: Reader, chain: str | None = None,
+                         direction: str = "both") -> dict[str, Any]:
+    """Exposure of an address to illicit sources (haircut and poison), with the evidence paths."""
+    from cryptoscope.serve.lookups import exposure
+
+    out = exposure(service(request), address, chain, direction)
+    out.pop("_objects")  # the console draws these; the API returns the numbers and paths
+    return out
+
+
+@router.get("/metrics", tags=["monitoring"], responses=RESPONSES)
+async def metrics(request: Request, who: Annotated[Principal, Depends(require("service", "admin"))]) -> Response:
+    """Prometheus metrics (text exposition format)."""
+    from cryptoscope.serve.drift import refresh
+
+    svc = service(request)
+    refresh(svc)
+    return Response(svc.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+@router.post("/v1/admin/snapshot", tags=["admin"], responses=RESPONSES)
+async def snapshot(request: Request, who: Admin) -> dict[str, Any]:
+    """Save the online state now (it is also saved at shutdown)."""
+    return {"journal_seq": service(request).snapshot()}
+
+
+@router.get("/healthz", tags=["monitoring"])
+async def healthz(request: Request) -> dict[str, Any]:
+    """Liveness for load balancers: no data, no credentials needed."""
+    svc = service(request)
+    return {"ok": True, "models": sorted(svc.scorer.models)}

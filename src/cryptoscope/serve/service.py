@@ -1,0 +1,238 @@
+"""The serving process's state: config, auth, journal, online scorer, snapshots, and the micro-batcher.
+
+Start-up: restore the newest snapshot (feature state + context + the journal position it covers) and
+replay the journal's later events; with no snapshot, warm from the lake (``bootstrap.py``) and take
+one. Shutdown takes a snapshot. Between the two, every accepted event is committed to the journal
+before it is answered, so a crash loses no acknowledged event: the next start replays it.
+
+Scoring runs on the event loop's thread, one batch at a time: requests that arrive together are
+scored together (``Batcher``), in arrival order, with the same answers as one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import gc
+import json
+import logging
+import os
+import pickle
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoscope.features.online import OnlineFeatureState
+from cryptoscope.fsio import atomic_write
+from cryptoscope.models import Registry
+from cryptoscope.risk.products import KINDS
+from cryptoscope.serve.auth import AuthStore
+from cryptoscope.serve.bootstrap import warm
+from cryptoscope.serve.journal import Journal
+from cryptoscope.serve.metrics import Metrics
+from cryptoscope.serve.online import DECISION_TABLE, OnlineScorer, Scored, product_views
+
+log = logging.getLogger("cryptoscope.serve")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Where things live and the limits the server enforces."""
+
+    lake: Path
+    registry: Path = Path("./models-registry")
+    work: Path | None = None  # default: <lake>/_serve
+    max_body_bytes: int = 64 * 1024
+    service_rate: str = "5000/second"
+    user_rate: str = "30/second"
+    login_rate: str = "10/minute"
+    drift_threshold: float = 0.25
+    drift_min_rows: int = 50
+    max_batch: int = 64
+    kinds: tuple[str, ...] = KINDS
+    secure_cookies: bool = False  # set behind TLS
+    reco_model: Path | None = None  # default: reco-model/recommender.pkl (where `cryptoscope reco train` saves)
+    feedback_report: Path | None = None  # default: <lake>/_feedback/feedback.html
+    abnormal: Path | None = None  # the case queue and entity graph: default <lake>/_abnormal
+    lookback_days: int = 366  # how much of the lake a first start replays (the longest window is 365 days)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.work or Path(self.lake) / "_serve"
+
+    @property
+    def abnormal_dir(self) -> Path:
+        return self.abnormal or Path(self.lake) / "_abnormal"
+
+
+@dataclass
+class Reference:
+    """Per product: the reference inputs (a frame) and scores that drift is measured against."""
+
+    inputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Service:
+    """Everything one server process holds; see the module doc."""
+
+    def __init__(self, config: ServeConfig, progress: Callable[[int, int], None] | None = None) -> None:
+        self.config = config
+        work = config.work_dir
+        work.mkdir(parents=True, exist_ok=True)
+        self.auth = AuthStore(work)
+        self.journal = Journal(work / "journal.db")
+        self.metrics = Metrics()
+        registry = Registry(config.registry) if Path(config.registry).is_dir() else None
+        self.scorer = OnlineScorer(registry, config.kinds)
+        self.reference = Reference()
+        self.snapshot_seq = 0
+        self.started = dt.datetime.now(dt.UTC)
+        self._restore_or_warm(progress)
+        self.batcher = Batcher(self)
+        gc.collect()
+        gc.freeze()  # the warmed state is millions of long-lived objects: keep full collections from pausing on them
+
+    # -- snapshots -----------------------------------------------------------------------------------
+    @property
+    def _state_path(self) -> Path:
+        return self.config.work_dir / "online_state.sqlite"
+
+    @property
+    def _side_path(self) -> Path:
+        return self.config.work_dir / "online_context.pickle"
+
+    def _restore_or_warm(self, progress: Callable[[int, int], None] | None) -> None:
+        if self._state_path.exists() and self._side_path.exists():
+            side = pickle.loads(self._side_path.read_bytes())  # our own file, written by snapshot()
+            self.scorer.state = OnlineFeatureState.restore(self._state_path, product_views())
+            self.scorer.context = side["context"]
+            self.snapshot_seq = int(side["seq"])
+            background: dict[str, list[dict[str, Any]]] = side["reference"]
+            replayed = 0
+            for seq, table, row in self.journal.events_after(self.snapshot_seq):
+                self.scorer.feed(table, row)
+                replayed, self.snapshot_seq = replayed + 1, seq
+            log.info("restored the online state at journal seq %s and replayed %s events", side["seq"], replayed)
+        else:
+            warmup = warm(self.scorer, self.config.lake, lookback=dt.timedelta(days=self.config.lookback_days),
+                          progress=progress)
+            background = warmup.reference
+            for _, table, row in self.journal.events_after(0):
+                self.scorer.feed(table, row)
+            log.info("warmed the online state from %s events of the lake", warmup.events)
+        self._background = background
+        self.scorer.fit_explainers(background)
+        for kind, rows in background.items():
+            live = self.scorer.models.get(kind)
+            if live is None or not rows:
+                continue
+            scored = self.scorer.score_rows(live, [dict(r) for r in rows])
+            self.reference.inputs[kind] = pd.DataFrame.from_records([s.features for s in scored],
+                                                                    columns=list(live.model.bundle.features))
+            self.reference.scores[kind] = np.array([s.score for s in scored])
+        if not self._side_path.exists():
+            self.snapshot()
+
+    def snapshot(self) -> int:
+        """Save the online state and context, with the journal position they include; returns it."""
+        seq = self.journal.last_seq()
+        self.scorer.state.snapshot(self._state_path)
+        side = {"seq": seq, "context": self.scorer.context, "reference": self._background,
+                "at": dt.datetime.now(dt.UTC).isoformat()}
+        atomic_write(self._side_path, pickle.dumps(side, protocol=pickle.HIGHEST_PROTOCOL))
+        self.snapshot_seq = seq
+        return seq
+
+    # -- events --------------------------------------------------------------------------------------
+    def feed(self, table: str, rows: list[Mapping[str, Any]]) -> int:
+        """Journal and apply non-decision events (logins); returns the last journal seq."""
+        seq = self.journal.record([(table, r) for r in rows])
+        for row in rows:
+            self.scorer.feed(table, row)
+        return seq
+
+    def score_now(self, kind: str, rows: list[Mapping[str, Any]],
+                  keys: list[tuple[str, str, str] | None] | None = None) -> list[Scored]:
+        """Score a batch and journal it, with its idempotency keys (key, principal, request hash), in one
+        transaction before returning."""
+        scored = self.scorer.score_batch(kind, rows)
+        remember = [None if k is None else (k[0], k[1], kind, k[2], json.dumps(scored_json(s)))
+                    for k, s in zip(keys or [None] * len(rows), scored, strict=True)]
+        self.journal.record([(DECISION_TABLE[kind], r) for r in rows], scored, remember)
+        for s in scored:
+            self.metrics.decision(kind, s.decision)
+        return scored
+
+    def close(self) -> None:
+        try:
+            self.snapshot()
+        finally:
+            self.journal.close()
+
+    def served(self, kind: str, since_day: str | None = None) -> pd.DataFrame:
+        """Served decisions of a product (from the journal) as a frame."""
+        sql = ("SELECT day, entity_id, user_id, score, decision, features, model_version FROM scored "
+               "WHERE kind = ?" + (" AND day >= ?" if since_day else "") + " ORDER BY seq")
+        rows = self.journal.query(sql, (kind, since_day) if since_day else (kind,))
+        return pd.DataFrame(rows, columns=["day", "entity_id", "user_id", "score", "decision", "features",
+                                           "model_version"])
+
+
+Pending = tuple[Mapping[str, Any], tuple[str, str, str] | None, "asyncio.Future[Scored]"]
+
+
+class Batcher:
+    """Collects the scoring requests that arrive together and scores them as one batch per product."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.pending: dict[str, list[Pending]] = {}
+        self.batches = 0
+
+    async def submit(self, kind: str, row: Mapping[str, Any], key: tuple[str, str, str] | None = None) -> Scored:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Scored] = loop.create_future()
+        queue = self.pending.setdefault(kind, [])
+        queue.append((row, key, fut))
+        if len(queue) == 1:
+            loop.call_soon(self._flush, kind)  # after the requests already read are queued too
+        return await fut
+
+    def _flush(self, kind: str) -> None:
+        queue = self.pending.pop(kind, [])
+        limit = self.service.config.max_batch
+        for start in range(0, len(queue), limit):
+            part = queue[start:start + limit]
+            try:
+                results = self.service.score_now(kind, [r for r, _, _ in part], [k for _, k, _ in part])
+            except Exception as exc:  # every waiting request gets the error; none is left hanging
+                for _, _, fut in part:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            self.batches += 1
+            self.service.metrics.batch(len(part))
+            for (_, _, fut), res in zip(part, results, strict=True):
+                if not fut.done():
+                    fut.set_result(res)
+
+
+def scored_json(s: Scored) -> dict[str, Any]:
+    return {"kind": s.kind, "entity_id": s.entity_id, "user_id": s.user_id, "score": round(s.score, 6),
+            "decision": s.decision, "reasons": list(s.reasons), "model": s.model, "model_version": s.model_version}
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None

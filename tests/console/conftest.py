@@ -1,0 +1,3 @@
+from serve.fixtures import client, live, serve_world
+
+__all__ = ["client", "live", "serve_world"]

@@ -1,0 +1,62 @@
+"""Session-wide serving fixtures shared by tests/serve and tests/console (built once per process)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cryptoscope.serve.app import create_app
+from cryptoscope.serve.service import Service
+from serve.world import PASSWORD, ServeWorld, add_people, build
+
+_BUILT: dict[str, Any] = {}
+
+
+def _world(small_world: tuple[Any, ...], factory: pytest.TempPathFactory) -> ServeWorld:
+    if "world" not in _BUILT:
+        _BUILT["world"] = build(small_world[0], factory.mktemp("serve-world"))
+    world: ServeWorld = _BUILT["world"]
+    return world
+
+
+@pytest.fixture(scope="session")
+def serve_world(small_world: tuple[Any, ...], tmp_path_factory: pytest.TempPathFactory) -> ServeWorld:
+    return _world(small_world, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def live(serve_world: ServeWorld, tmp_path_factory: pytest.TempPathFactory) -> tuple[Service, dict[str, str]]:
+    """One warmed service (shared: starting one replays the lake) and its API keys."""
+    if "live" not in _BUILT:
+        work = tmp_path_factory.mktemp("serve-work")
+        keys = add_people(work)
+        _BUILT["live"] = (Service(serve_world.config(work)), keys)
+    out: tuple[Service, dict[str, str]] = _BUILT["live"]
+    return out
+
+
+@pytest.fixture(scope="session")
+def client(live: tuple[Service, dict[str, str]]) -> Iterator[TestClient]:
+    service, _ = live
+    with TestClient(create_app(service.config, service)) as c:
+        yield c
+
+
+def login(client: TestClient, user: str) -> dict[str, str]:
+    """Log ``user`` in; returns the CSRF header their form posts need (the cookie stays in the client)."""
+    client.cookies.clear()
+    r = client.post("/console/login", data={"username": user, "password": PASSWORD, "next": "/console/"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    who = client.app.state.service.auth.from_cookie(r.cookies["cryptoscope_session"])  # type: ignore[attr-defined]
+    return {"X-CSRF-Token": who.csrf}
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+__all__ = ["bearer", "client", "live", "login", "serve_world"]
