@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 from cryptoscope.errors import CryptoscopeError
 
 if TYPE_CHECKING:
+    from cryptoscope.demo import Stage
     from cryptoscope.lake import Lake
 
 app = typer.Typer(
@@ -183,12 +184,13 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
 
     The size is what the slowest labels need: KYC findings and loan outcomes take weeks, and a smaller
     world leaves each model only a handful of bad rows to learn from and be judged on."""
+    from cryptoscope.demo import CONSOLE, STAGES
     from cryptoscope.lake import Lake
 
     run_simulation(Path(lake), 50_000, 120, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
     demo_risk(lake, registry, report_dir)
-    demo_stages(lake, registry, report_dir)
+    demo_stages(lake, registry, report_dir, STAGES)
     console.print(
         "\n[bold]Next:[/]\n"
         f"  cryptoscope features list                          # the feature views\n"
@@ -198,6 +200,7 @@ def demo(lake: LakeOpt = Path("./demo-lake"),
         f"  cryptoscope reco recommend USER --lake {lake} --model {report_dir}/recommender.pkl  # with reasons\n"
         f"  open {report_dir}/*.html                            # every report: risk models, chain, feedback, ...\n"
         "  README.md and docs/                                 # what is simulated, computed and decided")
+    demo_stages(lake, registry, report_dir, (CONSOLE,))
 
 
 def demo_risk(lake: Path, registry: Path, report_dir: Path) -> None:
@@ -222,11 +225,9 @@ def demo_risk(lake: Path, registry: Path, report_dir: Path) -> None:
             console.print(f"  scored {run.scored:,} decisions into risk_scores", highlight=False)
 
 
-def demo_stages(lake: Path, registry: Path, report_dir: Path) -> None:
+def demo_stages(lake: Path, registry: Path, report_dir: Path, stages: tuple[Stage, ...]) -> None:
     """The product lines after risk (``demo.py``): a stage that cannot run on this lake says why."""
-    from cryptoscope.demo import STAGES
-
-    for stage in STAGES:
+    for stage in stages:
         try:
             with console.status(stage.name):
                 line = stage.run(Path(lake), Path(registry), Path(report_dir))

@@ -71,5 +71,5 @@ STAGES: tuple[Stage, ...] = (
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),
     Stage("user behaviour", _behaviour),
-    Stage("console", _console),  # last: what to run next
 )
+CONSOLE = Stage("console", _console)  # printed last, after what to run next: the logins to use now
