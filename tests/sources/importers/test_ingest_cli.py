@@ -179,10 +179,13 @@ def kill_when_paused(pause: str, lake: Lake, csv: Path, marker: Path) -> None:
 
 
 def test_sigkill_at_any_moment_leaves_the_lake_as_it_was(tmp_path: Path, big_csv: Path) -> None:
-    started = time.monotonic()
-    full = cli("ingest", "payments", big_csv, "--lake", tmp_path / "scratch")
-    full_run = time.monotonic() - started
-    assert full.returncode == 0, full.stderr
+    runs = []
+    for n in range(2):  # the faster of two: a busy machine slows the first, and a kill must land before the end
+        started = time.monotonic()
+        full = cli("ingest", "payments", big_csv, "--lake", tmp_path / f"scratch{n}")
+        runs.append(time.monotonic() - started)
+        assert full.returncode == 0, full.stderr
+    full_run = min(runs)
 
     lake = seeded_lake(tmp_path)
     before = state(lake)
