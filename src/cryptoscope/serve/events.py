@@ -11,6 +11,7 @@ columns as the lake's table), with the fields an API caller does not send set to
 from __future__ import annotations
 
 import datetime as dt
+from abc import abstractmethod
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -38,11 +39,13 @@ class Event(BaseModel):
     user_id: Id
     event_time: When
 
+    @abstractmethod
     def entity_id(self) -> str:
-        raise NotImplementedError
+        """The id the product's decisions carry (the withdrawal's transfer id, the payment id, ...)."""
 
+    @abstractmethod
     def to_row(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The event as a row of its lake table, as the online state and the spines read it."""
 
 
 class WithdrawalEvent(Event):
