@@ -61,7 +61,9 @@ def _surveillance(lake: Path, registry: Path, reports: Path) -> str:
 def _console(lake: Path, registry: Path, reports: Path) -> str:
     from cryptoscope.serve.demo import prepare
 
-    return "logins for the API and the analyst console:\n" + prepare(lake, registry)
+    model = reports / "recommender.pkl"  # where the recommendations stage saved it
+    return "logins for the API and the analyst console:\n" + prepare(lake, registry,
+                                                                      reco_model=model if model.exists() else None)
 
 
 STAGES: tuple[Stage, ...] = (
