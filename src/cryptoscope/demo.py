@@ -21,9 +21,14 @@ class Stage:
 
 
 def _abnormal(lake: Path, registry: Path, reports: Path) -> str:
+    import shutil
+
     from cryptoscope.anomaly.demo import run_abnormal_demo
 
-    return run_abnormal_demo(lake).text().removeprefix("abnormal users: ")
+    result = run_abnormal_demo(lake)  # graph, case queue and report live beside the lake, in LAKE/_abnormal
+    reports.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result.report, reports / "cases.html")  # self-contained: its pictures are inline
+    return result.text().removeprefix("abnormal users: ").replace(str(result.report), str(reports / "cases.html"))
 
 
 def _chain(lake: Path, registry: Path, reports: Path) -> str:
