@@ -7,6 +7,11 @@ class CryptoscopeError(Exception):
     """Base class of every error a user can act on."""
 
 
+def located_message(message: str, where: list[str]) -> str:
+    """``message`` after the places that are known (``file x, row 3, column 'y': message``)."""
+    return f"{', '.join(where)}: {message}" if where else message
+
+
 class UnknownTableError(CryptoscopeError):
     """A table name that the canonical schema does not define."""
 
@@ -40,5 +45,4 @@ class ValidationError(CryptoscopeError):
             where.append(f"line {line}")
         if column is not None:
             where.append(f"column {column!r}")
-        prefix = ", ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        super().__init__(located_message(message, where))

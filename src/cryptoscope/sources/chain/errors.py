@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptoscope.errors import CryptoscopeError
+from cryptoscope.errors import CryptoscopeError, located_message
 
 
 class ChainDataError(CryptoscopeError):
@@ -25,8 +25,7 @@ class ChainDataError(CryptoscopeError):
             where.append(f"byte offset {offset}")
         if field is not None:
             where.append(f"field {field!r}")
-        prefix = ", ".join(where)
-        super().__init__(f"{prefix}: {message}" if prefix else message)
+        super().__init__(located_message(message, where))
 
     def located(self, file: str, base_offset: int = 0, line: int | None = None) -> ChainDataError:
         """The same error placed in ``file``: offsets found inside one block become file offsets."""
