@@ -12,7 +12,8 @@ from rich.console import Console
 
 from cryptoscope.errors import CryptoscopeError
 
-KindArg = Annotated[str, typer.Argument(help="kyc, payment, withdrawal or credit.")]
+KindArg = Annotated[str, typer.Argument(
+    help="kyc, payment, withdrawal, credit, or deposit (after `chain score-transfers`).")]
 LakeOpt = Annotated[Path, typer.Option("--lake", help="Lake folder.")]
 RegistryOpt = Annotated[Path, typer.Option("--registry", help="Model registry folder.")]
 ReportOpt = Annotated[Path, typer.Option("--report-dir", help="Where the HTML evaluation reports go.")]
@@ -28,10 +29,10 @@ def _console() -> Console:
 
 
 def _kind(kind: str) -> str:
-    from cryptoscope.risk.products import KINDS
+    from cryptoscope.risk.products import ALL_KINDS
 
-    if kind not in KINDS:
-        raise CryptoscopeError(f"unknown risk kind {kind!r}; known: {', '.join(KINDS)}")
+    if kind not in ALL_KINDS:
+        raise CryptoscopeError(f"unknown risk kind {kind!r}; known: {', '.join(ALL_KINDS)}")
     return kind
 
 

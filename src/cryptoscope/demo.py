@@ -37,6 +37,22 @@ def _chain(lake: Path, registry: Path, reports: Path) -> str:
     return f"exposure of every deposit and withdrawal in chain_exposure; report {write_demo_report(lake, reports)}"
 
 
+def _deposit_risk(lake: Path, registry: Path, reports: Path) -> str:
+    """The deposit risk product: it reads chain_exposure, so it runs after the chain stage, not with the
+    four event products before it (``cli.demo_risk``)."""
+    from cryptoscope.risk.scoring import score
+    from cryptoscope.risk.training import train
+
+    result = train("deposit", lake, registry, report_dir=reports)
+    ev = result.evaluation
+    line = (f"v{result.version}: test PR-AUC {ev.model.pr_auc:.3f} (rules {ev.rules.pr_auc:.3f}); cost "
+            f"${ev.model.cost:,.0f} vs rules ${ev.rules.cost:,.0f} -> "
+            f"{'promoted' if result.promoted else 'not promoted'}; report {result.report}")
+    if result.promoted:
+        line += f"\n  scored {score('deposit', lake, registry).scored:,} deposits into risk_scores"
+    return line
+
+
 def _reco(lake: Path, registry: Path, reports: Path) -> str:
     from cryptoscope.reco.demo import run_demo
 
@@ -75,6 +91,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("abnormal users", _abnormal),
     Stage("market surveillance", _surveillance),
     Stage("on-chain exposure", _chain),
+    Stage("deposit risk", _deposit_risk),  # after the chain stage: it reads chain_exposure
     Stage("recommendations", _reco),
     Stage("customer feedback", _feedback),
     Stage("user behaviour", _behaviour),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cryptoscope.risk.rules import credit_rules, kyc_rules, payment_rules, withdrawal_rules
+from cryptoscope.risk.rules import credit_rules, deposit_rules, kyc_rules, payment_rules, withdrawal_rules
 
 
 def test_kyc_blocks_reused_images_and_reviews_country_mismatches() -> None:
@@ -29,3 +29,12 @@ def test_withdrawal_reviews_a_security_change_or_more_than_deposited_and_blocks_
 def test_credit_reviews_high_leverage_and_blocks_it_with_a_high_loan_to_value() -> None:
     frame = pd.DataFrame({"leverage": [3.0, 5.0, 10.0, 10.0], "ltv": [0.75, 0.75, 0.5, 0.75]})
     assert credit_rules(frame).tolist() == ["approve", "review", "review", "block"]
+
+
+def test_deposit_blocks_funds_straight_from_a_sanctioned_address_and_reviews_exposure_from_ten_percent() -> None:
+    # point-in-time exposure of the deposit: none; 3 hops away (0.5^3); just under 10 %; direct sanctioned;
+    # direct mixer; sanctioned 1 hop away; not scored yet (missing: nothing known, nothing flagged)
+    frame = pd.DataFrame({"haircut": [0.0, 0.125, 0.09, 1.0, 1.0, 0.5, None],
+                          "hops": [None, 3, 1, 0, 0, 1, None],
+                          "category_sanctioned": [0, 0, 0, 1, 0, 1, 0]})
+    assert deposit_rules(frame).tolist() == ["approve", "review", "approve", "block", "review", "review", "approve"]

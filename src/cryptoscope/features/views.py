@@ -135,8 +135,30 @@ ADDRESS_ACTIVITY = FeatureView(
           Agg("address_usd", "sum", "amount_usd")),
     doc="How many accounts send to or receive from one external address.")
 
+#: an exposure score counts only when it was known by its own transfer's time (``known_at <= event_time``,
+#: true of every ``point_in_time`` score): rows sit in the windows at ``event_time``, so one known later
+#: could otherwise be seen at a decision before it was known. Conservative: such a row is left out.
+_KNOWN = eq("known_by_transfer", True)
+_EXPOSED = Cond("poison", ">", 0.0)
+
+USER_EXPOSURE = FeatureView(
+    name="user_exposure", entity="user", key="user_id",
+    sources=(Source("chain_exposure", where=(eq("mode", "point_in_time"),),
+                    columns={"known_by_transfer": lambda t: t["known_at"] <= t["event_time"]}),),
+    windows=("7d", "30d"),
+    aggs=(Agg("exposed_deposits", "count", where=(eq("direction", "deposit"), _EXPOSED, _KNOWN)),
+          Agg("exposed_withdrawals", "count", where=(eq("direction", "withdrawal"), _EXPOSED, _KNOWN)),
+          Agg("max_haircut", "max", "haircut", where=(_KNOWN,)),
+          Agg("max_poison", "max", "poison", where=(_KNOWN,)),
+          Agg("exposed_share", "share", where=(_EXPOSED, _KNOWN)),
+          Agg("exposure_categories", "nunique", "category", where=(_KNOWN,)),
+          Agg("since_exposed", "since_last", where=(_EXPOSED, _KNOWN))),
+    doc="The user's earlier deposits and withdrawals traced to illicit sources (chain_exposure, point in "
+        "time): an output of the chain stage, so not in VIEWS (the online state and the event-table "
+        "consumers never see it).")
+
 VIEWS: dict[str, FeatureView] = {v.name: v for v in (
     USER_LOGINS, DEVICE_ACTIVITY, IP_ACTIVITY, ACCOUNT_SECURITY, USER_PAYMENTS, INSTRUMENT_SHARING, USER_CHAIN,
     USER_TRADING, USER_ORDERS, KYC_DOCUMENT_REUSE, KYC_SELFIE_REUSE, SYMBOL_ACTIVITY, ADDRESS_ACTIVITY)}
 
-__all__ = ["VIEWS", "Cond"]
+__all__ = ["USER_EXPOSURE", "VIEWS", "Cond"]

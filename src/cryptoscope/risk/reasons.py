@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from cryptoscope.models import Reason, ReasonCatalog
+from cryptoscope.schema import ILLICIT_CATEGORIES
 
 _WINDOW = re.compile(r"_(\d+)([mhdw])$")
 _UNITS = {"m": "minute", "h": "hour", "d": "day", "w": "week"}
@@ -243,3 +244,37 @@ CREDIT = RiskCatalog(
      "symbol_trades_*": "{value:.0f} trades in the collateral market in the last {window}"},
     durations={"chain_since_deposit_*": "last crypto deposit {ago} earlier"}, days=_AGE, zeros=_ZEROS,
     missing=_MISSING, flags={"is_margin": ("a margin position", "a crypto-backed loan")})
+
+DEPOSIT = RiskCatalog(
+    {**_LOGINS,
+     "amount_usd": "deposit of ${value:,.0f}",
+     "haircut": "{value:.0%} of the deposit's funds traced to illicit sources (hop-decayed)",
+     "poison": "an illicit source upstream of the deposit (poison score {value:.2f})",
+     "hops": "{value:.0f} transaction(s) from a labelled illicit source",
+     "hops_to_source": "{value:.0f} hop(s) from a labelled illicit source (0: the sender itself)",
+     "prior_max_haircut_30d": "up to {value:.0%} illicit funds in the user's transfers of the last 30 days",
+     "exposed_deposits_*": "{value:.0f} earlier deposits traced to illicit sources in the last {window}",
+     "exposed_withdrawals_*": "{value:.0f} earlier withdrawals to illicit destinations in the last {window}",
+     "max_haircut_*": "up to {value:.0%} illicit funds in the user's transfers of the last {window}",
+     "max_poison_*": "an illicit source near the user's transfers of the last {window} (poison {value:.2f})",
+     "exposed_share_*": "{value:.0%} of the user's transfers of the last {window} exposed to illicit funds",
+     "exposure_categories_*": "{value:.0f} kinds of illicit source in the user's transfers of the last {window}",
+     "chain_deposits_*": "{value:.0f} crypto deposits in the last {window}",
+     "chain_deposit_usd_*": "${value:,.0f} deposited in crypto in the last {window}",
+     "chain_withdrawals_*": "{value:.0f} crypto withdrawals in the last {window}",
+     "chain_pass_through_7d": "{value:.0%} of the week's crypto deposits withdrawn again",
+     "address_users_*": "sending address used by {value:.0f} accounts in the last {window}",
+     "address_transfers_*": "sending address seen in {value:.0f} transfers in the last {window}"},
+    durations={**_LOGIN_TIMES, "chain_since_deposit_*": "last crypto deposit {ago} earlier",
+               "since_exposed_*": "an earlier transfer exposed to illicit funds {ago} before"},
+    days=_AGE, missing={**_MISSING, "hops": "no illicit source within 3 hops", "haircut": "deposit not traced",
+                        "since_exposed_*": "no exposed transfer in the last {window}"},
+    zeros={**_ZEROS, "haircut": "no illicit funds traced upstream of the deposit",
+           "poison": "no illicit source within 3 hops upstream",
+           "exposed_*": "no exposed transfer in the last {window}",
+           "prior_max_haircut_30d": "no exposed transfer in the last 30 days",
+           "address_users_*": "a sending address no account used in the last {window}",
+           "address_transfers_*": "a sending address never seen in the last {window}"},
+    flags={"exposed": ("funds traced to a labelled illicit source", "no illicit source traced"),
+           **{f"category_{c}": (f"funds traced to a {c.replace('_', ' ')} source", f"no {c.replace('_', ' ')} source")
+              for c in ILLICIT_CATEGORIES}})

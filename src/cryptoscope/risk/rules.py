@@ -22,6 +22,7 @@ Rules = Callable[[pd.DataFrame], np.ndarray]
 
 LARGE_FIRST_PAYMENT_USD = 500.0
 YOUNG_ACCOUNT_DAYS = 7.0
+EXPOSURE_REVIEW = 0.10  # haircut from which a deposit is held: a clean 3-hop path (0.5^3) still reaches it
 
 
 def _decide(frame: pd.DataFrame, block: pd.Series, review: pd.Series) -> np.ndarray:
@@ -67,5 +68,16 @@ def credit_rules(frame: pd.DataFrame) -> np.ndarray:
     return _decide(frame, (frame["leverage"] >= 10) & (frame["ltv"] > 0.7), frame["leverage"] >= 5)
 
 
+def deposit_rules(frame: pd.DataFrame) -> np.ndarray:
+    """Block a deposit sent straight from a sanctioned address; review one whose point-in-time exposure
+    (haircut: the hop-decayed share of its funds traced to illicit sources) reaches 10 %.
+
+    Also the deposit model's guardrail: an exposure alert is a compliance obligation, so the model may
+    turn a review into a block or hold more deposits, never wave an alerted one through.
+    """
+    direct_sanctioned = (frame["hops"] == 0) & (frame["category_sanctioned"] == 1)
+    return _decide(frame, direct_sanctioned, frame["haircut"] >= EXPOSURE_REVIEW)
+
+
 RULES: dict[str, Rules] = {"kyc": kyc_rules, "payment": payment_rules, "withdrawal": withdrawal_rules,
-                           "credit": credit_rules}
+                           "credit": credit_rules, "deposit": deposit_rules}

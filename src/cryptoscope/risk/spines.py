@@ -18,6 +18,9 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.schema import ILLICIT_CATEGORIES
+
 DAY_S = 86_400.0
 
 
@@ -92,6 +95,43 @@ def withdrawal_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
                     address=j.address, amount_usd=j.amount_usd, **_account(j, j.event_time))
 
 
+def deposit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
+    """On-chain deposits with the deposit's own point-in-time exposure, as the exchange traced it on arrival.
+
+    The exposure is the ``chain_exposure`` row of the deposit in mode ``point_in_time`` (labels and
+    payments known by the deposit's time), joined only when ``known_at <= decision_time``: haircut and
+    poison scores (0 when nothing illicit was found), hops to the nearest labelled source (null when
+    none) and one 0/1 column per illicit category. Refuses a lake whose deposits were never scored:
+    ``cryptoscope chain score-transfers`` (the demo's chain stage) writes ``chain_exposure`` first.
+    """
+    c = _since(con.table("chain_transfers"), since)
+    c = c.filter(c.direction == "deposit")
+    _require_exposure(con)
+    e = con.table("chain_exposure")
+    e = e.filter(e.mode == "point_in_time", e.direction == "deposit").select(
+        _tid="transfer_id", _known="known_at", _haircut="haircut", _poison="poison", _hops="hops",
+        _category="category")
+    a = _accounts(con)
+    j = c.left_join(a, c.user_id == a._uid)
+    j = j.left_join(e, [j.transfer_id == e._tid, e._known <= j.event_time])
+    exposure = {  # all null where no score was known in time (or none was written): nothing known, not clean
+        "exposure_scored": j._known.notnull().cast("int8"), "haircut": j._haircut, "poison": j._poison,
+        "hops": j._hops.cast("float64"),
+        **{f"category_{cat}": (j._category == cat).coalesce(False).cast("int8") for cat in ILLICIT_CATEGORIES}}
+    return j.select(entity_id=j.transfer_id.cast("string"), user_id=j.user_id, decision_time=j.event_time,
+                    address=j.address, chain=j.chain, asset=j.asset, amount_usd=j.amount_usd, **exposure,
+                    **_account(j, j.event_time))
+
+
+def _require_exposure(con: Any) -> None:
+    """A clear error when no deposit has a point-in-time exposure score: the chain stage has not run."""
+    e = con.table("chain_exposure")
+    n = e.filter(e.mode == "point_in_time", e.direction == "deposit").count().to_pyarrow().as_py()
+    if not n:
+        raise CryptoscopeError("chain_exposure holds no point-in-time scores of deposits: run `cryptoscope chain "
+                               "score-transfers --lake LAKE` (the demo's chain stage) before the deposit risk model")
+
+
 def credit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
     """Loan openings with their terms; ``symbol`` is the collateral's USDT market, for market context."""
     loans = _since(con.table("loans"), since)
@@ -105,4 +145,5 @@ def credit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
 
 
 SPINES: dict[str, Callable[..., ir.Table]] = {
-    "kyc": kyc_spine, "payment": payment_spine, "withdrawal": withdrawal_spine, "credit": credit_spine}
+    "kyc": kyc_spine, "payment": payment_spine, "withdrawal": withdrawal_spine, "credit": credit_spine,
+    "deposit": deposit_spine}
