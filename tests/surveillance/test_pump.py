@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 from surveillance_books import MAKER, T0, Book
 
 from cryptoscope.surveillance.params import DEFAULT
 from cryptoscope.surveillance.pump import bursts, pump_alerts
+from cryptoscope.surveillance.stream_state import PumpState
 
 SYM = "MOONX-USDT"
 DAY = 86_400
@@ -15,23 +18,38 @@ GROUP = [301, 302, 303, 304, 305]
 CROWD = [401, 402, 403, 404, 405, 406]
 
 
-def quiet_market(book: Book) -> None:
-    """Two days of a trade every 20 minutes around 1.0, buyers and sellers alternating (the makers' flow)."""
+WILD = "ZKP-USDT"
+WILD_PATH = (1.0, 1.16, 0.95, 1.12, 0.9, 1.08)  # a coin in a turbulent week: 10-20 % between trades
+WILD_GAPS = (60, 420, 150, 30, 600, 240, 20, 90)  # seconds between its trades: busy, and unevenly so
+
+
+def quiet_market(book: Book, symbol: str = SYM, path: tuple[float, ...] = (1.0, 1.002, 1.004, 1.006, 1.008)) -> None:
+    """Two days of a trade every 20 minutes along ``path``, buyers and sellers alternating (the makers' flow)."""
     for i in range(int(BURST / 1200)):
         side = "buy" if i % 2 else "sell"
-        book.cross(10 + i % 30, MAKER, i * 1200 + 7, SYM, side, 1.0 + 0.002 * (i % 5), 100.0)
+        book.cross(10 + i % 30, MAKER, i * 1200 + 7, symbol, side, path[i % len(path)], 100.0)
 
 
-def pump(book: Book, dump: bool = True) -> None:
-    for k, u in enumerate(GROUP):  # quiet accumulation the day before
-        book.cross(u, MAKER, BURST - DAY + k * 3000, SYM, "buy", 1.0, 2_000.0)
-    for k, u in enumerate(GROUP):  # the signal: everyone buys within minutes, the price runs
-        book.cross(u, MAKER, BURST + 30 + k * 60, SYM, "buy", 1.1 + 0.06 * k, 3_000.0)
-    for k, u in enumerate(CROWD):  # the crowd buys near the top and holds
-        book.cross(u, MAKER, BURST + 1200 + k * 120, SYM, "buy", 1.5, 500.0)
+def turbulent_market(book: Book) -> None:
+    """Two days of `WILD`: a trade every 4 minutes on average, at uneven gaps, along `WILD_PATH`."""
+    t, i = 5.0, 0
+    while t < BURST:
+        book.cross(10 + i % 30, MAKER, t, WILD, "buy" if i % 2 else "sell", WILD_PATH[i % len(WILD_PATH)], 100.0)
+        t, i = t + WILD_GAPS[i % len(WILD_GAPS)], i + 1
+
+
+def pump(book: Book, dump: bool = True, symbol: str = SYM, group: tuple[int, ...] = tuple(GROUP),
+         crowd: tuple[int, ...] = tuple(CROWD), top: float = 1.5) -> None:
+    """Accumulate, buy hard at the signal while the price runs to ``top``, let the crowd buy, sell into it."""
+    for k, u in enumerate(group):  # quiet accumulation the day before
+        book.cross(u, MAKER, BURST - DAY + k * 3000, symbol, "buy", 1.0, 2_000.0)
+    for k, u in enumerate(group):  # the signal: everyone buys within minutes, the price runs
+        book.cross(u, MAKER, BURST + 30 + k * 60, symbol, "buy", 1 + (top - 1) * (0.2 + 0.12 * k), 3_000.0)
+    for k, u in enumerate(crowd):  # the crowd buys near the top and holds
+        book.cross(u, MAKER, BURST + 1200 + k * 120, symbol, "buy", top, 500.0)
     if dump:
-        for k, u in enumerate(GROUP):  # the group sells into the crowd
-            book.cross(u, MAKER, BURST + 1500 + k * 200, SYM, "sell", 1.45, 4_500.0)
+        for k, u in enumerate(group):  # the group sells into the crowd
+            book.cross(u, MAKER, BURST + 1500 + k * 200, symbol, "sell", top - 0.05, 4_500.0)
 
 
 def test_the_group_is_named_and_the_crowd_is_not() -> None:
@@ -52,3 +70,58 @@ def test_a_burst_nobody_dumps_into_is_no_pump_and_quiet_trading_has_no_burst() -
     assert bursts(ibis.memtable(book.table("trades")), DEFAULT).to_pyarrow().num_rows == 0
     pump(book, dump=False)
     assert pump_alerts(ibis.memtable(book.table("trades")), DEFAULT).to_pyarrow().num_rows == 0
+
+
+def test_a_move_is_judged_against_the_coins_own_volatility() -> None:
+    """The same run to 1.25 (a 25 % move, five accounts dumping into it) is a pump in a coin that moves
+    0.2 % between trades, and noise in a busy one that moves 10-20 %: only the calm coin's burst is
+    flagged, by the batch expressions and by the streaming state alike."""
+    book = Book()
+    quiet_market(book)
+    turbulent_market(book)
+    pump(book, top=1.25)
+    pump(book, symbol=WILD, group=(311, 312, 313, 314, 315), crowd=(411, 412, 413), top=1.25)
+    trades = book.table("trades")
+    found = {r["symbol"]: r for r in bursts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()}
+    assert list(found) == [SYM]
+    assert found[SYM]["burst_move_z"] >= DEFAULT.pump_min_move_z and found[SYM]["burst_jump"] >= DEFAULT.pump_min_jump
+    [row] = pump_alerts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()
+    assert row["symbol"] == SYM and sorted(set(row["accounts"])) == GROUP
+
+    state = PumpState(DEFAULT)
+    for r in sorted(trades.to_pylist(), key=lambda r: (r["event_time"], r["trade_id"])):
+        state.on_trade(r)
+    [(symbol, b_sec, flagged_at)] = state.flags()
+    assert symbol == SYM and b_sec == found[SYM]["b_sec"] and flagged_at < T0 + dt.timedelta(seconds=BURST + 900)
+    wild = state.stats(WILD, (int(T0.timestamp()) + BURST) // DEFAULT.pump_bucket_s)
+    assert wild["jump"] >= DEFAULT.pump_min_jump and wild["move_z"] < DEFAULT.pump_min_move_z  # big, but usual here
+    assert wild["trades_z"] < DEFAULT.pump_min_trades_z  # nor do five more trades stand out in its busy book
+
+
+def test_a_wash_ring_trading_among_itself_through_the_burst_is_not_a_pump_group() -> None:
+    """Three linked accounts whose bot buys and sells the coin among themselves before and during the run
+    look like accounts that bought before and sold into it; only trades with the market count, so the
+    alert names the pump group alone."""
+    book = Book()
+    quiet_market(book)
+    pump(book)
+    ring = (601, 602, 603)
+    for i in range(12):  # the day before: the bot's round trips at the quiet price
+        book.cross(ring[i % 3], ring[(i + 1) % 3], BURST - DAY + 600 + i * 900, SYM, "buy", 1.0, 1_500.0)
+    for i in range(6):  # during the run: aggressive sells among themselves at the top
+        book.cross(ring[i % 3], ring[(i + 1) % 3], BURST + 1300 + i * 150, SYM, "sell", 1.45, 1_500.0)
+    [row] = pump_alerts(ibis.memtable(book.table("trades")), DEFAULT).to_pyarrow().to_pylist()
+    assert sorted(set(row["accounts"])) == GROUP
+
+
+def test_a_holder_who_sells_into_the_run_without_buying_at_the_signal_is_not_named() -> None:
+    """Bought the day before, sold into the pump at a fine profit, like the group; but did not buy at the
+    signal, so it is a lucky holder, not a member."""
+    book = Book()
+    quiet_market(book)
+    pump(book)
+    book.cross(701, MAKER, BURST - DAY + 20_000, SYM, "buy", 1.0, 2_000.0)
+    book.cross(701, MAKER, BURST + 1_700, SYM, "sell", 1.45, 2_000.0)
+    [row] = pump_alerts(ibis.memtable(book.table("trades")), DEFAULT).to_pyarrow().to_pylist()
+    assert sorted(set(row["accounts"])) == GROUP
+    assert 701 in {r["seller_user_id"] for r in book.trades if r["event_time"] > T0 + dt.timedelta(seconds=BURST)}

@@ -88,7 +88,8 @@ def pump_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sev = (0.4 * min(1.0, r["n_accounts"] / 10) + 0.3 * min(1.0, math.log(max(r["burst_jump"], 1.0)) / math.log(2))
                + 0.3 * min(1.0, dump))
         burst = dt.datetime.fromtimestamp(int(r["b_sec"]), dt.UTC)
-        ev = {"burst_start": burst.isoformat(), "burst_jump": r["burst_jump"], "burst_trades_z": r["burst_trades_z"],
+        ev = {"burst_start": burst.isoformat(), "burst_jump": r["burst_jump"], "burst_move_z": r["burst_move_z"],
+              "burst_trades_z": r["burst_trades_z"],
               "burst_volume_z": r["burst_volume_z"],
               "accounts": r["n_accounts"], "bought_before_usd": r["bought_usd"], "sold_into_usd": r["sold_usd"]}
         out.append(_row("pump_and_dump", r["symbol"], r["accounts"], r["start"], r["end"], r["detected_at"],

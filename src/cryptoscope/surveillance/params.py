@@ -25,14 +25,19 @@ class Params:
     # pump-and-dump: buying bursts in short buckets against the symbol's trailing day
     pump_bucket_s: int = 900
     pump_baseline_buckets: int = 96  # 24 h of 15-minute buckets
-    pump_min_trades: int = 4
-    pump_min_jump: float = 1.08  # bucket high over the trailing mean price
-    pump_min_trades_z: float = 4.0  # trades in the bucket against the trailing day's rate
+    pump_min_baseline: int = 8  # trailing buckets with trades (and with a move) before a bucket is judged
+    pump_min_jump: float = 1.08  # bucket high over the trailing mean price, and then either ...
+    pump_min_move_z: float = 8.0  # ... ln(high / previous VWAP) against the trailing day's moves of the symbol
+    pump_min_move_sd: float = 0.001  # (floor of that standard deviation: a tick, for books that never move)
+    pump_min_trades: int = 4  # ... or at least this many trades in the bucket,
+    pump_min_trades_z: float = 5.0  # this far above the trailing day's counts (its mean and sd per bucket)
     pump_merge_buckets: int = 12  # flagged buckets within 3 h of a burst start belong to it
     pump_lookback_s: int = 5 * 86_400  # accumulation window before the burst
     pump_dump_s: int = 3 * 3_600  # selling into the burst, from its start
     pump_min_unwind: float = 0.3  # sold into the burst over bought before it, per account
     pump_min_focus: float = 0.1  # the pump round trip over all the account traded in those days
+    pump_min_gain: float = 1.2  # its average sell price into the burst over its average buy price before
+    pump_signal_s: int = 3_600  # and it bought within this long of the burst's start: at the signal
     pump_min_accounts: int = 3  # coordinated: at least this many accounts bought before and sold into it
 
 

@@ -1,12 +1,20 @@
-"""Pump-and-dump as Ibis expressions: buying bursts in short buckets, and who bought before and sold into them.
+"""Pump-and-dump as Ibis expressions: price bursts in short buckets, and who bought before and sold into them.
 
-Per symbol and 15-minute bucket: trades, aggressive buy volume and the high. A bucket is a burst
-when it holds several trades, its trade count is a z-score outlier against the trailing day and
-its high stands well above the trailing day's mean price. The accounts of a pump are those that bought the coin in the
-days before the burst and sold it aggressively into the burst, a real part of what they bought
-(a market maker's passing fills are not an unwind), and that trading is a large part of all their
-trading in those days (it is not for a market maker or a busy day trader): the crowd that buys at the top and
-holds is not among them, nor the market makers on the passive side.
+Per symbol and 15-minute bucket: trades, aggressive buy volume, the high and the VWAP. A bucket is
+a burst when its move, the log of its high over the previous bucket's VWAP, is an outlier against
+the same move in the symbol's trailing day (a z-score: a coin's own volatility is the yardstick, so
+a 10 % hour is news in BTC and noise in a small coin in a turbulent week), and its high stands well
+above the trailing day's mean price. How many trades the bucket holds is evidence, not a condition:
+a trade-count z-score depends on how busy the market is, and a pump by three accounts in a coin
+that thousands of users trade does not make one. The accounts of a pump are those that bought the
+coin in the days before the burst and sold it aggressively into the burst, a real part of what they
+bought (a market maker's passing fills are not an unwind), that bought at the signal too (within an
+hour of the burst's start: a holder who happens to sell into the run did not), and that trading is a
+large part of all their trading in those days (it is not for a market maker or a busy day trader): the crowd that
+buys at the top and holds is not among them, nor the market makers on the passive side. Only
+trades with the market count: a wash ring's bot, buying and selling among its own accounts while
+the coin runs, looks like a group that bought before and sold into the burst until its trades with
+each other are set aside.
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ def with_seconds(trades: ir.Table) -> ir.Table:
 
 
 def buckets(trades: ir.Table, p: Params) -> ir.Table:
-    """Per (symbol, bucket): trades, aggressive buy volume, high, and z-scores against the trailing day.
+    """Per (symbol, bucket): trades, buy volume, high, the move and its z-score, against the trailing day.
 
-    The trade-count z-score is Poisson-like against the trailing day's mean per bucket (empty
-    buckets included); the buy-volume z-score uses the trailing non-empty buckets. Both engines
-    compute the trailing sums with the same range window, the current bucket subtracted out.
+    ``move`` = ln(high / VWAP of the previous bucket with trades); ``move_z`` is it against the mean
+    and standard deviation of the moves of the trailing day's buckets. The trade-count z-score is
+    against the mean and standard deviation of the trailing day's counts per bucket, empty buckets
+    included (not a Poisson rate: a busy coin's counts swing with the hour of the day, and a Poisson
+    z-score calls every rush hour a burst); the buy-volume z-score uses the trailing non-empty buckets.
+    Both engines compute the trailing sums with the same range window, the current bucket subtracted out.
     """
     t = with_seconds(trades)
     t = t.mutate(bucket=(t.sec // p.pump_bucket_s).cast("int64"),
@@ -35,42 +46,69 @@ def buckets(trades: ir.Table, p: Params) -> ir.Table:
     b = t.group_by(["symbol", "bucket"]).aggregate(n=t.count(), buy_usd=t.buy_usd.sum(), high=t.price.max(),
                                                     usd=t.amount_usd.sum(), qty=t.quantity.sum())
     b = b.mutate(vwap=b.usd / b.qty)
+    b = b.mutate(prev_vwap=b.vwap.lag().over(ibis.window(group_by=b.symbol, order_by=b.bucket)))
+    b = b.mutate(move=(b.high / b.prev_vwap).ln())
+    b = b.mutate(has_move=b.move.notnull().cast("int64"), m0=b.move.fill_null(0.0))
     w = ibis.range_window(preceding=p.pump_baseline_buckets, following=0, group_by=b.symbol, order_by=b.bucket)
-    b = b.mutate(k=b.n.count().over(w) - 1, s_n=b.n.sum().over(w), s_buy=b.buy_usd.sum().over(w),
-                 s_buy2=(b.buy_usd * b.buy_usd).sum().over(w), s_vwap=b.vwap.sum().over(w))
+    b = b.mutate(k=b.n.count().over(w) - 1, s_n=b.n.sum().over(w), s_n2=(b.n * b.n).sum().over(w),
+                 s_buy=b.buy_usd.sum().over(w),
+                 s_buy2=(b.buy_usd * b.buy_usd).sum().over(w), s_vwap=b.vwap.sum().over(w),
+                 k_move=b.has_move.sum().over(w) - b.has_move, s_m=b.m0.sum().over(w) - b.m0,
+                 s_m2=(b.m0 * b.m0).sum().over(w) - b.m0 * b.m0)
     kk = ibis.greatest(b.k, 1)
     mean = (b.s_buy - b.buy_usd) / kk
     var = (b.s_buy2 - b.buy_usd * b.buy_usd) / kk - mean * mean
-    rate = ibis.greatest((b.s_n - b.n) / p.pump_baseline_buckets, 0.5)
-    b = b.mutate(volume_z=(b.buy_usd - mean) / ibis.greatest(var, 1e-9).sqrt(), trades_z=(b.n - rate) / rate.sqrt(),
-                 jump=b.high / ((b.s_vwap - b.vwap) / kk))
-    return b.select("symbol", "bucket", "n", "buy_usd", "high", "k", "trades_z", "volume_z", "jump")
+    rate = (b.s_n - b.n) / p.pump_baseline_buckets
+    n_sd = ibis.greatest((b.s_n2 - b.n * b.n) / p.pump_baseline_buckets - rate * rate, 0.25).sqrt()
+    km = ibis.greatest(b.k_move, 1)
+    m_mean = b.s_m / km
+    m_sd = ibis.greatest(b.s_m2 / km - m_mean * m_mean, p.pump_min_move_sd ** 2).sqrt()
+    b = b.mutate(volume_z=(b.buy_usd - mean) / ibis.greatest(var, 1e-9).sqrt(), trades_z=(b.n - rate) / n_sd,
+                 jump=b.high / ((b.s_vwap - b.vwap) / kk), move_z=(b.move - m_mean) / m_sd)
+    return b.select("symbol", "bucket", "n", "buy_usd", "high", "k", "k_move", "trades_z", "volume_z", "jump",
+                    "move", "move_z")
 
 
 def bursts(trades: ir.Table, p: Params) -> ir.Table:
-    """The first flagged bucket of every burst (flagged buckets within a few hours merge into one)."""
+    """The first flagged bucket of every burst (flagged buckets within a few hours merge into one).
+
+    A bucket is flagged when its high is well above the trailing day's mean price and either its move
+    is an outlier for the coin or it holds an outlying number of trades: in a thinly traded coin a
+    slow pump shows in the trades before it shows in any one bucket's move."""
     b = buckets(trades, p)
-    flagged = b.filter((b.n >= p.pump_min_trades) & (b.k >= 8) & (b.jump >= p.pump_min_jump)
-                       & (b.trades_z >= p.pump_min_trades_z))
+    moved = (b.k_move >= p.pump_min_baseline) & (b.move_z >= p.pump_min_move_z)
+    crowded = (b.n >= p.pump_min_trades) & (b.trades_z >= p.pump_min_trades_z)
+    flagged = b.filter((b.k >= p.pump_min_baseline) & (b.jump >= p.pump_min_jump) & (moved | crowded))
     prev = flagged.bucket.lag().over(ibis.window(group_by=flagged.symbol, order_by=flagged.bucket))
     flagged = flagged.mutate(prev=prev)
     first = flagged.filter(flagged.prev.isnull() | (flagged.bucket - flagged.prev > p.pump_merge_buckets))
     return first.mutate(b_sec=first.bucket * p.pump_bucket_s).select(
-        "symbol", "b_sec", burst_jump=first.jump, burst_trades_z=first.trades_z, burst_volume_z=first.volume_z)
+        "symbol", "b_sec", burst_jump=first.jump, burst_move_z=first.move_z, burst_trades_z=first.trades_z,
+        burst_volume_z=first.volume_z)
 
 
 def _legs(trades: ir.Table, burst: ir.Table, p: Params) -> tuple[ir.Table, ir.Table]:
     t = with_seconds(trades)
     buys = t.select(symbol=t.symbol, user=t.buyer_user_id, sec=t.sec, event_time=t.event_time,
-                    trade_id=t.trade_id, order_id=t.buy_order_id, usd=t.amount_usd)
+                    trade_id=t.trade_id, order_id=t.buy_order_id, usd=t.amount_usd, qty=t.quantity,
+                    other=t.seller_user_id)
     sells = t.filter(t.aggressor_side == "sell")
     sells = sells.select(symbol=sells.symbol, user=sells.seller_user_id, sec=sells.sec, event_time=sells.event_time,
-                         trade_id=sells.trade_id, order_id=sells.sell_order_id, usd=sells.amount_usd)
+                         trade_id=sells.trade_id, order_id=sells.sell_order_id, usd=sells.amount_usd,
+                         qty=sells.quantity, other=sells.buyer_user_id)
     before = burst.join(buys, [burst.symbol == buys.symbol, buys.sec >= burst.b_sec - p.pump_lookback_s,
                                buys.sec < burst.b_sec]).mutate(leg=ibis.literal("buy"))
     into = burst.join(sells, [burst.symbol == sells.symbol, sells.sec >= burst.b_sec,
                               sells.sec < burst.b_sec + p.pump_dump_s]).mutate(leg=ibis.literal("sell"))
     return before, into
+
+
+def _at_signal(trades: ir.Table, burst: ir.Table, p: Params) -> ir.Table:
+    """(symbol, b_sec, user) of every account that bought the coin within ``pump_signal_s`` of the burst's start."""
+    t = with_seconds(trades)
+    j = burst.join(t, [burst.symbol == t.symbol, t.sec >= burst.b_sec - p.pump_signal_s,
+                       t.sec < burst.b_sec + p.pump_signal_s])
+    return j.select(symbol=j.symbol, b_sec=j.b_sec, user=j.buyer_user_id).distinct()
 
 
 def _activity(trades: ir.Table, who: ir.Table, p: Params) -> ir.Table:
@@ -96,14 +134,28 @@ def pump_alerts(trades: ir.Table, p: Params) -> ir.Table:
     who = who.filter(who.sold >= p.pump_min_unwind * who.bought)
     # and the account's business in those days, not a sliver of a market maker's or a day trader's book
     who = who.join(_activity(trades, who, p), keys)
-    who = who.filter(who.bought + who.sold >= p.pump_min_focus * who.active_usd).select(*keys, "first_sell")
+    who = who.filter(who.bought + who.sold >= p.pump_min_focus * who.active_usd).select(*keys)
+    # coordinated: it bought at the signal too, as a group does and a holder who sells into a run does not
+    who = who.semi_join(_at_signal(trades, burst, p), keys)
+    # with the market: a pump's accounts buy from and sell to others; a wash ring's bot trades among its own
+    legs = before.union(into, distinct=False).semi_join(who, keys)
+    legs = legs.anti_join(who.select("symbol", "b_sec", other=who.user), ["symbol", "b_sec", "other"])
+    buy, sell = legs.leg == "buy", legs.leg == "sell"
+    who = legs.group_by(keys).aggregate(bought=legs.usd.sum(where=buy), sold=legs.usd.sum(where=sell),
+                                        bought_qty=legs.qty.sum(where=buy), sold_qty=legs.qty.sum(where=sell),
+                                        first_sell=legs.event_time.min(where=sell))
+    # and at a price a pump pays for: well above what it paid, which a day's random walk rarely gives
+    gain = (who.sold / who.sold_qty) / (who.bought / who.bought_qty)
+    who = who.filter(who.bought.notnull() & who.sold.notnull() & (who.sold >= p.pump_min_unwind * who.bought)
+                     & (gain >= p.pump_min_gain))
     rank = ibis.row_number().over(group_by=[who.symbol, who.b_sec], order_by=[who.first_sell, who.user])
     who = who.mutate(rank=rank + 1)
     ready = who.group_by(["symbol", "b_sec"]).aggregate(
         n_accounts=who.count(), detected_at=who.first_sell.min(where=who.rank == p.pump_min_accounts))
     ready = ready.filter(ready.n_accounts >= p.pump_min_accounts)
-    legs = before.union(into, distinct=False).semi_join(who, keys)
-    out = legs.group_by(["symbol", "b_sec", "burst_jump", "burst_trades_z", "burst_volume_z"]).aggregate(
+    legs = legs.semi_join(who, keys)
+    burst_cols = ["symbol", "b_sec", "burst_jump", "burst_move_z", "burst_trades_z", "burst_volume_z"]
+    out = legs.group_by(burst_cols).aggregate(
         accounts=legs.user.collect(), trade_ids=legs.trade_id.collect(), order_ids=legs.order_id.collect(),
         start=legs.event_time.min(), end=legs.event_time.max(),
         bought_usd=legs.usd.sum(where=legs.leg == "buy"), sold_usd=legs.usd.sum(where=legs.leg == "sell"))

@@ -167,38 +167,54 @@ class PumpState:
 
     def __init__(self, p: Params) -> None:
         self.p = p
-        self.buckets: dict[str, dict[int, list[float]]] = defaultdict(dict)  # n, buy, high, usd, qty
-        self.base: dict[tuple[str, int], tuple[int, float, float, float, float]] = {}
+        # per bucket: n, buy, high, usd, qty, VWAP of the previous bucket with trades (None for the first)
+        self.buckets: dict[str, dict[int, list[Any]]] = defaultdict(dict)
+        self.base: dict[tuple[str, int], tuple[float, ...]] = {}
+        self.last_bucket: dict[str, int] = {}
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
         self.bursts: list[dict[str, Any]] = []
         self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], [0.0]))
 
+    @staticmethod
+    def _move(v: list[Any]) -> float | None:
+        return math.log(v[2] / v[5]) if v[5] else None
+
     def _baseline(self, symbol: str, b: int) -> None:
         have = self.buckets[symbol]
         prev = [have[k] for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
         vwaps = [v[3] / v[4] for v in prev]
-        self.base[(symbol, b)] = (len(prev), sum(v[0] for v in prev), sum(v[1] for v in prev),
-                                  sum(v[1] * v[1] for v in prev), sum(vwaps))
+        moves = [m for m in map(self._move, prev) if m is not None]
+        self.base[(symbol, b)] = (len(prev), sum(v[0] for v in prev), sum(v[0] * v[0] for v in prev),
+                                  sum(v[1] for v in prev),
+                                  sum(v[1] * v[1] for v in prev), sum(vwaps), len(moves), sum(moves),
+                                  sum(m * m for m in moves))
 
     def stats(self, symbol: str, b: int) -> dict[str, float]:
-        """Trades z, buy-volume z and jump of a bucket, as `pump.buckets` computes them."""
-        n, buy, high, _, _ = self.buckets[symbol][b]
-        k, s_n, s_buy, s_buy2, s_vwap = self.base[(symbol, b)]
-        kk = max(k, 1)
+        """Trades z, buy-volume z, jump and move z of a bucket, as `pump.buckets` computes them."""
+        v = self.buckets[symbol][b]
+        n, buy, high = v[0], v[1], v[2]
+        k, s_n, s_n2, s_buy, s_buy2, s_vwap, k_move, s_m, s_m2 = self.base[(symbol, b)]
+        kk, km = max(k, 1), max(k_move, 1)
         mean = s_buy / kk
         var = s_buy2 / kk - mean * mean
-        rate = max(s_n / self.p.pump_baseline_buckets, 0.5)
+        rate = s_n / self.p.pump_baseline_buckets
+        n_sd = math.sqrt(max(s_n2 / self.p.pump_baseline_buckets - rate * rate, 0.25))
         jump = high / (s_vwap / kk) if s_vwap > 0 else math.inf
-        return {"k": k, "n": n, "trades_z": (n - rate) / math.sqrt(rate),
-                "volume_z": (buy - mean) / math.sqrt(max(var, 1e-9)), "jump": jump}
+        move = self._move(v)
+        m_mean = s_m / km
+        m_sd = math.sqrt(max(s_m2 / km - m_mean * m_mean, self.p.pump_min_move_sd ** 2))
+        return {"k": k, "k_move": k_move, "n": n, "trades_z": (n - rate) / n_sd,
+                "volume_z": (buy - mean) / math.sqrt(max(var, 1e-9)), "jump": jump,
+                "move_z": (move - m_mean) / m_sd if move is not None else -math.inf}
 
     def on_trade(self, r: dict[str, Any]) -> str | None:
         """Update with one trade; returns the symbol when this trade flags a new burst."""
         p, s, sec = self.p, r["symbol"], _sec(r["event_time"])
         b = sec // p.pump_bucket_s
         row = {"sec": sec, **{k: r[k] for k in ("event_time", "buyer_user_id", "seller_user_id", "aggressor_side",
-                                                  "amount_usd", "trade_id", "buy_order_id", "sell_order_id")}}
+                                                  "amount_usd", "quantity", "trade_id", "buy_order_id",
+                                                  "sell_order_id")}}
         for user in (r["buyer_user_id"], r["seller_user_id"]):  # seconds and running volume, per account
             secs, cum = self.activity[user]
             secs.append(sec)
@@ -212,7 +228,9 @@ class PumpState:
                 self._take(burst, row)
         if b not in self.buckets[s]:
             self._baseline(s, b)
-            self.buckets[s][b] = [0, 0.0, 0.0, 0.0, 0.0]
+            before = self.buckets[s].get(self.last_bucket.get(s, -1))
+            self.buckets[s][b] = [0, 0.0, 0.0, 0.0, 0.0, before[3] / before[4] if before else None]
+            self.last_bucket[s] = b
         v = self.buckets[s][b]
         v[0] += 1
         v[1] += r["amount_usd"] if r["aggressor_side"] == "buy" else 0.0
@@ -222,14 +240,15 @@ class PumpState:
         if self.last_flagged.get(s) == b:
             return None
         st = self.stats(s, b)
-        if not (st["n"] >= p.pump_min_trades and st["k"] >= 8 and st["jump"] >= p.pump_min_jump
-                and st["trades_z"] >= p.pump_min_trades_z):
+        moved = st["k_move"] >= p.pump_min_baseline and st["move_z"] >= p.pump_min_move_z
+        crowded = st["n"] >= p.pump_min_trades and st["trades_z"] >= p.pump_min_trades_z
+        if not (st["k"] >= p.pump_min_baseline and st["jump"] >= p.pump_min_jump and (moved or crowded)):
             return None
         last, self.last_flagged[s] = self.last_flagged.get(s), b
         if last is not None and b - last <= p.pump_merge_buckets:
             return None
         burst = {"symbol": s, "bucket": b, "b_sec": b * p.pump_bucket_s, "flagged_at": r["event_time"],
-                 "legs": []}
+                 "legs": [], "signal": set()}
         for h in hist:
             if h["sec"] >= burst["b_sec"] - p.pump_lookback_s:
                 self._take(burst, h)
@@ -237,12 +256,14 @@ class PumpState:
         return s
 
     def _take(self, burst: dict[str, Any], h: dict[str, Any]) -> None:
+        if burst["b_sec"] - self.p.pump_signal_s <= h["sec"] < burst["b_sec"] + self.p.pump_signal_s:
+            burst["signal"].add(h["buyer_user_id"])  # bought at the signal
         if burst["b_sec"] - self.p.pump_lookback_s <= h["sec"] < burst["b_sec"]:
             burst["legs"].append(("buy", h["buyer_user_id"], h["event_time"], h["trade_id"], h["buy_order_id"],
-                                  h["amount_usd"]))
+                                  h["amount_usd"], h["seller_user_id"], h["quantity"]))
         elif h["aggressor_side"] == "sell" and burst["b_sec"] <= h["sec"] < burst["b_sec"] + self.p.pump_dump_s:
             burst["legs"].append(("sell", h["seller_user_id"], h["event_time"], h["trade_id"], h["sell_order_id"],
-                                  h["amount_usd"]))
+                                  h["amount_usd"], h["buyer_user_id"], h["quantity"]))
 
     def _active(self, user: int, lo: int, hi: int) -> float:
         """What the account traded, every symbol and both sides, with lo <= second < hi."""
@@ -252,28 +273,46 @@ class PumpState:
     def flags(self) -> list[tuple[str, int, dt.datetime]]:
         return [(b["symbol"], b["b_sec"], b["flagged_at"]) for b in self.bursts]
 
+    def _named(self, burst: dict[str, Any], legs: list[tuple[Any, ...]], focus: bool) -> list[tuple[Any, int]]:
+        """(first sell, account) of the accounts that bought before and sold into the burst, as `pump_alerts`."""
+        bought: defaultdict[int, float] = defaultdict(float)
+        sold: defaultdict[int, float] = defaultdict(float)
+        qty: defaultdict[tuple[str, int], float] = defaultdict(float)
+        first: dict[int, dt.datetime] = {}
+        for leg, user, t, _, _, usd, _, q in legs:
+            qty[(leg, user)] += q
+            if leg == "buy":
+                bought[user] += usd
+            else:
+                sold[user] += usd
+                first[user] = min(first.get(user, t), t)
+        lo, hi = burst["b_sec"] - self.p.pump_lookback_s, burst["b_sec"] + self.p.pump_dump_s
+
+        def named(u: int) -> bool:
+            if u not in sold or sold[u] < self.p.pump_min_unwind * bought[u]:
+                return False
+            if focus:
+                return bought[u] + sold[u] >= self.p.pump_min_focus * self._active(u, lo, hi)
+            gain = (sold[u] / qty[("sell", u)]) / (bought[u] / qty[("buy", u)])
+            return gain >= self.p.pump_min_gain
+
+        return sorted((first[u], u) for u in bought if named(u))
+
     def raw(self) -> list[dict[str, Any]]:
         out = []
         for burst in self.bursts:
-            bought: defaultdict[int, float] = defaultdict(float)
-            sold: defaultdict[int, float] = defaultdict(float)
-            first: dict[int, dt.datetime] = {}
-            for leg, user, t, _, _, usd in burst["legs"]:
-                if leg == "buy":
-                    bought[user] += usd
-                else:
-                    sold[user] += usd
-                    first[user] = min(first.get(user, t), t)
-            lo, hi = burst["b_sec"] - self.p.pump_lookback_s, burst["b_sec"] + self.p.pump_dump_s
-            who = sorted((first[u], u) for u in bought if u in sold and sold[u] >= self.p.pump_min_unwind * bought[u]
-                         and bought[u] + sold[u] >= self.p.pump_min_focus * self._active(u, lo, hi))
+            cand = {u for _, u in self._named(burst, burst["legs"], focus=True) if u in burst["signal"]}
+            # with the market only: trades among the candidates themselves (a wash ring's bot) are set aside
+            legs = [leg for leg in burst["legs"] if leg[1] in cand and leg[6] not in cand]
+            who = self._named(burst, legs, focus=False)
             if len(who) < self.p.pump_min_accounts:
                 continue
             users = {u for _, u in who}
-            legs = [leg for leg in burst["legs"] if leg[1] in users]
+            legs = [leg for leg in legs if leg[1] in users]
             st = self.stats(burst["symbol"], burst["bucket"])
             out.append({"symbol": burst["symbol"], "b_sec": burst["b_sec"], "burst_jump": st["jump"],
-                        "burst_trades_z": st["trades_z"], "burst_volume_z": st["volume_z"],
+                        "burst_move_z": st["move_z"], "burst_trades_z": st["trades_z"],
+                        "burst_volume_z": st["volume_z"],
                         "accounts": sorted(users), "trade_ids": [x[3] for x in legs], "order_ids": [x[4] for x in legs],
                         "start": min(x[2] for x in legs), "end": max(x[2] for x in legs),
                         "bought_usd": sum(x[5] for x in legs if x[0] == "buy"),

@@ -44,6 +44,16 @@ class Chunk:
     experiences: Experiences = field(default_factory=Experiences)
     onchain: list[dict[str, np.ndarray]] = field(default_factory=list)  # transfers to mirror on public chains
     _group: int = 0
+    _side: dict[int, np.random.Generator] = field(default_factory=dict)
+
+    def side_rng(self, tag: int) -> np.random.Generator:
+        """A random stream of its own for a later addition to the simulator, seeded from (seed, chunk, tag).
+
+        Drawing from it leaves ``rng`` untouched, so every other generator's draws, and the world
+        they make, stay what they were before the addition."""
+        if tag not in self._side:
+            self._side[tag] = np.random.default_rng([self.cfg.seed, self.frames.chunk_index, tag])
+        return self._side[tag]
 
     def new_group(self) -> int:
         """A ring or campaign id unique across the world."""

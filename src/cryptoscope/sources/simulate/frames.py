@@ -57,5 +57,9 @@ class Frames:
             raise ValueError(f"{table}: unknown columns {sorted(unknown)}")
         self._parts[table].append(pa.Table.from_arrays(arrays, schema=spec.arrow_schema))
 
+    def parts(self, table: str) -> list[pa.Table]:
+        """The rows added to ``table`` so far (for a generator that sizes itself to the chunk's market)."""
+        return list(self._parts.get(table, []))
+
     def tables(self) -> dict[str, pa.Table]:
         return {name: pa.concat_tables(parts) for name, parts in self._parts.items()}

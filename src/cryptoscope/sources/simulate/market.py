@@ -1,7 +1,9 @@
 """The market every chunk trades in: hourly prices from a random walk with volatility regimes.
 
 One market per world (drawn from the seed alone), so all chunks see the same prices, and
-pump-and-dump campaigns on illiquid symbols are visible as price spikes.
+pump-and-dump campaigns on illiquid symbols are visible as price spikes. A pump's spike is added at
+the exact time of each price, not on the hourly grid: interpolating a spike between hourly marks
+would start the rise up to an hour before the group's first order.
 """
 
 from __future__ import annotations
@@ -38,16 +40,23 @@ class Pump:
 @dataclass(frozen=True)
 class Market:
     grid_start: int
-    log_price: np.ndarray  # (symbols, hours)
+    log_price: np.ndarray  # (symbols, hours), pump spikes included (what `min_ratio` reads)
     turbulent: np.ndarray  # (hours,) bool: high-volatility regime
     pumps: tuple[Pump, ...]
+    walk: np.ndarray  # (symbols, hours): the random walk alone; `price` adds the spikes at exact times
 
     def price(self, symbol: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Mid price of each symbol at each time (linear between hourly marks)."""
-        pos = np.clip((np.asarray(t) - self.grid_start) / HOUR, 0, self.log_price.shape[1] - 1.001)
+        """Mid price of each symbol at each time: the walk linear between hourly marks, plus any pump spike."""
+        t = np.asarray(t)
+        symbol = np.broadcast_to(np.asarray(symbol), t.shape)
+        pos = np.clip((t - self.grid_start) / HOUR, 0, self.walk.shape[1] - 1.001)
         i = pos.astype(np.int64)
         w = pos - i
-        lp = self.log_price[symbol, i] * (1 - w) + self.log_price[symbol, i + 1] * w
+        lp = self.walk[symbol, i] * (1 - w) + self.walk[symbol, i + 1] * w
+        for p in self.pumps:
+            on = (symbol == p.symbol) & (t >= p.start)
+            if on.any():
+                lp = lp + np.where(on, np.log(p.gain) * pump_shape(p, t), 0.0)
         return np.asarray(np.exp(lp))
 
     def is_turbulent(self, t: np.ndarray) -> np.ndarray:
@@ -63,6 +72,14 @@ class Market:
             seg = self.log_price[symbol[k], a[k]: b[k] + 1]
             out[k] = float(np.exp(seg.min() - seg[0])) if len(seg) else 1.0
         return out
+
+
+def pump_shape(p: Pump, t: np.ndarray) -> np.ndarray:
+    """Share of a pump's log gain in the price at ``t``: 0 before the start, a straight rise to the peak,
+    then a fall to 15 % of the gain with a 6-hour decay."""
+    rise = np.clip((t - p.start) / max(p.peak - p.start, 1), 0, 1)
+    decay = np.exp(-np.clip(t - p.peak, 0, None) / (6 * HOUR))
+    return np.asarray(np.where(t < p.peak, rise, 0.15 + 0.85 * decay) * (t >= p.start))
 
 
 def build_market(cfg: SimConfig) -> Market:
@@ -84,12 +101,10 @@ def build_market(cfg: SimConfig) -> Market:
     log_price = np.log([s[1] for s in SYMBOLS])[:, None] + np.cumsum(returns, axis=1)
     pumps = _pumps(rng, cfg)
     grid_t = start + np.arange(hours) * HOUR
+    walk = log_price.copy()
     for p in pumps:
-        rise = np.clip((grid_t - p.start) / max(p.peak - p.start, 1), 0, 1)
-        decay = np.exp(-np.clip(grid_t - p.peak, 0, None) / (6 * HOUR))
-        bump = np.where(grid_t < p.peak, rise, 0.15 + 0.85 * decay) * (grid_t >= p.start)
-        log_price[p.symbol] += np.log(p.gain) * bump
-    return Market(start, log_price, turbulent, tuple(pumps))
+        log_price[p.symbol] += np.log(p.gain) * pump_shape(p, grid_t)
+    return Market(start, log_price, turbulent, tuple(pumps), walk)
 
 
 def _pumps(rng: np.random.Generator, cfg: SimConfig) -> list[Pump]:

@@ -16,6 +16,10 @@ from cryptoscope.sources.simulate.strings import take
 
 SIDES = np.array(["buy", "sell"], dtype=object)
 BUY, SELL = 0, 1
+#: side stream (`Chunk.side_rng`) of the round order sizes people type
+ROUND_SIZES = 0x5125
+#: Cong et al. (2021): human-traded books cluster at round sizes; shares truncated to 1 and 2 significant digits
+ROUND_1, ROUND_2 = 0.30, 0.20
 
 
 @dataclass
@@ -82,6 +86,27 @@ def fill_against_makers(chunk: Chunk, b: OrderBatch, order_ids: np.ndarray) -> N
                np.where(user_buys, order_ids[f], mm_ids), np.where(user_buys, mm_ids, order_ids[f]), aggressor)
 
 
+def round_down(x: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """``x`` truncated to ``digits`` significant digits (0 = unchanged): 0.0374 -> 0.03 (1) or 0.037 (2).
+
+    Truncating, not rounding to nearest, keeps the first digit, so sizes still follow Benford's law
+    as people's intended amounts do (Cong et al. find both in regulated exchanges' books)."""
+    x = np.asarray(x, dtype=float)
+    out = x.copy()
+    ok = (digits > 0) & np.isfinite(x) & (x > 0)
+    scale = 10.0 ** (np.floor(np.log10(x[ok])) - digits[ok] + 1)
+    out[ok] = np.floor(x[ok] / scale * (1 + 1e-12)) * scale
+    return out
+
+
+def typed_sizes(chunk: Chunk, qty: np.ndarray) -> np.ndarray:
+    """Order quantities as people type them: half at a round size (1 or 2 significant digits), drawn
+    from a side stream so the rest of the world is unchanged."""
+    u = chunk.side_rng(ROUND_SIZES).random(len(qty))
+    digits = np.where(u < ROUND_1, 1, np.where(u < ROUND_1 + ROUND_2, 2, 0))
+    return round_down(qty, digits)
+
+
 def retail_orders(chunk: Chunk, users: np.ndarray, times: np.ndarray, symbol: np.ndarray, side: np.ndarray,
                   notional: np.ndarray) -> OrderBatch:
     """Orders as people place them: market or limit near the mid, some cancelled, some left open."""
@@ -90,7 +115,7 @@ def retail_orders(chunk: Chunk, users: np.ndarray, times: np.ndarray, symbol: np
     mid = chunk.market.price(symbol, times)
     offset = rng.exponential(0.004, n) * np.where(side == BUY, -1, 1)
     price = np.where(is_market, mid, mid * (1 + offset))
-    qty = notional / price
+    qty = typed_sizes(chunk, notional / price)
     u = rng.random(n)
     fill_share = np.where(is_market | (u < 0.55), 1.0, np.where(u < 0.65, rng.uniform(0.1, 0.9, n), 0.0))
     cancelled = ~is_market & (u >= 0.55) & (u < 0.95)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow.compute as pc
 
 from cryptoscope.sources.simulate.clock import after
 from cryptoscope.sources.simulate.config import DAY, HOUR, US
 from cryptoscope.sources.simulate.context import Chunk
-from cryptoscope.sources.simulate.market import ILLIQUID
+from cryptoscope.sources.simulate.frames import ts
+from cryptoscope.sources.simulate.market import ILLIQUID, MARKETS
 from cryptoscope.sources.simulate.population import MARKET_MAKER
 from cryptoscope.sources.simulate.trading import (
     BUY,
@@ -16,8 +18,14 @@ from cryptoscope.sources.simulate.trading import (
     add_orders,
     add_trades,
     fill_against_makers,
+    typed_sizes,
 )
 from cryptoscope.sources.simulate.typologies.rings import Ring, link_accounts
+
+#: side stream (`Chunk.side_rng`) of the wash bots, so adding them left every other draw unchanged
+WASH_BOTS = 0xB075
+#: a bot campaign trades this many times the chunk's own trades of the symbol over the campaign
+BOT_VOLUME = (1.0, 4.0)
 
 
 def campaign_times(chunk: Chunk, n: int, max_days: float) -> np.ndarray:
@@ -63,6 +71,8 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
         buy_first = side == BUY
         add_trades(chunk, t2, np.full(n, symbol), price, qty, np.where(buy_first, a, b), np.where(buy_first, b, a),
                    np.where(buy_first, first, second), np.where(buy_first, second, first), 1 - side)
+        if symbol in ILLIQUID:
+            wash_bot(chunk, g, symbol, int(t.min()), int(t.max()))
         found = rng.random() < 0.6
         end = int(t.max())
         if found:
@@ -70,6 +80,41 @@ def wash_trading(chunk: Chunk, groups: list[Ring]) -> None:
             chunk.label("user", pop.user_id[g.members], g.members, "wash_trading", np.full(len(g.members), end),
                         known, "surveillance")
         chunk.truth(g.members, "wash_trading", "ring_member", int(t.min()), end, found, g.group)
+
+
+def chunk_trades(chunk: Chunk, symbol: int, begin: int, end: int) -> int:
+    """Trades of ``symbol`` this chunk has written with begin <= time <= end."""
+    lo, hi = ts(np.array([begin]))[0], ts(np.array([end]))[0]
+    n = 0
+    for part in chunk.frames.parts("trades"):
+        hit = pc.and_(pc.equal(part["symbol"], str(MARKETS[symbol])),
+                      pc.and_(pc.greater_equal(part["event_time"], lo), pc.less_equal(part["event_time"], hi)))
+        n += int(pc.sum(hit).as_py() or 0)
+    return n
+
+
+def wash_bot(chunk: Chunk, g: Ring, symbol: int, begin: int, end: int) -> None:
+    """The campaign's program: on an illiquid coin, the group's accounts trade with each other over the
+    campaign at 1-4x the coin's honest trade count, at random, non-round sizes, so wash trading is
+    most of the coin's volume while it lasts (Cong et al. 2021: wash trading is algorithmic and
+    concentrated, most of the volume of unregulated exchanges' small coins)."""
+    pop, rng = chunk.pop, chunk.side_rng(WASH_BOTS)
+    n = int(chunk_trades(chunk, symbol, begin, end) * rng.uniform(*BOT_VOLUME))
+    if n < 1:
+        return
+    t = np.sort(rng.integers(begin, end + 1, n)).astype(np.int64)
+    a = g.members[rng.integers(0, len(g.members), n)]
+    b = g.members[(np.searchsorted(g.members, a) + rng.integers(1, len(g.members), n)) % len(g.members)]
+    price = chunk.market.price(np.full(n, symbol), t) * (1 + rng.normal(0, 0.0005, n))
+    qty = pop.wealth[g.members].mean() * rng.uniform(0.2, 1.0, n) / price
+    side = rng.integers(0, 2, n)
+    none, sym = np.full(n, -1), np.full(n, symbol)
+    first = add_orders(chunk, OrderBatch(a, t, sym, side, np.zeros(n, dtype=bool), price, qty, qty, none))
+    t2 = t + (rng.uniform(0.2, 5, n) * US).astype(np.int64)
+    second = add_orders(chunk, OrderBatch(b, t2, sym, 1 - side, np.ones(n, dtype=bool), price, qty, qty, none))
+    buy_first = side == BUY
+    add_trades(chunk, t2, sym, price, qty, np.where(buy_first, a, b), np.where(buy_first, b, a),
+               np.where(buy_first, first, second), np.where(buy_first, second, first), 1 - side)
 
 
 def spoofing(chunk: Chunk) -> None:
@@ -122,7 +167,7 @@ def pump_and_dump(chunk: Chunk) -> None:
         for users, t, side, size in parts:
             n = len(users)
             price = chunk.market.price(np.full(n, s), t)
-            qty = pop.wealth[users] * size * rng.uniform(0.5, 1.5, n) / price
+            qty = typed_sizes(chunk, pop.wealth[users] * size * rng.uniform(0.5, 1.5, n) / price)
             b = OrderBatch(users, t, np.full(n, s), np.full(n, side), np.ones(n, bool), price, qty, qty,
                            np.full(n, -1))
             fill_against_makers(chunk, b, add_orders(chunk, b))
@@ -131,7 +176,7 @@ def pump_and_dump(chunk: Chunk) -> None:
         if len(crowd):
             t = pump.peak - HOUR // 2 + (rng.random(len(crowd)) * 2 * HOUR).astype(np.int64)
             price = chunk.market.price(np.full(len(crowd), s), t)
-            qty = pop.wealth[crowd] * 0.3 / price
+            qty = typed_sizes(chunk, pop.wealth[crowd] * 0.3 / price)
             b = OrderBatch(crowd, t, np.full(len(crowd), s), np.full(len(crowd), BUY), np.ones(len(crowd), bool),
                            price, qty, qty, np.full(len(crowd), -1))
             fill_against_makers(chunk, b, add_orders(chunk, b))
