@@ -1,8 +1,9 @@
 """Load benchmark of the scoring API: a second process drives ``POST /v1/score/withdrawal`` on loopback.
 
 The server is ``cryptoscope serve`` (one uvicorn process, uvloop + httptools) over a simulated world
-(8,000 users x 90 days, as the test suite's) with the withdrawal model trained on it. The server is
-pinned to one core and this load generator to the other, so they do not steal each other's CPU.
+(8,000 users x 90 days, as the test suite's) with the withdrawal model trained on it. This load
+generator is pinned to the last core and the server to the first (``--server-cpus all`` lets it use
+both, e.g. for its optional TreeSHAP worker thread: ``CRYPTOSCOPE_EXPLAIN_THREAD=1``).
 
 * **open loop** at ``--rate`` requests/s for ``--seconds``: requests are due on a fixed schedule and a
   request's latency is counted from when it was due, so a stalled server cannot hide its queue
@@ -13,9 +14,14 @@ pinned to one core and this load generator to the other, so they do not steal ea
 
 Each request is a distinct withdrawal of a random account, with an API key, through the whole path:
 validation, auth, online features, model, decision, reasons, journal commit. The client is a minimal
-HTTP/1.1 keep-alive loop on asyncio streams: a general HTTP client costs more CPU than the server.
+HTTP/1.1 keep-alive loop on asyncio streams (on uvloop): a general HTTP client costs more CPU than the
+server.
 
-    python benchmarks/serve.py --rate 1000 --seconds 20
+Besides latency, each open-loop run reports the server's CPU time per request (user + system, from
+the kernel's accounting of the server process) and the load generator's: the server figure hardly
+depends on what else runs on the machine, the latency figures do (the load average is recorded).
+
+    python benchmarks/serve.py --rate 1000 --seconds 20      # ~3 min with the world already simulated
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "serve.json"
@@ -162,10 +169,59 @@ async def closed_loop(port: int, payloads: list[bytes], connections: int, second
             "p50_ms": round(float(np.percentile(ms, 50)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
 
 
-def start_server(lake: Path, registry: Path, work: Path, port: int, cpu: int) -> subprocess.Popen[bytes]:
+def measured(server: subprocess.Popen[bytes], run: Any) -> dict[str, Any]:
+    """Run the coroutine ``run`` on uvloop; add the CPU seconds per request the server and this client spent,
+    and the load average during the run."""
+    proc = psutil.Process(server.pid)
+    before, mine = proc.cpu_times(), time.process_time()
+    out: dict[str, Any] = _loop_run(run)
+    after, used = proc.cpu_times(), time.process_time() - mine
+    n = max(out["requests"], 1)
+    server_s = (after.user - before.user) + (after.system - before.system)
+    return out | {"server_cpu_ms_per_request": round(server_s / n * 1000, 3),
+                  "client_cpu_ms_per_request": round(used / n * 1000, 3),
+                  "load_average_1min_after": round(os.getloadavg()[0], 2)}
+
+
+def _loop_run(run: Any) -> Any:
+    try:
+        import uvloop
+    except ImportError:  # the plain asyncio loop: more client CPU per request
+        return asyncio.run(run)
+    return uvloop.run(run)
+
+
+def in_process(lake: Path, registry: Path, work: Path, rows: int = 2_000) -> dict[str, Any]:
+    """CPU per scored withdrawal inside the server's scoring call (``Service.score_now``: online features,
+    model, reasons, journal commit; no HTTP), in batches of 1 and of 8, on the state the server left.
+
+    CPU time of this thread, not wall time: it hardly depends on what else runs on the machine."""
+    from cryptoscope.serve.events import WithdrawalEvent
+    from cryptoscope.serve.service import ServeConfig, Service
+
+    svc = Service(ServeConfig(lake=lake, registry=registry, work=work))
+    try:
+        events = [WithdrawalEvent.model_validate_json(b).to_row() for b in bodies(lake, 2 * rows + 200, seed=9)]
+        clock = svc.scorer.clock or dt.datetime.now(dt.UTC)
+        for i, event in enumerate(events):  # after everything the server saw: in order, as in production
+            event["transfer_id"], event["event_time"] = 9_100_000_000 + i, clock + dt.timedelta(milliseconds=1 + i)
+        for i in range(200):  # warm-up
+            svc.score_now("withdrawal", events[i:i + 1])
+        out = {}
+        for size, start in ((1, 200), (8, 200 + rows)):
+            cpu = time.thread_time()
+            for i in range(start, start + rows, size):
+                svc.score_now("withdrawal", events[i:i + size])
+            out[f"cpu_ms_per_row_batch_{size}"] = round((time.thread_time() - cpu) / rows * 1000, 3)
+        return out
+    finally:
+        svc.close()
+
+
+def start_server(lake: Path, registry: Path, work: Path, port: int, cpus: set[int]) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "cryptoscope.cli", "serve", "--lake", str(lake), "--registry", str(registry),
            "--work", str(work), "--port", str(port)]
-    proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     for _ in range(1200):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
@@ -187,7 +243,8 @@ def scrape(port: int, key: str) -> dict[str, float]:
     out = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if s.name in ("cryptoscope_score_batch_size_sum", "cryptoscope_score_batch_size_count"):
+            if s.name in ("cryptoscope_score_batch_size_sum", "cryptoscope_score_batch_size_count",
+                          "cryptoscope_score_fast_lane_total"):
                 out[s.name] = s.value
     return out
 
@@ -198,9 +255,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--server-cpus", choices=["all", "first"], default="first",
+                        help="the server pinned to the first core (default) or on every core, e.g. with "
+                             "CRYPTOSCOPE_EXPLAIN_THREAD=1 (the load generator always runs on the last)")
     parser.add_argument("--sweep", type=float, nargs="*", default=[250.0, 500.0],
                         help="lower open-loop rates also measured (where p99 stays under 10 ms)")
     args = parser.parse_args()
+    began = time.perf_counter()
+    threaded = "CRYPTOSCOPE_EXPLAIN_THREAD=1 " if os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD") == "1" else ""
+    command = f"{threaded}python benchmarks/serve.py {shlex.join(sys.argv[1:])}".strip()
+    print(command, flush=True)
     registry, work = args.lake.parent / "serve-registry", args.lake.parent / "serve-work"
     prepare(args.lake, registry)
     shutil.rmtree(work, ignore_errors=True)
@@ -214,37 +278,46 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     cpus = sorted(os.sched_getaffinity(0))
-    server = start_server(args.lake, registry, work, port, cpus[0])
+    server_cpus = set(cpus) if args.server_cpus == "all" else {cpus[0]}
+    server = start_server(args.lake, registry, work, port, server_cpus)
     os.sched_setaffinity(0, {cpus[-1]})
+    load_before = os.getloadavg()[0]
     try:
-        asyncio.run(closed_loop(port, payloads[:1_000], 8, 30.0))  # warm-up
+        _loop_run(closed_loop(port, payloads[:1_000], 8, 10.0))  # warm-up (the key is verified once, by scrypt)
         at, sweep = 1_000, {}
         for rate in args.sweep:
             n = int(rate * args.seconds)
-            sweep[str(int(rate))] = asyncio.run(open_loop(port, payloads[at:at + n], rate, args.connections))
+            sweep[str(int(rate))] = measured(server, open_loop(port, payloads[at:at + n], rate, args.connections))
             at += n
         before = scrape(port, key)
-        steady = asyncio.run(open_loop(port, payloads[at:at + total], args.rate, args.connections))
+        steady = measured(server, open_loop(port, payloads[at:at + total], args.rate, args.connections))
         after = scrape(port, key)
-        burst = asyncio.run(closed_loop(port, payloads[at + total:], args.connections, args.seconds))
+        burst = measured(server, closed_loop(port, payloads[at + total:], args.connections, args.seconds))
     finally:
         server.terminate()
         server.wait(60)
     batches = after.get("cryptoscope_score_batch_size_count", 0) - before.get("cryptoscope_score_batch_size_count", 0)
     scored = after.get("cryptoscope_score_batch_size_sum", 0) - before.get("cryptoscope_score_batch_size_sum", 0)
+    lane = after.get("cryptoscope_score_fast_lane_total", 0) - before.get("cryptoscope_score_fast_lane_total", 0)
     result = {
         "p50_ms": steady["p50_ms"], "p99_ms": steady["p99_ms"], "requests_per_s": steady["requests_per_s"],
+        "server_cpu_ms_per_request": steady["server_cpu_ms_per_request"],
+        "fast_lane_share": round(lane / scored, 3) if scored else None,
         "target_requests_per_s": args.rate, "max_requests_per_s": burst["requests_per_s"],
         "open_loop": steady, "open_loop_lower_rates": sweep, "closed_loop": burst | {"connections": args.connections},
         "mean_batch": round(scored / batches, 2) if batches else None,
-        "command": "python benchmarks/serve.py " + shlex.join(sys.argv[1:]),
-        "machine": f"{os.cpu_count()} cores, server pinned to cpu {cpus[0]}, load generator to cpu {cpus[-1]}, "
-                   f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared)",
+        "command": command,
+        "machine": f"{os.cpu_count()} cores, server on cpus {sorted(server_cpus)}, load generator on cpu {cpus[-1]}, "
+                   f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} at the end "
+                   "(above ~1.3, something else shared the cores)",
+        "explain_thread": os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1",
         "python": platform.python_version(), "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    result["in_process"] = in_process(args.lake, registry, work)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
+    print(f"wrote {RESULTS} ({time.perf_counter() - began:.0f} s); reproduce with: {result['command']}")
 
 
 if __name__ == "__main__":

@@ -60,21 +60,31 @@ def test_a_withdrawal_is_scored_decided_explained_and_added_to_the_state(
 
 
 def test_the_fast_path_gives_the_general_path_answers(live: tuple[Service, dict[str, str]]) -> None:
-    """LightGBM's own TreeSHAP and booster give what bundle.score and the SHAP explainer give."""
+    """The served path (scalar derive/rules, LightGBM's single-row API and TreeSHAP, Platt by hand) gives what
+    the batch path gives: pandas derive/rules, bundle.score, the SHAP explainer, bundle.decide_scored."""
     service, _ = live
     model = service.scorer.models["withdrawal"]
-    fast = model.fast
+    fast, rows_path = model.fast, model.rows
     assert fast is not None, model.fast_note
-    rows = [dict(r) for r in service._background["withdrawal"][:60]]
-    quick = service.scorer.score_rows(model, rows)
-    model.fast = None
+    assert rows_path is not None, model.rows_note
+    rows = [dict(r) for r in service._background["withdrawal"][:200]]
+    served = service.scorer.score_rows(model, rows)
     try:
+        model.rows = None  # pandas derive/rules, then the booster
+        half = service.scorer.score_rows(model, [dict(r) for r in rows])
+        model.fast = None  # all batch: bundle.score, the SHAP explainer, bundle.decide_scored
         general = service.scorer.score_rows(model, [dict(r) for r in rows])
     finally:
-        model.fast = fast
-    assert [a.score for a in quick] == pytest.approx([b.score for b in general], rel=1e-9)
-    assert [(a.decision, a.reasons) for a in quick] == [(b.decision, b.reasons) for b in general]
-    assert len({a.decision for a in quick}) >= 1 and any(a.reasons for a in quick)
+        model.fast, model.rows = fast, rows_path
+    assert [a.score for a in served] == [b.score for b in half]
+    assert [a.score for a in served] == pytest.approx([b.score for b in general], rel=1e-12, abs=0.0)
+    for other in (half, general):
+        assert [(a.decision, a.reasons, a.features) for a in served] == \
+            [(b.decision, b.reasons, b.features) for b in other]
+    assert len({a.decision for a in served}) >= 2 and any(a.reasons for a in served)
+    one_by_one = [service.scorer.score_rows(model, [dict(r)])[0] for r in rows[:20]]
+    assert [(a.score, a.decision, a.reasons) for a in one_by_one] == [(a.score, a.decision, a.reasons)
+                                                                     for a in served[:20]]
 
 
 @pytest.mark.parametrize("kind", ["payment", "kyc", "credit"])

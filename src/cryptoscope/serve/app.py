@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.serve.lane import ScoreLane, domain_response, error_response
 from cryptoscope.serve.security import BodyLimit, RateLimits
 from cryptoscope.serve.service import ServeConfig, Service
 
@@ -43,6 +44,7 @@ def create_app(config: ServeConfig, service: Service | None = None, *, close: bo
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await svc.batcher.drain()  # every batch taken is journalled before the snapshot
         if service is None or close:  # a snapshot of the online state
             svc.close()
 
@@ -50,6 +52,7 @@ def create_app(config: ServeConfig, service: Service | None = None, *, close: bo
     app.state.service = svc
     app.state.limits = RateLimits(config.service_rate, config.user_rate, config.login_rate)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(ScoreLane, max_bytes=config.max_body_bytes)  # added last: in front of BodyLimit
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -60,15 +63,14 @@ def create_app(config: ServeConfig, service: Service | None = None, *, close: bo
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        svc.metrics.rejected.labels(str(exc.status_code)).inc()
         if exc.status_code == 401 and request.url.path.startswith("/console") and request.method == "GET":
+            svc.metrics.rejected.labels("401").inc()
             return RedirectResponse(f"/console/login?next={request.url.path}", status_code=303)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return error_response(svc, exc)
 
     @app.exception_handler(CryptoscopeError)
     async def domain_error(request: Request, exc: CryptoscopeError) -> Response:
-        svc.metrics.rejected.labels("400").inc()
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return domain_response(svc, exc)
 
     from cryptoscope.serve.routes_cases import router as cases_router
     from cryptoscope.serve.routes_score import router as score_router
@@ -93,7 +95,13 @@ def run(config: ServeConfig, host: str, port: int, service: Service | None = Non
     """Serve with uvicorn (uvloop and httptools when installed), one process: the online state is in memory.
 
     The service (built here when not given) is snapshotted when the server stops."""
+    import sys
+
     import uvicorn
 
+    # The optional TreeSHAP worker (batcher.py) hands each batch back to the event loop; by default a thread
+    # waits up to 5 ms for the GIL while the loop is busy, which would sit in every such batch's latency.
+    if config.explain_thread:
+        sys.setswitchinterval(0.0005)
     app = create_app(config, service or Service(config), close=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **kwargs)

@@ -160,6 +160,12 @@ class AuthStore:
             return None
         return Principal(str(row[0]), str(row[1]), False, "key")
 
+    def known_key(self, key: str) -> Principal | None:
+        """``check_key`` for a key already verified by this process (no scrypt: the scoring fast lane's
+        check); None for any other key, which then takes the full check."""
+        m = _KEY.fullmatch(key)
+        return self.check_key(key) if m is not None and m.group(1) in self._verified else None
+
     # -- sessions ------------------------------------------------------------------------------------
     def session_cookie(self, who: Principal) -> str:
         return self.signer.dumps({"u": who.name, "r": who.role, "p": who.pii, "c": who.csrf})

@@ -10,6 +10,7 @@ inputs, read by drift and performance monitoring), ``idempotency`` (key -> the a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -18,6 +19,8 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from cryptoscope.serve.online import Scored
 
@@ -43,7 +46,8 @@ def _default(value: Any) -> Any:
 
 
 def encode_row(row: Mapping[str, Any]) -> str:
-    return json.dumps(row, default=_default, separators=(",", ":"))
+    """A row as JSON (orjson: a tenth of ``json.dumps``' time on the per-request path; datetimes in ISO 8601)."""
+    return orjson.dumps(row, default=_default).decode()
 
 
 def decode_row(text: str) -> dict[str, Any]:
@@ -72,7 +76,13 @@ class Journal:
         self._checkpointer.start()
 
     def _checkpoints(self, every_s: float = 2.0) -> None:
-        """Copy the write-ahead log into the database now and then, without blocking writers (PASSIVE)."""
+        """Copy the write-ahead log into the database now and then, without blocking writers (PASSIVE).
+
+        A checkpoint copies a few MB at 1,000 requests/s; on a server given one core it would take turns
+        with the event loop for milliseconds, so this thread lowers its own priority (Linux nice 10: the
+        scheduler then gives the loop ~90 % of the core while both want it)."""
+        with contextlib.suppress(AttributeError, OSError):  # elsewhere: checkpoints at normal priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only, on Linux
         con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             while not self._stop.wait(every_s):
@@ -99,7 +109,8 @@ class Journal:
                             "INSERT INTO scored VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             (seq, s.kind, s.entity_id, s.user_id, s.event_time.isoformat(),
                              s.event_time.astimezone(dt.UTC).date().isoformat(), s.score, s.decision,
-                             json.dumps(list(s.reasons)), s.model, s.model_version, json.dumps(s.features), now))
+                             orjson.dumps(s.reasons).decode(), s.model, s.model_version,
+                             orjson.dumps(s.features).decode(), now))
                     key = remember[i] if i < len(remember) else None
                     if key is not None:
                         self._con.execute("INSERT OR IGNORE INTO idempotency VALUES (?,?,?,?,?,?)", (*key, now))

@@ -33,6 +33,8 @@ class Metrics:
                                     ["model"], registry=r)
         self.flagged = Counter("cryptoscope_alerts", "Decisions sent to review or block (alert volume).", ["kind"],
                                registry=r)
+        self.fast_lane = Counter("cryptoscope_score_fast_lane", "Scoring requests answered by the fast lane "
+                                 "(lane.py); the others took the FastAPI route.", registry=r)
         self.open_cases = Gauge("cryptoscope_open_cases", "Open cases in the queue.", registry=r)
 
     def decision(self, kind: str, decision: str) -> None:

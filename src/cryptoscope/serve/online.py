@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,22 +27,27 @@ from cryptoscope.features.online import OnlineFeatureState
 from cryptoscope.features.online_window import to_micros
 from cryptoscope.features.spec import FeatureView
 from cryptoscope.models import ReasonExplainer, Registry
+from cryptoscope.models.decisions import ExpectedCost, decide
 from cryptoscope.models.registry import RegisteredModel
-from cryptoscope.risk.products import GUARD_COLUMN, KINDS, PRODUCTS, RULE_COLUMN, Product
+from cryptoscope.risk.products import GUARD_COLUMN, PRODUCTS, RULE_COLUMN, Product
 from cryptoscope.risk.reasons import distinct_reasons
 from cryptoscope.serve.context import Context
 from cryptoscope.serve.fastpath import FastModel, unique_texts
+from cryptoscope.serve.rowpath import RowPath
 
 #: canonical table of each product's decisions
 DECISION_TABLE = {"kyc": "kyc_submissions", "payment": "payments", "withdrawal": "chain_transfers", "credit": "loans"}
+#: the products served online: their decisions arrive as events (risk's batch-only products, such as
+#: deposits, which need the chain stage's exposure first, are not among them even when trained)
+SERVED = tuple(DECISION_TABLE)
 _ID = {"kyc": "submission_id", "payment": "payment_id", "withdrawal": "transfer_id", "credit": "loan_id"}
 
 
 def product_views() -> list[FeatureView]:
-    """Every feature view some risk product reads (the order views are first met)."""
+    """Every feature view some served risk product reads (the order views are first met)."""
     seen: dict[str, FeatureView] = {}
-    for product in PRODUCTS.values():
-        for view, _ in product.views:
+    for kind in SERVED:
+        for view, _ in PRODUCTS[kind].views:
             seen.setdefault(view.name, view)
     return list(seen.values())
 
@@ -81,12 +86,33 @@ class LiveModel:
     explainer: ReasonExplainer | None = None
     fast: FastModel | None = None  # set when it matched the general path on the reference rows
     fast_note: str = ""
+    rows: RowPath | None = None  # derive/rules on dicts: set when it matched the batch functions too
+    rows_note: str = ""
+
+
+@dataclass
+class Prepared:
+    """A batch scored and decided but not yet explained: the TreeSHAP step left (LightGBM's C code, which
+    releases the GIL, so the server runs it on a worker thread while the event loop goes on)."""
+
+    live: LiveModel
+    built: list[dict[str, Any]]
+    values: np.ndarray
+    p: np.ndarray
+    decisions: np.ndarray
+    texts: list[tuple[str, ...]] | None = None  # set when the general path explained the batch already
+    events: list[Mapping[str, Any]] = field(default_factory=list)  # the canonical rows, for the journal
+
+    def contributions(self) -> np.ndarray | None:
+        """The TreeSHAP values the reasons need (None when explained already). Safe on another thread."""
+        fast = self.live.fast
+        return None if self.texts is not None or fast is None else fast.contributions(self.values)
 
 
 class OnlineScorer:
     """Feature state + context + promoted models; see the module doc. One instance is used by one thread."""
 
-    def __init__(self, registry: Registry | None, kinds: Iterable[str] = KINDS) -> None:
+    def __init__(self, registry: Registry | None, kinds: Iterable[str] = SERVED) -> None:
         self.state = OnlineFeatureState(product_views())
         self.context = Context()
         self.models: dict[str, LiveModel] = {}
@@ -131,26 +157,49 @@ class OnlineScorer:
 
     def score_batch(self, kind: str, rows: list[Mapping[str, Any]]) -> list[Scored]:
         """Score ``rows`` (canonical rows of the product's table, in arrival order), feeding each after reading."""
+        return self.finish(self.prepare(kind, rows))
+
+    def prepare(self, kind: str, rows: list[Mapping[str, Any]]) -> Prepared:
+        """Everything of ``score_batch`` but the reasons: rows built and fed, scored, decided."""
         live = self.live(kind)
         table = DECISION_TABLE[kind]
         built = []
         for row in rows:
             built.append(self.decision_row(kind, row))
             self.feed(table, row)
-        return self.score_rows(live, built)
+        prepared = self._prepare_rows(live, built)
+        prepared.events = list(rows)
+        return prepared
+
+    def finish(self, prepared: Prepared, contributions: np.ndarray | None = None) -> list[Scored]:
+        """The decisions with their reasons (from ``contributions`` when computed elsewhere)."""
+        texts = prepared.texts
+        if texts is None:
+            fast = prepared.live.fast
+            assert fast is not None  # a batch without texts came from the booster path
+            raw = fast.contributions(prepared.values) if contributions is None else contributions
+            texts = fast.texts(prepared.values, raw)
+        return self._results(prepared.live, prepared.built, prepared.p, prepared.decisions, texts, prepared.values)
 
     def score_rows(self, live: LiveModel, built: list[dict[str, Any]]) -> list[Scored]:
         """Derive, rule, score, decide and explain rows made by ``decision_row``."""
+        return self.finish(self._prepare_rows(live, built))
+
+    def _prepare_rows(self, live: LiveModel, built: list[dict[str, Any]]) -> Prepared:
+        """With a LightGBM model and a checked `RowPath` no pandas is touched (``_prepare_plain``); otherwise
+        the batch functions run on a frame of the rows (the reference path)."""
+        if live.fast is not None and live.rows is not None:
+            return self._prepare_plain(live, live.fast, live.rows, built)
         product, bundle = live.product, live.model.bundle
         frame = product.derive(decision_frame(built))
         frame[RULE_COLUMN] = np.asarray(product.rules(frame), dtype=object)  # object: no Arrow strings to build
         if product.guardrail is not None:
             frame[GUARD_COLUMN] = np.asarray(product.guardrail(frame), dtype=object)
         names = list(bundle.features)
+        texts: list[tuple[str, ...]] | None = None
         if live.fast is not None:
             values = live.fast.matrix(frame)
             p = live.fast.score(values)
-            texts = live.fast.reasons(values)
         else:
             features = frame[names].astype(float)
             p = bundle.score(features)
@@ -158,10 +207,30 @@ class OnlineScorer:
                 live.explainer = ReasonExplainer(product.catalog, top_k=9).fit(bundle.estimator, features)
             texts = [unique_texts(distinct_reasons(r, 3)) for r in live.explainer.reasons(features)]
             values = features.to_numpy(dtype=float, na_value=np.nan)
-        decisions = bundle.decide_scored(p, frame)
-        return [Scored(product.kind, str(b["entity_id"]), int(b["user_id"]), b["decision_time"], float(p[i]),
+        return Prepared(live, built, values, p, bundle.decide_scored(p, frame), texts)
+
+    def _prepare_plain(self, live: LiveModel, fast: FastModel, path: RowPath,
+                       built: list[dict[str, Any]]) -> Prepared:
+        bundle = live.model.bundle
+        if bundle.thresholds is None:
+            raise CryptoscopeError("this model has no decision policy; train it with costs to get decisions")
+        rows = [path(r) for r in built]
+        values = fast.rows_matrix(rows)
+        p = fast.score(values)
+        costs = None
+        if isinstance(bundle.thresholds, ExpectedCost):  # the cost columns it prices, as bundle.decide_scored reads
+            named = [c for c in asdict(bundle.thresholds.costs).values() if isinstance(c, str)]
+            costs = pd.DataFrame({c: np.array([r[c] for r in rows], dtype=float) for c in named})
+        guard = np.array([r[bundle.guardrail] for r in rows], dtype=object) if bundle.guardrail else None
+        return Prepared(live, built, values, p, decide(p, bundle.thresholds, costs, guardrail=guard))
+
+    @staticmethod
+    def _results(live: LiveModel, built: list[dict[str, Any]], p: np.ndarray, decisions: np.ndarray,
+                 texts: list[tuple[str, ...]], values: np.ndarray) -> list[Scored]:
+        names = list(live.model.bundle.features)
+        return [Scored(live.product.kind, str(b["entity_id"]), int(b["user_id"]), b["decision_time"], float(p[i]),
                        str(decisions[i]), texts[i], live.model.name, live.model.version,
-                       {n: float(v) for n, v in zip(names, values[i], strict=True) if v == v})
+                       {n: v for n, v in zip(names, values[i].tolist(), strict=True) if v == v})
                 for i, b in enumerate(built)]
 
     def fit_explainers(self, background: Mapping[str, list[dict[str, Any]]]) -> None:
@@ -181,6 +250,13 @@ class OnlineScorer:
                 continue
             live.fast_note = fast.check(bundle, live.explainer, frame)
             live.fast = None if live.fast_note else fast
+            try:
+                path = RowPath(live.product)
+            except KeyError as exc:
+                live.rows_note = str(exc)
+                continue
+            live.rows_note = path.check(rows)
+            live.rows = None if live.rows_note else path
 
     @property
     def clock(self) -> dt.datetime | None:

@@ -5,13 +5,13 @@ replay the journal's later events; with no snapshot, warm from the lake (``boots
 one. Shutdown takes a snapshot. Between the two, every accepted event is committed to the journal
 before it is answered, so a crash loses no acknowledged event: the next start replays it.
 
-Scoring runs on the event loop's thread, one batch at a time: requests that arrive together are
-scored together (``Batcher``), in arrival order, with the same answers as one at a time.
+Scoring runs in micro-batches (``batcher.py``): requests that arrive together are scored together, in
+arrival order, with the same answers as one at a time; the state is read and fed on the event loop,
+TreeSHAP runs on a worker thread, and each batch is journalled before its requests are answered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import gc
 import json
@@ -29,12 +29,12 @@ import pandas as pd
 from cryptoscope.features.online import OnlineFeatureState
 from cryptoscope.fsio import atomic_write
 from cryptoscope.models import Registry
-from cryptoscope.risk.products import KINDS
 from cryptoscope.serve.auth import AuthStore
+from cryptoscope.serve.batcher import Batcher
 from cryptoscope.serve.bootstrap import warm
 from cryptoscope.serve.journal import Journal
 from cryptoscope.serve.metrics import Metrics
-from cryptoscope.serve.online import DECISION_TABLE, OnlineScorer, Scored, product_views
+from cryptoscope.serve.online import DECISION_TABLE, SERVED, OnlineScorer, Prepared, Scored, product_views
 
 log = logging.getLogger("cryptoscope.serve")
 
@@ -53,12 +53,14 @@ class ServeConfig:
     drift_threshold: float = 0.25
     drift_min_rows: int = 50
     max_batch: int = 64
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] = SERVED
     secure_cookies: bool = False  # set behind TLS
     reco_model: Path | None = None  # default: reco-model/recommender.pkl (where `cryptoscope reco train` saves)
     feedback_report: Path | None = None  # default: <lake>/_feedback/feedback.html
     abnormal: Path | None = None  # the case queue and entity graph: default <lake>/_abnormal
     lookback_days: int = 366  # how much of the lake a first start replays (the longest window is 365 days)
+    # TreeSHAP on a worker thread (batcher.py), with CRYPTOSCOPE_EXPLAIN_THREAD=1; by default on the event loop
+    explain_thread: bool = field(default_factory=lambda: os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1")
 
     @property
     def work_dir(self) -> Path:
@@ -159,19 +161,26 @@ class Service:
     def score_now(self, kind: str, rows: list[Mapping[str, Any]],
                   keys: list[tuple[str, str, str] | None] | None = None) -> list[Scored]:
         """Score a batch and journal it, with its idempotency keys (key, principal, request hash), in one
-        transaction before returning."""
-        scored = self.scorer.score_batch(kind, rows)
+        transaction before returning (what the batcher does, on one thread)."""
+        return self.commit(kind, self.scorer.prepare(kind, rows), None, keys)
+
+    def commit(self, kind: str, prepared: Prepared, contributions: np.ndarray | None,
+               keys: list[tuple[str, str, str] | None] | None = None) -> list[Scored]:
+        """Explain a prepared batch and journal it with its idempotency keys in one transaction."""
+        scored = self.scorer.finish(prepared, contributions)
         remember = [None if k is None else (k[0], k[1], kind, k[2], json.dumps(scored_json(s)))
-                    for k, s in zip(keys or [None] * len(rows), scored, strict=True)]
-        self.journal.record([(DECISION_TABLE[kind], r) for r in rows], scored, remember)
+                    for k, s in zip(keys or [None] * len(scored), scored, strict=True)]
+        self.journal.record([(DECISION_TABLE[kind], r) for r in prepared.events], scored, remember)
         for s in scored:
             self.metrics.decision(kind, s.decision)
         return scored
 
     def close(self) -> None:
+        """Snapshot and close (the caller drains the batcher first when requests may be in flight)."""
         try:
             self.snapshot()
         finally:
+            self.batcher.close()
             self.journal.close()
 
     def served(self, kind: str, since_day: str | None = None) -> pd.DataFrame:
@@ -181,45 +190,6 @@ class Service:
         rows = self.journal.query(sql, (kind, since_day) if since_day else (kind,))
         return pd.DataFrame(rows, columns=["day", "entity_id", "user_id", "score", "decision", "features",
                                            "model_version"])
-
-
-Pending = tuple[Mapping[str, Any], tuple[str, str, str] | None, "asyncio.Future[Scored]"]
-
-
-class Batcher:
-    """Collects the scoring requests that arrive together and scores them as one batch per product."""
-
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.pending: dict[str, list[Pending]] = {}
-        self.batches = 0
-
-    async def submit(self, kind: str, row: Mapping[str, Any], key: tuple[str, str, str] | None = None) -> Scored:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Scored] = loop.create_future()
-        queue = self.pending.setdefault(kind, [])
-        queue.append((row, key, fut))
-        if len(queue) == 1:
-            loop.call_soon(self._flush, kind)  # after the requests already read are queued too
-        return await fut
-
-    def _flush(self, kind: str) -> None:
-        queue = self.pending.pop(kind, [])
-        limit = self.service.config.max_batch
-        for start in range(0, len(queue), limit):
-            part = queue[start:start + limit]
-            try:
-                results = self.service.score_now(kind, [r for r, _, _ in part], [k for _, k, _ in part])
-            except Exception as exc:  # every waiting request gets the error; none is left hanging
-                for _, _, fut in part:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            self.batches += 1
-            self.service.metrics.batch(len(part))
-            for (_, _, fut), res in zip(part, results, strict=True):
-                if not fut.done():
-                    fut.set_result(res)
 
 
 def scored_json(s: Scored) -> dict[str, Any]:
