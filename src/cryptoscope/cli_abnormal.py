@@ -128,7 +128,7 @@ def anomaly_score_table(
                                                      "(never shown to the detectors).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Columns to ignore (ids).")] = None,
 ) -> None:
-    """Score every row with each detector and the rank ensemble; ROC-AUC and AP when labels are given."""
+    """Score every row with each detector and the ensemble; ROC-AUC and AP when labels are given."""
     from cryptoscope.anomaly.table import score_table
 
     with _console().status(f"scoring {file}"):

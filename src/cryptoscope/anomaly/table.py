@@ -80,7 +80,7 @@ def feature_columns(frame: pd.DataFrame, drop: tuple[str, ...]) -> list[str]:
 
 def score_frame(frame: pd.DataFrame, label_column: str | None = None, *, exclude: tuple[str, ...] = (),
                 detectors: tuple[str, ...] = ENSEMBLE, file: str = "<table>", seed: int = 7) -> TableScores:
-    """Score every row of ``frame`` with each detector and the rank ensemble."""
+    """Score every row of ``frame`` with each detector and the ensemble (`RankEnsemble`, default design)."""
     y = labels_of(frame, label_column, file) if label_column else None
     drop = (*exclude, *((label_column,) if label_column else ()))
     cols = feature_columns(frame, drop)

@@ -5,7 +5,7 @@ Rankers (higher = riskier), none of which sees a fraud label:
 - ``fairness_goodness``: the iterative fairness × goodness of Kumar et al. (ICDM 2016), re-implemented
   from the paper's description: a user's goodness is the fairness-weighted mean rating received, a
   rater's fairness is how close its ratings are to the goodness of those it rates. Risk = -goodness.
-- ``node_features`` + the rank ensemble of detectors (`cryptoscope.anomaly`) over them.
+- ``node_features`` + the ensemble of detectors (`cryptoscope.anomaly`) over them.
 - the baselines: minus the mean rating received, and the share of negative ratings received.
 """
 

