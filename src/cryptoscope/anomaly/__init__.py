@@ -1,4 +1,5 @@
-"""Abnormal users: PyOD detectors and their ensemble (standardised mean, refined by a forest), reasons, alerts grouped into cases.
+"""Abnormal users: PyOD detectors and their ensemble (standardised mean, refined by a forest), reasons,
+alerts grouped into cases.
 
 >>> from cryptoscope.anomaly import run_abnormal_demo
 >>> print(run_abnormal_demo(Path("demo-lake")).text())     # doctest: +SKIP
