@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from dataclasses import replace
 
 import ibis
+import pyarrow as pa
 from surveillance_books import MAKER, T0, Book
 
-from cryptoscope.surveillance.params import DEFAULT
+from cryptoscope.surveillance.params import DEFAULT, Params
 from cryptoscope.surveillance.pump import bursts, pump_alerts
 from cryptoscope.surveillance.stream_state import PumpState
 
@@ -125,3 +128,78 @@ def test_a_holder_who_sells_into_the_run_without_buying_at_the_signal_is_not_nam
     [row] = pump_alerts(ibis.memtable(book.table("trades")), DEFAULT).to_pyarrow().to_pylist()
     assert sorted(set(row["accounts"])) == GROUP
     assert 701 in {r["seller_user_id"] for r in book.trades if r["event_time"] > T0 + dt.timedelta(seconds=BURST)}
+
+
+def late_pump(book: Book, group: tuple[int, ...] = tuple(GROUP), top: float = 1.4) -> None:
+    """The group buys at the signal as the price edges 5 % up, it drifts there for an hour, then runs to ``top``:
+    the burst is flagged five buckets after the group's buys."""
+    for k, u in enumerate(group):
+        book.cross(u, MAKER, BURST - DAY + k * 3000, SYM, "buy", 1.0, 2_000.0)
+        book.cross(u, MAKER, BURST + 30 + k * 40, SYM, "buy", 1.05, 3_000.0)
+    for k in range(1, 5):  # an hour at the new level: not yet 8 % above the day's mean
+        book.cross(400 + k, MAKER, BURST + k * 900 + 100, SYM, "buy", 1.055, 300.0)
+    for k, u in enumerate(CROWD):
+        book.cross(u, MAKER, BURST + 5 * 900 + 60 + k * 90, SYM, "buy", top, 500.0)
+    for k, u in enumerate(group):
+        book.cross(u, MAKER, BURST + 5 * 900 + 700 + k * 120, SYM, "sell", top - 0.05, 5_000.0)
+
+
+def _stream(trades: pa.Table, p: Params = DEFAULT) -> PumpState:
+    state = PumpState(p)
+    for r in sorted(trades.to_pylist(), key=lambda r: (r["event_time"], r["trade_id"])):
+        state.on_trade(r)
+    return state
+
+
+def test_the_signal_window_is_anchored_on_the_start_of_the_price_run_not_the_flagged_bucket() -> None:
+    """Flagged 75 minutes after the group bought at the signal: an hour before the flagged bucket misses
+    those buys, an hour before the run began (the last bucket at the pre-run price) has them."""
+    book = Book()
+    quiet_market(book)
+    late_pump(book)
+    trades = book.table("trades")
+    [burst] = bursts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()
+    assert burst["b_sec"] == int(T0.timestamp()) + BURST + 5 * 900
+    assert burst["run_sec"] <= int(T0.timestamp()) + BURST
+    [row] = pump_alerts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()
+    assert sorted(set(row["accounts"])) == GROUP
+    at_flag = replace(DEFAULT, pump_run_max_buckets=0)  # the window anchored on the flagged bucket, as before
+    assert pump_alerts(ibis.memtable(trades), at_flag).to_pyarrow().num_rows == 0
+    [streamed] = _stream(trades).raw()
+    assert streamed["b_sec"] == burst["b_sec"] and streamed["accounts"] == GROUP
+
+
+def slow_pump(book: Book, group: tuple[int, ...] = (311, 312, 313, 314, 315), top: float = 1.8) -> None:
+    """`WILD` keeps its 10-20 % swings while a group walks it up x``top`` over 90 minutes, then sells."""
+    t, i, span = float(BURST + 5), 0, 5_400
+    while t < BURST + span:
+        ramp = math.exp(math.log(top) * (t - BURST) / span)
+        book.cross(10 + i % 30, MAKER, t, WILD, "buy" if i % 2 else "sell", WILD_PATH[i % len(WILD_PATH)] * ramp,
+                   100.0)
+        t, i = t + WILD_GAPS[i % len(WILD_GAPS)], i + 1
+    for k, u in enumerate(group):
+        book.cross(u, MAKER, BURST - DAY + k * 3000 + 13, WILD, "buy", 1.0, 2_000.0)
+        book.cross(u, MAKER, BURST + 40 + k * 60, WILD, "buy", 1.02, 3_000.0)
+    for k, u in enumerate(CROWD):
+        book.cross(u, MAKER, BURST + span + k * 100, WILD, "buy", top, 500.0)
+    for k, u in enumerate(group):
+        book.cross(u, MAKER, BURST + span + 700 + k * 120, WILD, "sell", top - 0.05, 5_000.0)
+
+
+def test_a_slow_pump_in_a_busy_coin_shows_in_the_hours_move() -> None:
+    """x1.8 over 90 minutes in a coin that swings 10-20 % between trades: no 15-minute move stands out
+    (the rule without the hourly move flags nothing), the hour's move against the coin's hourly moves does."""
+    book = Book()
+    turbulent_market(book)
+    slow_pump(book)
+    trades = book.table("trades")
+    no_hour = replace(DEFAULT, pump_min_hour_move_z=math.inf)
+    assert bursts(ibis.memtable(trades), no_hour).to_pyarrow().num_rows == 0
+    [burst] = bursts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()
+    assert burst["symbol"] == WILD and burst["burst_move_z"] < DEFAULT.pump_min_move_z
+    [row] = pump_alerts(ibis.memtable(trades), DEFAULT).to_pyarrow().to_pylist()
+    assert sorted(set(row["accounts"])) == [311, 312, 313, 314, 315]
+    state = _stream(trades)
+    [(symbol, b_sec, _)] = state.flags()
+    assert (symbol, b_sec) == (WILD, burst["b_sec"])
+    assert state.stats(WILD, b_sec // DEFAULT.pump_bucket_s)["hour_move_z"] >= DEFAULT.pump_min_hour_move_z

@@ -88,7 +88,9 @@ def pump_rows(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sev = (0.4 * min(1.0, r["n_accounts"] / 10) + 0.3 * min(1.0, math.log(max(r["burst_jump"], 1.0)) / math.log(2))
                + 0.3 * min(1.0, dump))
         burst = dt.datetime.fromtimestamp(int(r["b_sec"]), dt.UTC)
-        ev = {"burst_start": burst.isoformat(), "burst_jump": r["burst_jump"], "burst_move_z": r["burst_move_z"],
+        run = dt.datetime.fromtimestamp(int(r["run_sec"]), dt.UTC)
+        ev = {"burst_start": burst.isoformat(), "run_start": run.isoformat(), "burst_jump": r["burst_jump"],
+              "burst_move_z": r["burst_move_z"], "burst_hour_move_z": r["burst_hour_move_z"],
               "burst_trades_z": r["burst_trades_z"],
               "burst_volume_z": r["burst_volume_z"],
               "accounts": r["n_accounts"], "bought_before_usd": r["bought_usd"], "sold_into_usd": r["sold_usd"]}

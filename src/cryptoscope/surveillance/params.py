@@ -29,6 +29,8 @@ class Params:
     pump_min_jump: float = 1.08  # bucket high over the trailing mean price, and then either ...
     pump_min_move_z: float = 8.0  # ... ln(high / previous VWAP) against the trailing day's moves of the symbol
     pump_min_move_sd: float = 0.001  # (floor of that standard deviation: a tick, for books that never move)
+    pump_hour_buckets: int = 4  # ... or ln(the last hour's high / VWAP before that hour), a slow pump's move,
+    pump_min_hour_move_z: float = 8.0  # this far above the trailing day's hourly moves of the symbol,
     pump_min_trades: int = 4  # ... or at least this many trades in the bucket,
     pump_min_trades_z: float = 5.0  # this far above the trailing day's counts (its mean and sd per bucket)
     pump_merge_buckets: int = 12  # flagged buckets within 3 h of a burst start belong to it
@@ -37,7 +39,9 @@ class Params:
     pump_min_unwind: float = 0.3  # sold into the burst over bought before it, per account
     pump_min_focus: float = 0.1  # the pump round trip over all the account traded in those days
     pump_min_gain: float = 1.2  # its average sell price into the burst over its average buy price before
-    pump_signal_s: int = 3_600  # and it bought within this long of the burst's start: at the signal
+    pump_signal_s: int = 3_600  # and it bought within this long of the price run's start: at the signal
+    pump_run_level: float = 1.03  # the run starts after the last bucket whose high was below this x the day's mean
+    pump_run_max_buckets: int = 8  # walking back from the flagged bucket at most this far (2 h)
     pump_min_accounts: int = 3  # coordinated: at least this many accounts bought before and sold into it
 
 

@@ -48,8 +48,14 @@ def buckets(trades: ir.Table, p: Params) -> ir.Table:
     b = b.mutate(vwap=b.usd / b.qty)
     b = b.mutate(prev_vwap=b.vwap.lag().over(ibis.window(group_by=b.symbol, order_by=b.bucket)))
     b = b.mutate(move=(b.high / b.prev_vwap).ln())
-    b = b.mutate(has_move=b.move.notnull().cast("int64"), m0=b.move.fill_null(0.0))
+    # the hour's move: its high over the VWAP before the hour (a slow pump never makes one bucket's move)
+    hour = ibis.range_window(preceding=p.pump_hour_buckets - 1, following=0, group_by=b.symbol, order_by=b.bucket)
+    b = b.mutate(hour_move=(b.high.max().over(hour) / b.prev_vwap.first().over(hour)).ln())
+    b = b.mutate(has_move=b.move.notnull().cast("int64"), m0=b.move.fill_null(0.0),
+                 has_hm=b.hour_move.notnull().cast("int64"), h0=b.hour_move.fill_null(0.0))
     w = ibis.range_window(preceding=p.pump_baseline_buckets, following=0, group_by=b.symbol, order_by=b.bucket)
+    b = b.mutate(k_hm=b.has_hm.sum().over(w) - b.has_hm, s_h=b.h0.sum().over(w) - b.h0,
+                 s_h2=(b.h0 * b.h0).sum().over(w) - b.h0 * b.h0)
     b = b.mutate(k=b.n.count().over(w) - 1, s_n=b.n.sum().over(w), s_n2=(b.n * b.n).sum().over(w),
                  s_buy=b.buy_usd.sum().over(w),
                  s_buy2=(b.buy_usd * b.buy_usd).sum().over(w), s_vwap=b.vwap.sum().over(w),
@@ -63,10 +69,26 @@ def buckets(trades: ir.Table, p: Params) -> ir.Table:
     km = ibis.greatest(b.k_move, 1)
     m_mean = b.s_m / km
     m_sd = ibis.greatest(b.s_m2 / km - m_mean * m_mean, p.pump_min_move_sd ** 2).sqrt()
+    kh = ibis.greatest(b.k_hm, 1)
+    h_mean = b.s_h / kh
+    h_sd = ibis.greatest(b.s_h2 / kh - h_mean * h_mean, p.pump_min_move_sd ** 2).sqrt()
     b = b.mutate(volume_z=(b.buy_usd - mean) / ibis.greatest(var, 1e-9).sqrt(), trades_z=(b.n - rate) / n_sd,
-                 jump=b.high / ((b.s_vwap - b.vwap) / kk), move_z=(b.move - m_mean) / m_sd)
+                 jump=b.high / ((b.s_vwap - b.vwap).nullif(0.0) / kk), move_z=(b.move - m_mean) / m_sd,
+                 hour_move_z=(b.hour_move - h_mean) / h_sd)
     return b.select("symbol", "bucket", "n", "buy_usd", "high", "k", "k_move", "trades_z", "volume_z", "jump",
-                    "move", "move_z")
+                    "move", "move_z", "k_hm", "hour_move", "hour_move_z")
+
+
+def run_start(b: ir.Table, p: Params) -> ir.Table:
+    """Adds ``run_bucket``: where the price run that reaches this bucket began.
+
+    A burst is often flagged a bucket or more after a pump begins (the move builds over the buckets,
+    or the count does); the group bought at its start. Walking back from the bucket, the run began
+    after the last bucket whose high was still at the coin's pre-run level (below ``pump_run_level``
+    x the trailing day's mean price), at most ``pump_run_max_buckets`` back."""
+    calm = ibis.ifelse(b.jump < p.pump_run_level, b.bucket, ibis.null("int64"))
+    w = ibis.range_window(preceding=p.pump_run_max_buckets, following=0, group_by=b.symbol, order_by=b.bucket)
+    return b.mutate(run_bucket=(calm.max().over(w) + 1).fill_null(b.bucket - p.pump_run_max_buckets))
 
 
 def bursts(trades: ir.Table, p: Params) -> ir.Table:
@@ -75,16 +97,17 @@ def bursts(trades: ir.Table, p: Params) -> ir.Table:
     A bucket is flagged when its high is well above the trailing day's mean price and either its move
     is an outlier for the coin or it holds an outlying number of trades: in a thinly traded coin a
     slow pump shows in the trades before it shows in any one bucket's move."""
-    b = buckets(trades, p)
+    b = run_start(buckets(trades, p), p)
     moved = (b.k_move >= p.pump_min_baseline) & (b.move_z >= p.pump_min_move_z)
+    hourly = (b.k_hm >= p.pump_min_baseline) & (b.hour_move_z >= p.pump_min_hour_move_z)
     crowded = (b.n >= p.pump_min_trades) & (b.trades_z >= p.pump_min_trades_z)
-    flagged = b.filter((b.k >= p.pump_min_baseline) & (b.jump >= p.pump_min_jump) & (moved | crowded))
+    flagged = b.filter((b.k >= p.pump_min_baseline) & (b.jump >= p.pump_min_jump) & (moved | hourly | crowded))
     prev = flagged.bucket.lag().over(ibis.window(group_by=flagged.symbol, order_by=flagged.bucket))
     flagged = flagged.mutate(prev=prev)
     first = flagged.filter(flagged.prev.isnull() | (flagged.bucket - flagged.prev > p.pump_merge_buckets))
-    return first.mutate(b_sec=first.bucket * p.pump_bucket_s).select(
-        "symbol", "b_sec", burst_jump=first.jump, burst_move_z=first.move_z, burst_trades_z=first.trades_z,
-        burst_volume_z=first.volume_z)
+    return first.mutate(b_sec=first.bucket * p.pump_bucket_s, run_sec=first.run_bucket * p.pump_bucket_s).select(
+        "symbol", "b_sec", "run_sec", burst_jump=first.jump, burst_move_z=first.move_z,
+        burst_hour_move_z=first.hour_move_z, burst_trades_z=first.trades_z, burst_volume_z=first.volume_z)
 
 
 def _legs(trades: ir.Table, burst: ir.Table, p: Params) -> tuple[ir.Table, ir.Table]:
@@ -104,9 +127,12 @@ def _legs(trades: ir.Table, burst: ir.Table, p: Params) -> tuple[ir.Table, ir.Ta
 
 
 def _at_signal(trades: ir.Table, burst: ir.Table, p: Params) -> ir.Table:
-    """(symbol, b_sec, user) of every account that bought the coin within ``pump_signal_s`` of the burst's start."""
+    """(symbol, b_sec, user) of every account that bought the coin at the signal.
+
+    That is within ``pump_signal_s`` before the start of the price run (not of the flagged bucket: a
+    burst flagged late would otherwise miss the members' buys at the start) to as long after the burst."""
     t = with_seconds(trades)
-    j = burst.join(t, [burst.symbol == t.symbol, t.sec >= burst.b_sec - p.pump_signal_s,
+    j = burst.join(t, [burst.symbol == t.symbol, t.sec >= burst.run_sec - p.pump_signal_s,
                        t.sec < burst.b_sec + p.pump_signal_s])
     return j.select(symbol=j.symbol, b_sec=j.b_sec, user=j.buyer_user_id).distinct()
 
@@ -154,7 +180,8 @@ def pump_alerts(trades: ir.Table, p: Params) -> ir.Table:
         n_accounts=who.count(), detected_at=who.first_sell.min(where=who.rank == p.pump_min_accounts))
     ready = ready.filter(ready.n_accounts >= p.pump_min_accounts)
     legs = legs.semi_join(who, keys)
-    burst_cols = ["symbol", "b_sec", "burst_jump", "burst_move_z", "burst_trades_z", "burst_volume_z"]
+    burst_cols = ["symbol", "b_sec", "run_sec", "burst_jump", "burst_move_z", "burst_hour_move_z", "burst_trades_z",
+                  "burst_volume_z"]
     out = legs.group_by(burst_cols).aggregate(
         accounts=legs.user.collect(), trade_ids=legs.trade_id.collect(), order_ids=legs.order_id.collect(),
         start=legs.event_time.min(), end=legs.event_time.max(),

@@ -170,6 +170,7 @@ class PumpState:
         # per bucket: n, buy, high, usd, qty, VWAP of the previous bucket with trades (None for the first)
         self.buckets: dict[str, dict[int, list[Any]]] = defaultdict(dict)
         self.base: dict[tuple[str, int], tuple[float, ...]] = {}
+        self.closed_hours: dict[tuple[str, int], float | None] = {}
         self.last_bucket: dict[str, int] = {}
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
@@ -180,21 +181,37 @@ class PumpState:
     def _move(v: list[Any]) -> float | None:
         return math.log(v[2] / v[5]) if v[5] else None
 
+    def _hour_move(self, symbol: str, b: int) -> float | None:
+        """ln(the high of the hour up to bucket b / the VWAP before it), as `pump.buckets`' ``hour_move``."""
+        have = self.buckets[symbol]
+        ks = [k for k in range(b - self.p.pump_hour_buckets + 1, b + 1) if k in have]
+        before = have[ks[0]][5]  # the VWAP of the last bucket with trades before the hour
+        return math.log(max(have[k][2] for k in ks) / before) if before else None
+
+    def _closed_hour_move(self, symbol: str, b: int) -> float | None:
+        """`_hour_move` of a bucket that is closed (final), computed once: every baseline reuses it."""
+        key = (symbol, b)
+        if key not in self.closed_hours:
+            self.closed_hours[key] = self._hour_move(symbol, b)
+        return self.closed_hours[key]
+
     def _baseline(self, symbol: str, b: int) -> None:
         have = self.buckets[symbol]
-        prev = [have[k] for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
+        ks = [k for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
+        prev = [have[k] for k in ks]
         vwaps = [v[3] / v[4] for v in prev]
         moves = [m for m in map(self._move, prev) if m is not None]
+        hours = [h for h in (self._closed_hour_move(symbol, k) for k in ks) if h is not None]
         self.base[(symbol, b)] = (len(prev), sum(v[0] for v in prev), sum(v[0] * v[0] for v in prev),
                                   sum(v[1] for v in prev),
                                   sum(v[1] * v[1] for v in prev), sum(vwaps), len(moves), sum(moves),
-                                  sum(m * m for m in moves))
+                                  sum(m * m for m in moves), len(hours), sum(hours), sum(h * h for h in hours))
 
     def stats(self, symbol: str, b: int) -> dict[str, float]:
         """Trades z, buy-volume z, jump and move z of a bucket, as `pump.buckets` computes them."""
         v = self.buckets[symbol][b]
         n, buy, high = v[0], v[1], v[2]
-        k, s_n, s_n2, s_buy, s_buy2, s_vwap, k_move, s_m, s_m2 = self.base[(symbol, b)]
+        k, s_n, s_n2, s_buy, s_buy2, s_vwap, k_move, s_m, s_m2, k_hm, s_h, s_h2 = self.base[(symbol, b)]
         kk, km = max(k, 1), max(k_move, 1)
         mean = s_buy / kk
         var = s_buy2 / kk - mean * mean
@@ -204,7 +221,10 @@ class PumpState:
         move = self._move(v)
         m_mean = s_m / km
         m_sd = math.sqrt(max(s_m2 / km - m_mean * m_mean, self.p.pump_min_move_sd ** 2))
-        return {"k": k, "k_move": k_move, "n": n, "trades_z": (n - rate) / n_sd,
+        hour, h_mean = self._hour_move(symbol, b), s_h / max(k_hm, 1)
+        h_sd = math.sqrt(max(s_h2 / max(k_hm, 1) - h_mean * h_mean, self.p.pump_min_move_sd ** 2))
+        return {"k": k, "k_move": k_move, "n": n, "trades_z": (n - rate) / n_sd, "k_hm": k_hm,
+                "hour_move_z": (hour - h_mean) / h_sd if hour is not None else -math.inf,
                 "volume_z": (buy - mean) / math.sqrt(max(var, 1e-9)), "jump": jump,
                 "move_z": (move - m_mean) / m_sd if move is not None else -math.inf}
 
@@ -241,22 +261,31 @@ class PumpState:
             return None
         st = self.stats(s, b)
         moved = st["k_move"] >= p.pump_min_baseline and st["move_z"] >= p.pump_min_move_z
+        hourly = st["k_hm"] >= p.pump_min_baseline and st["hour_move_z"] >= p.pump_min_hour_move_z
         crowded = st["n"] >= p.pump_min_trades and st["trades_z"] >= p.pump_min_trades_z
-        if not (st["k"] >= p.pump_min_baseline and st["jump"] >= p.pump_min_jump and (moved or crowded)):
+        if not (st["k"] >= p.pump_min_baseline and st["jump"] >= p.pump_min_jump and (moved or hourly or crowded)):
             return None
         last, self.last_flagged[s] = self.last_flagged.get(s), b
         if last is not None and b - last <= p.pump_merge_buckets:
             return None
         burst = {"symbol": s, "bucket": b, "b_sec": b * p.pump_bucket_s, "flagged_at": r["event_time"],
-                 "legs": [], "signal": set()}
+                 "run_sec": self._run_start(s, b) * p.pump_bucket_s, "legs": [], "signal": set()}
         for h in hist:
             if h["sec"] >= burst["b_sec"] - p.pump_lookback_s:
                 self._take(burst, h)
         self.bursts.append(burst)
         return s
 
+    def _run_start(self, symbol: str, b: int) -> int:
+        """The bucket after the last one at the pre-run price level, as `pump.run_start` computes it."""
+        have = self.buckets[symbol]
+        for k in range(b, b - self.p.pump_run_max_buckets - 1, -1):
+            if k in have and self.stats(symbol, k)["jump"] < self.p.pump_run_level:
+                return k + 1
+        return b - self.p.pump_run_max_buckets
+
     def _take(self, burst: dict[str, Any], h: dict[str, Any]) -> None:
-        if burst["b_sec"] - self.p.pump_signal_s <= h["sec"] < burst["b_sec"] + self.p.pump_signal_s:
+        if burst["run_sec"] - self.p.pump_signal_s <= h["sec"] < burst["b_sec"] + self.p.pump_signal_s:
             burst["signal"].add(h["buyer_user_id"])  # bought at the signal
         if burst["b_sec"] - self.p.pump_lookback_s <= h["sec"] < burst["b_sec"]:
             burst["legs"].append(("buy", h["buyer_user_id"], h["event_time"], h["trade_id"], h["buy_order_id"],
@@ -310,8 +339,9 @@ class PumpState:
             users = {u for _, u in who}
             legs = [leg for leg in legs if leg[1] in users]
             st = self.stats(burst["symbol"], burst["bucket"])
-            out.append({"symbol": burst["symbol"], "b_sec": burst["b_sec"], "burst_jump": st["jump"],
-                        "burst_move_z": st["move_z"], "burst_trades_z": st["trades_z"],
+            out.append({"symbol": burst["symbol"], "b_sec": burst["b_sec"], "run_sec": burst["run_sec"],
+                        "burst_jump": st["jump"], "burst_move_z": st["move_z"],
+                        "burst_hour_move_z": st["hour_move_z"], "burst_trades_z": st["trades_z"],
                         "burst_volume_z": st["volume_z"],
                         "accounts": sorted(users), "trade_ids": [x[3] for x in legs], "order_ids": [x[4] for x in legs],
                         "start": min(x[2] for x in legs), "end": max(x[2] for x in legs),
