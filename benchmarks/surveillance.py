@@ -167,6 +167,8 @@ def quality(seed: int, root: Path, users: int, days: int, with_stream: bool = Fa
            "evaluate_s": round(time.perf_counter() - t, 1), **result}
     if with_stream:
         out["stream"] = stream_check(lake)
+    # each world as it finishes: a run cut short still leaves the worlds it measured
+    print(json.dumps({k: out[k] for k in ("users", "seed", "typologies", "evaluate_s")}), file=sys.stderr, flush=True)
     return out
 
 

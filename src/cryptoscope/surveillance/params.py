@@ -29,6 +29,7 @@ class Params:
     pump_min_jump: float = 1.08  # bucket high over the trailing mean price, and then either ...
     pump_min_move_z: float = 8.0  # ... ln(high / previous VWAP) against the trailing day's moves of the symbol
     pump_min_move_sd: float = 0.001  # (floor of that standard deviation: a tick, for books that never move)
+    pump_clip_z: float = 3.0  # moves > 3 h back this many sds off their own day (an earlier pump) leave the yardstick
     pump_hour_buckets: int = 4  # ... or ln(the last hour's high / VWAP before that hour), a slow pump's move,
     pump_min_hour_move_z: float = 8.0  # this far above the trailing day's hourly moves of the symbol,
     pump_min_trades: int = 4  # ... or at least this many trades in the bucket,

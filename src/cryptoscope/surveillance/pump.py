@@ -19,6 +19,8 @@ each other are set aside.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 import ibis.expr.types as ir
 
@@ -34,7 +36,8 @@ def buckets(trades: ir.Table, p: Params) -> ir.Table:
     """Per (symbol, bucket): trades, buy volume, high, the move and its z-score, against the trailing day.
 
     ``move`` = ln(high / VWAP of the previous bucket with trades); ``move_z`` is it against the mean
-    and standard deviation of the moves of the trailing day's buckets. The trade-count z-score is
+    and standard deviation of the moves of the trailing day's buckets, earlier outliers (an earlier
+    pump) left out (`_clipped_z`); ``hour_move_z`` likewise. The trade-count z-score is
     against the mean and standard deviation of the trailing day's counts per bucket, empty buckets
     included (not a Poisson rate: a busy coin's counts swing with the hour of the day, and a Poisson
     z-score calls every rush hour a burst); the buy-volume z-score uses the trailing non-empty buckets.
@@ -66,17 +69,43 @@ def buckets(trades: ir.Table, p: Params) -> ir.Table:
     var = (b.s_buy2 - b.buy_usd * b.buy_usd) / kk - mean * mean
     rate = (b.s_n - b.n) / p.pump_baseline_buckets
     n_sd = ibis.greatest((b.s_n2 - b.n * b.n) / p.pump_baseline_buckets - rate * rate, 0.25).sqrt()
-    km = ibis.greatest(b.k_move, 1)
-    m_mean = b.s_m / km
-    m_sd = ibis.greatest(b.s_m2 / km - m_mean * m_mean, p.pump_min_move_sd ** 2).sqrt()
-    kh = ibis.greatest(b.k_hm, 1)
-    h_mean = b.s_h / kh
-    h_sd = ibis.greatest(b.s_h2 / kh - h_mean * h_mean, p.pump_min_move_sd ** 2).sqrt()
     b = b.mutate(volume_z=(b.buy_usd - mean) / ibis.greatest(var, 1e-9).sqrt(), trades_z=(b.n - rate) / n_sd,
-                 jump=b.high / ((b.s_vwap - b.vwap).nullif(0.0) / kk), move_z=(b.move - m_mean) / m_sd,
-                 hour_move_z=(b.hour_move - h_mean) / h_sd)
+                 jump=b.high / ((b.s_vwap - b.vwap).nullif(0.0) / kk))
+    b = _clipped_z(b, w, p, "move", "has_move", "k_move", "s_m", "s_m2")
+    b = _clipped_z(b, w, p, "hour_move", "has_hm", "k_hm", "s_h", "s_h2")
     return b.select("symbol", "bucket", "n", "buy_usd", "high", "k", "k_move", "trades_z", "volume_z", "jump",
                     "move", "move_z", "k_hm", "hour_move", "hour_move_z")
+
+
+def _mean_sd(k: ir.IntegerValue, s: ir.FloatingValue, s2: ir.FloatingValue,
+             p: Params) -> tuple[ir.FloatingValue, ir.FloatingValue]:
+    kk = ibis.greatest(k, 1)
+    mean = s / kk
+    return mean, ibis.greatest(s2 / kk - mean * mean, p.pump_min_move_sd ** 2).sqrt()
+
+
+def _clipped_z(b: ir.Table, w: Any, p: Params, col: str, has: str, k: str, s: str, s2: str) -> ir.Table:
+    """Adds ``{col}_z``: the move against the trailing day's moves, earlier outliers left out.
+
+    A robust yardstick (one pass of sigma clipping): a trailing move more than ``pump_clip_z``
+    standard deviations from its own trailing day's mean is an earlier pump or crash, not the coin's
+    usual move, and is left out of the mean and spread the bucket is judged by. Otherwise a second
+    pump hours after the first scores a few standard deviations only, the first one's buckets
+    inflating the spread. Only outliers more than ``pump_merge_buckets`` back are left out: the
+    buckets just before belong to the same run (a burst merges them), and a market rally that builds
+    over an hour must keep its own build-up in its yardstick, or its later buckets would look like a
+    pump. Whether a bucket is an outlier depends on its own plain statistics only (never on another
+    bucket's clipping), so the batch and the stream compute it alike."""
+    mean, sd = _mean_sd(b[k], b[s], b[s2], p)
+    out = (b[has] == 1) & (b[k] >= p.pump_min_baseline) & ((b[col] - mean).abs() > p.pump_clip_z * sd)
+    dk, dv = f"{col}_dk", f"{col}_dv"
+    b = b.mutate(**{dk: ibis.ifelse(out, 1, 0).cast("int64"), dv: ibis.ifelse(out, b[col], 0.0)})
+    recent = ibis.range_window(preceding=p.pump_merge_buckets, following=0, group_by=b.symbol, order_by=b.bucket)
+    # the outliers' count, sum and sum of squares in [bucket - baseline, bucket - merge - 1]
+    older = {name: x.sum().over(w) - x.sum().over(recent)
+             for name, x in ((dk, b[dk]), (dv, b[dv]), (f"{dv}2", b[dv] * b[dv]))}
+    mean_c, sd_c = _mean_sd(b[k] - older[dk], b[s] - older[dv], b[s2] - older[f"{dv}2"], p)
+    return b.mutate(**{f"{col}_z": (b[col] - mean_c) / sd_c})
 
 
 def run_start(b: ir.Table, p: Params) -> ir.Table:

@@ -15,6 +15,12 @@ def _sec(t: dt.datetime) -> int:
     return math.floor(t.timestamp())
 
 
+def _mean_sd(k: float, s: float, s2: float, floor: float) -> tuple[float, float]:
+    """Mean and standard deviation from a count, sum and sum of squares, as `pump._mean_sd`."""
+    mean = s / max(k, 1)
+    return mean, math.sqrt(max(s2 / max(k, 1) - mean * mean, floor ** 2))
+
+
 class WashState:
     """Per (account pair, symbol): counts, round trips, net position, evidence ids."""
 
@@ -171,6 +177,8 @@ class PumpState:
         self.buckets: dict[str, dict[int, list[Any]]] = defaultdict(dict)
         self.base: dict[tuple[str, int], tuple[float, ...]] = {}
         self.closed_hours: dict[tuple[str, int], float | None] = {}
+        self.kept: dict[tuple[str, int], tuple[float | None, float | None]] = {}
+        self.clipped: dict[tuple[str, int], tuple[float, ...]] = {}
         self.last_bucket: dict[str, int] = {}
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
@@ -195,6 +203,20 @@ class PumpState:
             self.closed_hours[key] = self._hour_move(symbol, b)
         return self.closed_hours[key]
 
+    def _kept(self, symbol: str, k: int) -> tuple[float | None, float | None]:
+        """A closed bucket's move and hour move, each None where it is an outlier that `pump._clipped_z` leaves out."""
+        key = (symbol, k)
+        if key not in self.kept:
+            base, p = self.base[key], self.p
+            out: list[float | None] = []
+            for x, (n, s, s2) in ((self._move(self.buckets[symbol][k]), base[6:9]),
+                                  (self._closed_hour_move(symbol, k), base[9:12])):
+                mean, sd = _mean_sd(n, s, s2, p.pump_min_move_sd)
+                ok = x is not None and (n < p.pump_min_baseline or abs(x - mean) <= p.pump_clip_z * sd)
+                out.append(x if ok else None)
+            self.kept[key] = (out[0], out[1])
+        return self.kept[key]
+
     def _baseline(self, symbol: str, b: int) -> None:
         have = self.buckets[symbol]
         ks = [k for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
@@ -206,23 +228,30 @@ class PumpState:
                                   sum(v[1] for v in prev),
                                   sum(v[1] * v[1] for v in prev), sum(vwaps), len(moves), sum(moves),
                                   sum(m * m for m in moves), len(hours), sum(hours), sum(h * h for h in hours))
+        # outliers more than pump_merge_buckets back are left out (`pump._clipped_z`); the recent ones are the run's own
+        recent = b - self.p.pump_merge_buckets
+        kept = [self._kept(symbol, k) if k < recent else (self._move(have[k]), self._closed_hour_move(symbol, k))
+                for k in ks]
+        km = [m for m, _ in kept if m is not None]
+        kh = [h for _, h in kept if h is not None]
+        self.clipped[(symbol, b)] = (len(km), sum(km), sum(m * m for m in km),
+                                     len(kh), sum(kh), sum(h * h for h in kh))
 
     def stats(self, symbol: str, b: int) -> dict[str, float]:
         """Trades z, buy-volume z, jump and move z of a bucket, as `pump.buckets` computes them."""
         v = self.buckets[symbol][b]
         n, buy, high = v[0], v[1], v[2]
-        k, s_n, s_n2, s_buy, s_buy2, s_vwap, k_move, s_m, s_m2, k_hm, s_h, s_h2 = self.base[(symbol, b)]
-        kk, km = max(k, 1), max(k_move, 1)
+        k, s_n, s_n2, s_buy, s_buy2, s_vwap, k_move, _, _, k_hm, _, _ = self.base[(symbol, b)]
+        k_mc, s_mc, s_mc2, k_hc, s_hc, s_hc2 = self.clipped[(symbol, b)]
+        kk = max(k, 1)
         mean = s_buy / kk
         var = s_buy2 / kk - mean * mean
         rate = s_n / self.p.pump_baseline_buckets
         n_sd = math.sqrt(max(s_n2 / self.p.pump_baseline_buckets - rate * rate, 0.25))
         jump = high / (s_vwap / kk) if s_vwap > 0 else math.inf
-        move = self._move(v)
-        m_mean = s_m / km
-        m_sd = math.sqrt(max(s_m2 / km - m_mean * m_mean, self.p.pump_min_move_sd ** 2))
-        hour, h_mean = self._hour_move(symbol, b), s_h / max(k_hm, 1)
-        h_sd = math.sqrt(max(s_h2 / max(k_hm, 1) - h_mean * h_mean, self.p.pump_min_move_sd ** 2))
+        move, hour = self._move(v), self._hour_move(symbol, b)
+        m_mean, m_sd = _mean_sd(k_mc, s_mc, s_mc2, self.p.pump_min_move_sd)
+        h_mean, h_sd = _mean_sd(k_hc, s_hc, s_hc2, self.p.pump_min_move_sd)
         return {"k": k, "k_move": k_move, "n": n, "trades_z": (n - rate) / n_sd, "k_hm": k_hm,
                 "hour_move_z": (hour - h_mean) / h_sd if hour is not None else -math.inf,
                 "volume_z": (buy - mean) / math.sqrt(max(var, 1e-9)), "jump": jump,
