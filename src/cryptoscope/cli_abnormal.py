@@ -118,6 +118,8 @@ def anomaly_run(lake: LakeOpt = Path("./demo-lake"), work: WorkOpt = None, db: D
     _console().print(f"run {run.run_key}: {run.users:,} users scored, {run.alerts} user and {run.ring_alerts} ring "
                      f"alerts; {run.new_cases} new cases, {run.updated_cases} updated; report {report}",
                      highlight=False)
+    if run.decisions:
+        _console().print(f"detectors weighted by {run.decisions} analyst decisions on earlier cases", highlight=False)
 
 
 @anomaly_app.command("score-table")
@@ -127,16 +129,22 @@ def anomaly_score_table(
     label_column: Annotated[str | None, typer.Option("--label-column", help="0/1 column to judge against "
                                                      "(never shown to the detectors).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Columns to ignore (ids).")] = None,
+    feedback_column: Annotated[str | None, typer.Option(
+        "--feedback-column", help="Analysts' decisions (1, 0, empty) that weight the detectors; rows with one "
+                                  "are left out of the judging.")] = None,
 ) -> None:
     """Score every row with each detector and the ensemble; ROC-AUC and AP when labels are given."""
     from cryptoscope.anomaly.table import score_table
 
     with _console().status(f"scoring {file}"):
-        _, result = score_table(file, label_column, exclude=tuple(exclude or ()))
+        _, result = score_table(file, label_column, exclude=tuple(exclude or ()), feedback_column=feedback_column)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out)
     lines = [f"{result['rows']:,} rows x {result['features']} features -> {out}"]
+    if "feedback" in result:
+        weights = ", ".join(f"{d} {w:.2f}" for d, w in result["feedback"]["weights"].items())
+        lines.append(f"  weighted by {result['feedback']['decided_rows']:,} decisions: {weights}")
     for name, m in {**result.get("detectors", {}), **({"ensemble": result["ensemble"]} if "ensemble" in result
                                                        else {})}.items():
         lines.append(f"  {name:<9} ROC-AUC {m['roc_auc']:.3f}  AP {m['average_precision']:.3f}")

@@ -117,3 +117,54 @@ def test_supervised_risk_scores_count_when_they_exist(tmp_path: Path) -> None:
     risk = risk_signal(connect(lake), at)
     # user 2's score is older than 30 days, user 3's is after the run: neither counts
     assert risk.to_dict() == {1: 0.9}
+
+
+def _decisions_lake(path: Path, at: dt.datetime, rows: list[tuple[int, int, str, float]]) -> Lake:
+    """A lake holding label rows (user, label, label type, days before ``at`` the decision was taken)."""
+    import pyarrow as pa
+
+    from cryptoscope.schema import get_table
+
+    lake = Lake(path)
+    table = [{"label_id": i, "entity_type": "user", "entity_id": str(user), "user_id": user, "label_type": kind,
+              "label": label, "decision_time": at - dt.timedelta(days=30), "event_time": at - dt.timedelta(days=age),
+              "source": "investigation"} for i, (user, label, kind, age) in enumerate(rows)]
+    with lake.transaction() as tx:
+        tx.append("labels", pa.Table.from_pylist(table, schema=get_table("labels").arrow_schema))
+    return lake
+
+
+def test_analyst_decisions_are_read_point_in_time(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from cryptoscope.anomaly.pipeline import analyst_decisions
+
+    at = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    lake = _decisions_lake(tmp_path / "lake", at, [
+        (1, 1, "abnormal_user", 3),                                # closed as fraud before the run
+        (2, 0, "abnormal_user", 10), (2, 1, "abnormal_user", -1),  # the later decision comes after the run
+        (3, 1, "chargeback", 5),                                   # not a decision on this queue
+        (4, 0, "abnormal_user", 5), (4, 1, "abnormal_user", 2),    # re-opened and closed again: the latest counts
+    ])
+    got = analyst_decisions(connect(lake), at, pd.Index([1, 2, 3, 4, 5]))
+    np.testing.assert_array_equal(got, [1.0, 0.0, np.nan, 1.0, np.nan])
+
+
+def test_decided_cases_weight_the_next_run(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path: Path) -> None:
+    from cryptoscope.anomaly.features import behaviour_features
+    from cryptoscope.anomaly.pipeline import score_users
+
+    world, cfg, _ = small_world
+    at = cfg.start + dt.timedelta(days=56)
+    feats = behaviour_features(connect(world), at)
+    config = DetectionConfig(use_graph=False)
+    # the analysts' earlier queue: the 40 users the plain ensemble put on top; the first 10 were fraud
+    plain = score_users(connect(world), at, config, None, feats)
+    assert plain.decisions == 0 and len(set(plain.weights.values())) == 1
+    top = plain.users["behaviour"].sort_values(ascending=False).index[:40]
+    rows = [(int(u), int(i < 10), "abnormal_user", 1.0) for i, u in enumerate(top)]
+    lake = _decisions_lake(tmp_path / "lake", at, rows)
+    fed = score_users(connect(lake), at, config, None, feats)
+    assert fed.decisions == 40
+    assert sum(fed.weights.values()) == pytest.approx(1.0) and len(set(fed.weights.values())) > 1

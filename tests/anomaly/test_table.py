@@ -102,3 +102,33 @@ def test_ensemble_combines_its_members_and_survives_gaps() -> None:
         RankEnsemble(("svm",)).fit(x)
     with pytest.raises(CryptoscopeError, match="unknown combination 'vote'"):
         RankEnsemble(combination="vote").fit(x)
+
+
+def test_feedback_weights_the_detectors_and_is_left_out_of_the_judging(cancer: Path, tmp_path: Path) -> None:
+    frame = pd.read_parquet(cancer)
+    plain, _ = score_table(cancer, exclude=("cell_id",))
+    # the analysts reviewed the 40 cells the plain ensemble ranked highest; nobody looked at the rest
+    top = np.argsort(-plain.scores["ensemble"])[:40]
+    frame["reviewed"] = np.nan
+    frame.loc[top, "reviewed"] = frame.loc[top, "malignant"]
+    path = tmp_path / "reviewed.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "fed.json"
+    res = CliRunner().invoke(app, ["anomaly", "score-table", str(path), "--label-column", "malignant",
+                                   "--feedback-column", "reviewed", "--exclude", "cell_id", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "weighted by 40 decisions" in res.output
+    result = json.loads(out.read_text())
+    assert result["feedback"]["decided_rows"] == 40 and result["judged_rows"] == len(frame) - 40
+    assert sum(result["feedback"]["weights"].values()) == pytest.approx(1.0)
+    assert set(result["detectors"]) == set(ENSEMBLE) and 0.5 < result["ensemble"]["roc_auc"] <= 1.0
+
+
+def test_bad_feedback_gets_a_clear_error(cancer: Path, tmp_path: Path) -> None:
+    frame = pd.read_parquet(cancer)
+    with pytest.raises(ValidationError, match="cannot be the label column"):
+        score_frame(frame, "malignant", feedback_column="malignant", exclude=("cell_id",))
+    frame["reviewed"] = pd.Series([None] * len(frame), dtype=object)
+    frame.loc[7, "reviewed"] = "maybe"
+    with pytest.raises(ValidationError, match=r"row 8.*decisions must be 0, 1 or empty, found 'maybe'"):
+        score_frame(frame, "malignant", feedback_column="reviewed", exclude=("cell_id",))

@@ -20,6 +20,7 @@ from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble, percentile_ran
 from cryptoscope.anomaly.features import behaviour_features
 from cryptoscope.anomaly.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.anomaly.reasons import feature_reasons, graph_reasons, peer_percentiles, top_by
+from cryptoscope.cases.labels import LABEL_TYPE
 from cryptoscope.cases.store import CaseStore
 from cryptoscope.graph.pipeline import GraphResult, build_graph, lake_end
 from cryptoscope.lake import Lake, connect
@@ -55,6 +56,9 @@ class Scored:
     rings: pd.DataFrame
     features: pd.DataFrame
     graph: GraphResult | None = field(default=None, repr=False)
+    #: The behaviour members' weights, and how many analysts' decisions set them (0: equal, unsupervised).
+    weights: dict[str, float] = field(default_factory=dict)
+    decisions: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,15 @@ class RunResult:
     ring_alerts: int
     new_cases: int
     updated_cases: int
+    decisions: int = 0  # analysts' decisions that weighted the members (`cryptoscope.anomaly.feedback`)
 
 
 def score_users(backend: Any, as_of: dt.datetime, config: DetectionConfig, graph: GraphResult | None,
                 features: pd.DataFrame | None = None) -> Scored:
     """Behaviour ensemble for every account; with the graph, graph and ring scores too."""
     feats = features if features is not None else behaviour_features(backend, as_of)
-    ens = RankEnsemble(config.detectors, config.seed).fit(feats)
+    decided = analyst_decisions(backend, as_of, feats.index)
+    ens = RankEnsemble(config.detectors, config.seed).fit(feats, feedback=decided)
     users = pd.DataFrame({d: percentile_ranks(ens.scores_[d]) for d in config.detectors}, index=feats.index)
     users["behaviour"] = ens.scores_["ensemble"]
     users["graph"] = 0.0
@@ -91,7 +97,22 @@ def score_users(backend: Any, as_of: dt.datetime, config: DetectionConfig, graph
         signals.append(percentile_ranks(users["risk"].to_numpy()))
     # a user is as suspicious as its strongest signal: behaviour, links, or a supervised model's score
     users["score"] = percentile_ranks(np.max(np.column_stack(signals), axis=1)) if len(signals) > 1 else signals[0]
-    return Scored(users, rings, feats, graph)
+    used = int(np.isfinite(decided).sum()) if ens.from_feedback_ else 0
+    return Scored(users, rings, feats, graph, {d: float(w) for d, w in ens.weights_.items()}, used)
+
+
+def analyst_decisions(backend: Any, as_of: dt.datetime, users: pd.Index) -> np.ndarray:
+    """Each user's latest decision on an abnormal-user case closed before ``as_of``: 1 fraud, 0 legitimate, NaN none.
+
+    These are the labels closed cases write back (`cryptoscope.cases.labels`), read point in time: a
+    decision taken after the run's time cannot weight it.
+    """
+    frame = backend.con.sql(
+        "SELECT user_id, arg_max(label, event_time) AS label FROM labels "
+        "WHERE label_type = $1 AND event_time < $2 AND user_id IS NOT NULL GROUP BY user_id",
+        params=[LABEL_TYPE, as_of]).df()
+    known = pd.Series(frame["label"].to_numpy(dtype=float), index=frame["user_id"].to_numpy(dtype="int64"))
+    return known.reindex(users).to_numpy(dtype=float)
 
 
 def risk_signal(backend: Any, as_of: dt.datetime, days: int = 30) -> pd.Series:
@@ -172,4 +193,4 @@ def detect(lake: Lake | str | os.PathLike[str], store: CaseStore, as_of: dt.date
     run_key = f"{at.isoformat()}#{config.key()}"
     filed = file_alerts(store, run_key, at, users, rings, len(scored.users))
     return RunResult(run_key, at, len(scored.users), len(users), len(rings), filed.new_cases,
-                     filed.updated_cases), scored
+                     filed.updated_cases, scored.decisions), scored

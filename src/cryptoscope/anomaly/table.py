@@ -3,12 +3,16 @@
 ``cryptoscope anomaly score-table FILE.parquet --label-column COL --out RESULT.json`` writes
 ``{"detectors": {name: {"roc_auc", "average_precision"}}, "ensemble": {...}}`` plus the row and
 column counts. The label column (1 = abnormal) is never shown to the detectors.
+
+``--feedback-column COL`` is the semi-supervised mode (`cryptoscope.anomaly.feedback`): COL holds
+analysts' decisions (1, 0, or empty for rows nobody reviewed) and weights the members; with labels too,
+the rows that carry a decision are left out of the judging, so the figures are on unseen rows only.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ import pyarrow.parquet as pq
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble
+from cryptoscope.anomaly.feedback import decided
 from cryptoscope.errors import CryptoscopeError, ValidationError
 
 
@@ -28,12 +33,22 @@ class TableScores:
     scores: dict[str, np.ndarray]
     labels: np.ndarray | None
     columns: tuple[str, ...]
+    weights: dict[str, float] = field(default_factory=dict)
+    decided: np.ndarray | None = None  # rows carrying an analyst's decision (feedback mode)
 
     def metrics(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.decided is not None:
+            out["feedback"] = {"decided_rows": int(self.decided.sum()), "weights": self.weights}
         if self.labels is None:
-            return {}
-        judge = {name: _judge(self.labels, s) for name, s in self.scores.items()}
-        return {"detectors": {k: v for k, v in judge.items() if k != "ensemble"}, "ensemble": judge["ensemble"]}
+            return out
+        rows = ~self.decided if self.decided is not None else np.ones(len(self.labels), dtype=bool)
+        y = self.labels[rows]
+        if y.min() == y.max():
+            raise CryptoscopeError("the rows without a decision hold one class only; nothing left to judge")
+        judge = {name: _judge(y, s[rows]) for name, s in self.scores.items()}
+        return {**out, "judged_rows": int(rows.sum()),
+                "detectors": {k: v for k, v in judge.items() if k != "ensemble"}, "ensemble": judge["ensemble"]}
 
 
 def _judge(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
@@ -71,6 +86,21 @@ def labels_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
     return y
 
 
+def decisions_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
+    """The feedback column as 1 / 0 / NaN (empty = not reviewed); anything else is reported by row."""
+    if column not in frame.columns:
+        raise ValidationError(f"no such column; columns are: {', '.join(map(str, frame.columns[:20]))}",
+                              file=file, column=column)
+    raw = pd.to_numeric(frame[column], errors="coerce")
+    bad = (raw.notna() & ~raw.isin([0, 1])) | (raw.isna() & frame[column].notna()
+                                                & frame[column].astype(str).str.strip().ne(""))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValidationError(f"decisions must be 0, 1 or empty, found {frame[column].iloc[row]!r}", file=file,
+                              row=row + 1, column=column)
+    return raw.to_numpy(dtype=float)
+
+
 def feature_columns(frame: pd.DataFrame, drop: tuple[str, ...]) -> list[str]:
     """Numeric and boolean columns, minus the label and the excluded ones."""
     cols = [c for c in frame.columns if c not in drop
@@ -79,24 +109,31 @@ def feature_columns(frame: pd.DataFrame, drop: tuple[str, ...]) -> list[str]:
 
 
 def score_frame(frame: pd.DataFrame, label_column: str | None = None, *, exclude: tuple[str, ...] = (),
-                detectors: tuple[str, ...] = ENSEMBLE, file: str = "<table>", seed: int = 7) -> TableScores:
+                detectors: tuple[str, ...] = ENSEMBLE, file: str = "<table>", seed: int = 7,
+                feedback_column: str | None = None) -> TableScores:
     """Score every row of ``frame`` with each detector and the ensemble (`RankEnsemble`, default design)."""
+    if feedback_column and feedback_column == label_column:
+        raise ValidationError("the feedback column cannot be the label column: the figures would judge the "
+                              "ensemble on the answers it was given", file=file, column=feedback_column)
     y = labels_of(frame, label_column, file) if label_column else None
-    drop = (*exclude, *((label_column,) if label_column else ()))
+    feedback = decisions_of(frame, feedback_column, file) if feedback_column else None
+    drop = (*exclude, *(c for c in (label_column, feedback_column) if c))
     cols = feature_columns(frame, drop)
     if not cols:
         raise ValidationError("no numeric feature columns to score", file=file)
     if len(frame) < 10:
         raise ValidationError(f"only {len(frame)} rows; the detectors need at least 10", file=file)
-    ens = RankEnsemble(detectors, random_state=seed).fit(frame[cols])
-    return TableScores(ens.scores_, y, tuple(cols))
+    ens = RankEnsemble(detectors, random_state=seed).fit(frame[cols], feedback=feedback)
+    return TableScores(ens.scores_, y, tuple(cols), ens.weights_, decided(feedback) if feedback is not None else None)
 
 
 def score_table(path: str | os.PathLike[str], label_column: str | None = None, *, exclude: tuple[str, ...] = (),
-                detectors: tuple[str, ...] = ENSEMBLE) -> tuple[TableScores, dict[str, Any]]:
+                detectors: tuple[str, ...] = ENSEMBLE, feedback_column: str | None = None
+                ) -> tuple[TableScores, dict[str, Any]]:
     """`score_frame` on a file; returns the scores and the JSON-ready result."""
     frame = read_table(path)
-    scores = score_frame(frame, label_column, exclude=exclude, detectors=detectors, file=str(path))
+    scores = score_frame(frame, label_column, exclude=exclude, detectors=detectors, file=str(path),
+                         feedback_column=feedback_column)
     result: dict[str, Any] = {"file": str(path), "rows": len(frame), "features": len(scores.columns)}
     result.update(scores.metrics())
     return scores, result
