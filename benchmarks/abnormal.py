@@ -8,7 +8,9 @@
    ensemble's design is `benchmarks/anomaly_tables.py`).
 3. The simulated world against its ground truth: weekly detection runs into a case queue for each
    detector alone, the ensemble, and the ensemble + graph; precision at k of cases, ring-level recall,
-   days from the first abnormal event to the case, user-level ROC-AUC/AP at the last run.
+   days from the first abnormal event to the case, user-level ROC-AUC/AP at the last run. The variant
+   "+ decisions" is the production loop: after each run analysts close the top open cases (by the
+   simulator's truth) and the next run learns from those labels (graph known-bad, detector weights).
 
     python benchmarks/abnormal.py                       # ~10 min on 2 cores; writes results/abnormal.json
 
@@ -155,6 +157,37 @@ VARIANTS: dict[str, DetectionConfig] = {
 }
 
 
+#: The production loop: analysts close this many of the top open cases after each weekly run.
+DECIDED = "ensemble + graph + decisions"
+DECIDED_PER_RUN = 25
+
+
+def decide_top(store: CaseStore, lake: Lake, bad: set[int], at: dt.datetime) -> int:
+    """Close the top open cases as the analysts would (fraud when most members are abnormal), labels to ``lake``.
+
+    The labels are written as `cases.labels.sync_labels` writes them, but stamped three days after the
+    run (simulated time), so the next weekly run, not this one, can read them.
+    """
+    import pyarrow as pa
+
+    from cryptoscope.cases.labels import LABEL_TYPE, label_id
+    from cryptoscope.schema import get_table
+
+    rows = []
+    for case in store.list_cases("open", limit=DECIDED_PER_RUN):
+        members = store.member_ids(case.id)
+        fraud = 2 * len(set(members) & bad) > len(members)
+        store.assign(case.id, "analyst", actor="benchmark")
+        store.transition(case.id, "closed_fraud" if fraud else "closed_legit", actor="analyst")
+        rows += [{"label_id": label_id(case.id, u), "entity_type": "user", "entity_id": str(u), "user_id": u,
+                  "label_type": LABEL_TYPE, "label": int(fraud), "decision_time": at,
+                  "event_time": at + dt.timedelta(days=3), "source": "investigation"} for u in members]
+    if rows:
+        with lake.transaction() as tx:
+            tx.append("labels", pa.Table.from_pylist(rows, schema=get_table("labels").arrow_schema), dedupe=True)
+    return len(rows)
+
+
 def world_lake(users: int, days: int, seed: int) -> Lake:
     from cryptoscope.sources.simulate.config import SimConfig
     from cryptoscope.sources.simulate.world import simulate
@@ -179,10 +212,12 @@ def world(lake: Lake, start: dt.datetime, days: int, out_html: Path) -> tuple[di
     work = SCRATCH / "abnormal-queues"
     work.mkdir(parents=True, exist_ok=True)
     stores = {}
-    for name in VARIANTS:
+    for name in (*VARIANTS, DECIDED):
         db = work / f"{name.replace(' ', '_').replace('+', 'plus')}.db"
         db.unlink(missing_ok=True)
         stores[name] = CaseStore(f"sqlite:///{db}")
+    decided = Lake(_fresh_copy(lake.root, SCRATCH / "abnormal-decided"))  # its labels must not reach the others
+    bad = set(truth["user_id"])
     runs = [start + dt.timedelta(days=d) for d in range(28, days, 7)] + [start + dt.timedelta(days=days)]
     last_scores: dict[str, pd.Series] = {}
     feats = pd.DataFrame()
@@ -198,16 +233,36 @@ def world(lake: Lake, start: dt.datetime, days: int, out_html: Path) -> tuple[di
             _, scored = detect(lake, stores[name], at, cfg, graph=graph if cfg.use_graph else None, backend=backend,
                                features=feats)
             last_scores[name] = scored.users["score"]
+        backend_d = connect(decided)  # a new connection sees the labels decided after the last run
+        _, scored = detect(decided, stores[DECIDED], at, VARIANTS["ensemble + graph"],
+                           graph=build_graph(decided, at, con=backend_d.con), backend=backend_d, features=feats)
+        last_scores[DECIDED] = scored.users["score"]
+        decisions = decide_top(stores[DECIDED], decided, bad, at)
         timing["graph_s"] += t1 - t0
         timing["features_s"] += t2 - t1
         timing["detect_s"] += time.perf_counter() - t2
-        print(f"  run as of {at:%Y-%m-%d}: {time.perf_counter() - t0:.0f}s", flush=True)
-    table = {name: queue_metrics(stores[name], truth, first, last_scores[name]) for name in VARIANTS}
+        print(f"  run as of {at:%Y-%m-%d}: {time.perf_counter() - t0:.0f}s; {scored.decisions} decisions weighted "
+              f"the detectors, {decisions} labels decided", flush=True)
+    table = {name: queue_metrics(stores[name], truth, first, last_scores[name]) for name in (*VARIANTS, DECIDED)}
+    # decided users feed their own graph signals (known bad): compare both queues on everyone else too
+    known = set(connect(decided).con.sql("SELECT user_id FROM labels WHERE source = 'investigation'").df()["user_id"])
+    for name in ("ensemble + graph", DECIDED):
+        rest = last_scores[name].drop(list(known), errors="ignore")
+        table[name]["users_not_decided"] = {"users": len(rest),
+                                            **_judge(rest.index.isin(list(bad)).astype(int), rest.to_numpy())}
     write_cases_report(stores["ensemble + graph"], graph, out_html)
     labels = feats.assign(label=feats.index.isin(set(truth["user_id"])).astype(int))
     return {"runs": [r.isoformat() for r in runs], "variants": table,
             "seconds_per_run": {k: round(v / len(runs), 1) for k, v in timing.items()},
             "abnormal_users": int(truth["user_id"].nunique()), "scored_users_last_run": len(feats)}, labels
+
+
+def _fresh_copy(source: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    return target
 
 
 def queue_metrics(store: CaseStore, truth: pd.DataFrame, first: pd.Series, scores: pd.Series) -> dict[str, Any]:
