@@ -18,7 +18,7 @@ the first corpus lacks, smallest class down-sampled to 5 % in 3 draws (`cryptosc
 6. Leave one corpus out: the choice rule run on three corpora (development, held-out, the 8, fresh),
    judged on the fourth, each in turn: whether *choosing a design this way* beats every single detector.
 
-    python benchmarks/anomaly_tables.py                 # ~5-10 min on 2 cores; writes results/abnormal_tables.json
+    python benchmarks/anomaly_tables.py                 # ~10-15 min on 2 cores; writes results/abnormal_tables.json
 """
 
 from __future__ import annotations
@@ -203,7 +203,6 @@ def shipped_design() -> str | None:
                  if mem == ENSEMBLE and how == COMBINATION and ref == REFINE), None)
 
 
-
 def means(per: dict[str, dict[str, dict[str, float]]], methods: list[str]) -> dict[str, dict[str, float]]:
     return {m: {k: float(np.mean([r[m][k] for r in per.values()])) for k in ("roc_auc", "average_precision")}
             for m in methods}
@@ -280,6 +279,7 @@ def score_all(data: list[tuple[str, str, pd.DataFrame | None]]
     per: dict[str, dict[str, Any]] = {"development": {}, "held_out": {}, "existing": {}, "fresh": {}}
     fed: dict[str, dict[str, Any]] = {g: {} for g in per}
     info: dict[str, Any] = {}
+    shipped = shipped_design()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as bar:
         task = bar.add_task("tables", total=len(data))
@@ -289,7 +289,6 @@ def score_all(data: list[tuple[str, str, pd.DataFrame | None]]
                 y, scores, secs = member_scores(name, frame)
                 x = scaled(features_of(frame))
                 per[group][name] = evaluate(y, scores, x)
-                shipped = shipped_design()
                 if shipped:
                     fed[group][name] = with_feedback(y, scores, design_scores(shipped, scores, x))
                 info[name] = {"group": group, "rows": len(y), "positives": int(y.sum()),
