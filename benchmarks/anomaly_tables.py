@@ -170,10 +170,13 @@ def design_scores(design: str, scores: dict[str, np.ndarray], x: np.ndarray | No
         return refine(x, combined) if refined and x is not None else combined
 
 
-def evaluate(y: np.ndarray, scores: dict[str, np.ndarray], x: np.ndarray) -> dict[str, dict[str, float]]:
-    """Every single member and every design on one table (``x``: the scaled matrix, for refinement)."""
+def evaluate(y: np.ndarray, scores: dict[str, np.ndarray], x: np.ndarray,
+             known: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, float]]:
+    """Every single member and every design on one table (``x``: the scaled matrix, for refinement;
+    ``known``: designs already scored on it)."""
+    known = known or {}
     out = {f"single:{m}": judge(y, scores[m]) for m in POOL}
-    out.update({d: judge(y, design_scores(d, scores, x)) for d in designs()})
+    out.update({d: judge(y, known[d] if d in known else design_scores(d, scores, x)) for d in designs()})
     return out
 
 
@@ -288,9 +291,10 @@ def score_all(data: list[tuple[str, str, pd.DataFrame | None]]
             if frame is not None:
                 y, scores, secs = member_scores(name, frame)
                 x = scaled(features_of(frame))
-                per[group][name] = evaluate(y, scores, x)
+                queue = {shipped: design_scores(shipped, scores, x)} if shipped else {}
+                per[group][name] = evaluate(y, scores, x, queue)
                 if shipped:
-                    fed[group][name] = with_feedback(y, scores, design_scores(shipped, scores, x))
+                    fed[group][name] = with_feedback(y, scores, queue[shipped])
                 info[name] = {"group": group, "rows": len(y), "positives": int(y.sum()),
                               "features": int(frame.shape[1] - 1), "member_seconds": round(sum(secs.values()), 2)}
             else:
