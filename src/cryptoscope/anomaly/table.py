@@ -69,11 +69,15 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
                               file=str(p)) from None
 
 
-def labels_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
-    """The 0/1 label column; the first row with anything else is reported by number."""
+def _require_column(frame: pd.DataFrame, column: str, file: str) -> None:
     if column not in frame.columns:
         raise ValidationError(f"no such column; columns are: {', '.join(map(str, frame.columns[:20]))}",
                               file=file, column=column)
+
+
+def labels_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
+    """The 0/1 label column; the first row with anything else is reported by number."""
+    _require_column(frame, column, file)
     raw = pd.to_numeric(frame[column], errors="coerce")
     bad = ~raw.isin([0, 1])
     if bad.any():
@@ -88,9 +92,7 @@ def labels_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
 
 def decisions_of(frame: pd.DataFrame, column: str, file: str) -> np.ndarray:
     """The feedback column as 1 / 0 / NaN (empty = not reviewed); anything else is reported by row."""
-    if column not in frame.columns:
-        raise ValidationError(f"no such column; columns are: {', '.join(map(str, frame.columns[:20]))}",
-                              file=file, column=column)
+    _require_column(frame, column, file)
     raw = pd.to_numeric(frame[column], errors="coerce")
     bad = (raw.notna() & ~raw.isin([0, 1])) | (raw.isna() & frame[column].notna()
                                                 & frame[column].astype(str).str.strip().ne(""))
