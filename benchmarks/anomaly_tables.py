@@ -62,7 +62,7 @@ from cryptoscope.anomaly.corpus import (
 )
 from cryptoscope.anomaly.detectors import COMBINATION, ENSEMBLE, REFINE, RankEnsemble, fit_scores, prepare, scaled
 from cryptoscope.anomaly.features import behaviour_features
-from cryptoscope.anomaly.feedback import member_weights, weighted_zscore
+from cryptoscope.anomaly.feedback import learn_from_decisions, weighted_zscore
 from cryptoscope.anomaly.rcorpus import RDRAWS, load_task, task_family, task_names
 from cryptoscope.anomaly.refine import refine
 from cryptoscope.anomaly.table import score_frame
@@ -192,11 +192,13 @@ def evaluate(y: np.ndarray, scores: dict[str, np.ndarray], x: np.ndarray,
     return out
 
 
-def with_feedback(y: np.ndarray, scores: dict[str, np.ndarray], queue: np.ndarray) -> dict[str, Any] | None:
-    """Singles, the shipped queue and the feedback-weighted ensemble on the rows nobody reviewed.
+def with_feedback(y: np.ndarray, scores: dict[str, np.ndarray], x: np.ndarray,
+                  queue: np.ndarray) -> dict[str, Any] | None:
+    """Singles, the shipped queue and the ensemble taught by decisions, on the rows nobody reviewed.
 
     The reviewed rows are the queue's top `REVIEW_SHARE`, with their true labels as the analysts'
-    decisions; None when the unreviewed rest holds one class only.
+    decisions; ``x``: the scaled matrix. ``weights_only`` is the member weighting without the forest.
+    None when the unreviewed rest holds one class only.
     """
     top = np.argsort(-queue, kind="stable")[:max(REVIEW_MIN, round(REVIEW_SHARE * len(y)))]
     rest = np.ones(len(y), dtype=bool)
@@ -206,10 +208,12 @@ def with_feedback(y: np.ndarray, scores: dict[str, np.ndarray], queue: np.ndarra
     decisions = np.full(len(y), np.nan)
     decisions[top] = y[top]
     stacked = np.column_stack([scores[m] for m in ENSEMBLE])
-    weights = member_weights(stacked, decisions)
-    ensemble = weighted_zscore(stacked, weights) if weights is not None else queue  # as `RankEnsemble.fit`
+    learned = learn_from_decisions(x, stacked, decisions)  # as `RankEnsemble.fit`: the queue when too few
+    taught = learned[0] if learned is not None else queue
+    weighted = weighted_zscore(stacked, learned[1]) if learned is not None else queue
     out = {f"single:{m}": judge(y[rest], scores[m][rest]) for m in POOL}
-    return {**out, "shipped": judge(y[rest], queue[rest]), "feedback": judge(y[rest], ensemble[rest])}
+    return {**out, "shipped": judge(y[rest], queue[rest]), "weights_only": judge(y[rest], weighted[rest]),
+            "feedback": judge(y[rest], taught[rest])}
 
 
 def shipped_design() -> str | None:
@@ -306,7 +310,7 @@ def score_all(data: list[tuple[str, str, pd.DataFrame | None]]
                 queue = {shipped: design_scores(shipped, scores, x)} if shipped else {}
                 per[group][name] = evaluate(y, scores, x, queue)
                 if shipped:
-                    fed[group][name] = with_feedback(y, scores, queue[shipped])
+                    fed[group][name] = with_feedback(y, scores, x, queue[shipped])
                 info[name] = {"group": group, "rows": len(y), "positives": int(y.sum()),
                               "features": int(frame.shape[1] - 1), "member_seconds": round(sum(secs.values()), 2)}
             else:
@@ -355,10 +359,10 @@ def leave_one_corpus_out(per: dict[str, Any], affordable: list[str]) -> dict[str
 
 def feedback_summary(fed: dict[str, Any]) -> dict[str, Any]:
     """Per group: mean metrics on the unreviewed rows, and the shipped and feedback ensembles' leads."""
-    methods = [*(f"single:{m}" for m in POOL), "shipped", "feedback"]
+    methods = [*(f"single:{m}" for m in POOL), "shipped", "weights_only", "feedback"]
     groups = {g: summary(p, methods) for g, p in fed.items() if p}
     return {"review": f"the queue's top {REVIEW_SHARE:.0%} (at least {REVIEW_MIN} rows), judged on the rest",
-            "lead_over_best_single": {d: leads(groups, d) for d in ("shipped", "feedback")},
+            "lead_over_best_single": {d: leads(groups, d) for d in ("shipped", "weights_only", "feedback")},
             "mean": {g: s["mean"] for g, s in groups.items()}, "tables": {g: s["tables"] for g, s in groups.items()}}
 
 

@@ -1,4 +1,5 @@
-"""Analysts' decisions weight the members: the one that tells real cases from false alarms gets the say."""
+"""Analysts' decisions teach the ensemble: the member that tells real cases from false alarms gets the say,
+and a forest learns what the frauds they confirmed look like."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from cryptoscope.anomaly.detectors import RankEnsemble
-from cryptoscope.anomaly.feedback import member_weights, weighted_zscore
+from cryptoscope.anomaly.feedback import decision_forest, learn_from_decisions, member_weights, weighted_zscore
 from cryptoscope.errors import CryptoscopeError
 
 
@@ -74,3 +75,37 @@ def test_the_ensemble_uses_feedback_when_it_has_enough() -> None:
     fed = RankEnsemble(("ecod", "hbos")).fit(frame, feedback=decisions)
     assert fed.from_feedback_ and sum(fed.weights_.values()) == pytest.approx(1.0)
     assert fed.scores_["ensemble"][:10].min() > np.median(fed.scores_["ensemble"])
+
+
+def test_a_forest_learns_what_confirmed_frauds_share_even_where_no_member_looks() -> None:
+    # the frauds use one kind of device (a flag 15 % of all rows carry: no outlier) and are a little loud;
+    # the members see loudness only, so the analysts' queue mixes them with harmless loud rows
+    rng = np.random.default_rng(1)
+    rows = 4000
+    fraud = (rng.random(rows) < 0.03).astype(int)
+    device = np.where(fraud == 1, 1.0, (rng.random(rows) < 0.15).astype(float))
+    loud = rng.normal(size=rows) + 1.5 * fraud
+    scores = np.column_stack([loud + rng.normal(scale=0.5, size=rows), loud + rng.normal(scale=0.5, size=rows)])
+    features = np.column_stack([device, rng.normal(size=(rows, 3))])
+    queue = np.argsort(-scores.mean(axis=1))[:200]
+    decisions = np.full(rows, np.nan)
+    decisions[queue] = fraud[queue]
+    learned = learn_from_decisions(features, scores, decisions)
+    assert learned is not None
+    combined, weights = learned
+    undecided = np.isnan(decisions)
+    weighted_only = roc_auc_score(fraud[undecided], weighted_zscore(scores, weights)[undecided])
+    assert roc_auc_score(fraud[undecided], combined[undecided]) > weighted_only + 0.05
+    assert learn_from_decisions(features, scores, np.full(rows, np.nan)) is None  # nothing decided: no say
+
+
+def test_a_decision_never_scores_itself() -> None:
+    # decisions that are pure noise: a forest scoring its own training rows would "recall" them all,
+    # out of fold it can only guess
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(600, 4))
+    decisions = np.full(600, np.nan)
+    decisions[:200] = rng.random(200) < 0.3
+    proba = decision_forest(features, decisions)
+    assert roc_auc_score(decisions[:200], proba[:200]) < 0.7
+    assert np.array_equal(proba, decision_forest(features, decisions))  # the same seed, the same scores

@@ -31,7 +31,7 @@ from scipy.stats import rankdata
 from sklearn.preprocessing import RobustScaler
 
 from cryptoscope.anomaly.combine import COMBINATIONS, combine, finite
-from cryptoscope.anomaly.feedback import member_weights, weighted_zscore
+from cryptoscope.anomaly.feedback import learn_from_decisions
 from cryptoscope.anomaly.refine import refine
 from cryptoscope.errors import CryptoscopeError
 
@@ -115,10 +115,11 @@ class RankEnsemble:
         self.refine = refine
 
     def fit(self, x: np.ndarray | pd.DataFrame, feedback: np.ndarray | None = None) -> RankEnsemble:
-        """Score every row; ``feedback`` (1 / 0 / NaN per row: analysts' decisions) weights the members.
+        """Score every row; ``feedback`` (1 / 0 / NaN per row: analysts' decisions) teaches the ensemble.
 
         With enough decisions (`cryptoscope.anomaly.feedback`) the members' z-scores are weighted by how
-        well each ranks the decided rows and refinement is skipped: real labels replace its pseudo-labels.
+        well each ranks the decided rows and a forest learns the decisions; refinement is skipped: real
+        labels replace its pseudo-labels.
         ``weights_`` holds the weights used (equal when there was no usable feedback).
         """
         matrix = prepare(x) if isinstance(x, pd.DataFrame) else np.asarray(x, dtype=float)
@@ -131,13 +132,14 @@ class RankEnsemble:
         for name in self.detectors:
             self.scores_[name] = fit_scores(name, matrix, self.random_state)
         stacked = np.column_stack([self.scores_[d] for d in self.detectors])
-        weights = member_weights(stacked, feedback) if feedback is not None else None
-        self.weights_ = dict(zip(self.detectors, (weights if weights is not None
+        learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state) \
+            if feedback is not None else None
+        self.weights_ = dict(zip(self.detectors, (learned[1] if learned is not None
                                                   else np.full(len(self.detectors), 1 / len(self.detectors))),
                                  strict=True))
-        self.from_feedback_ = weights is not None
-        if weights is not None:
-            self.scores_["ensemble"] = weighted_zscore(stacked, weights)
+        self.from_feedback_ = learned is not None
+        if learned is not None:
+            self.scores_["ensemble"] = learned[0]
             return self
         combined = combine(stacked, self.combination)
         if self.refine and len(self.detectors) > 1:  # one detector alone stays itself
