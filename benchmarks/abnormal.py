@@ -241,7 +241,7 @@ def world(lake: Lake, start: dt.datetime, days: int, out_html: Path) -> tuple[di
         timing["graph_s"] += t1 - t0
         timing["features_s"] += t2 - t1
         timing["detect_s"] += time.perf_counter() - t2
-        print(f"  run as of {at:%Y-%m-%d}: {time.perf_counter() - t0:.0f}s; {scored.decisions} decisions weighted "
+        print(f"  run as of {at:%Y-%m-%d}: {time.perf_counter() - t0:.0f}s; {scored.decisions} decisions taught "
               f"the detectors, {decisions} labels decided", flush=True)
     table = {name: queue_metrics(stores[name], truth, first, last_scores[name]) for name in (*VARIANTS, DECIDED)}
     # decided users feed their own graph signals (known bad): compare both queues on everyone else too

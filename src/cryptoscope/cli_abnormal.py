@@ -119,7 +119,8 @@ def anomaly_run(lake: LakeOpt = Path("./demo-lake"), work: WorkOpt = None, db: D
                      f"alerts; {run.new_cases} new cases, {run.updated_cases} updated; report {report}",
                      highlight=False)
     if run.decisions:
-        _console().print(f"detectors weighted by {run.decisions} analyst decisions on earlier cases", highlight=False)
+        _console().print(f"detectors taught by {run.decisions} analyst decisions on earlier cases (weights and forest)",
+                         highlight=False)
 
 
 @anomaly_app.command("score-table")
@@ -130,7 +131,7 @@ def anomaly_score_table(
                                                      "(never shown to the detectors).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Columns to ignore (ids).")] = None,
     feedback_column: Annotated[str | None, typer.Option(
-        "--feedback-column", help="Analysts' decisions (1, 0, empty) that weight the detectors; rows with one "
+        "--feedback-column", help="Analysts' decisions (1, 0, empty) that teach the ensemble; rows with one "
                                   "are left out of the judging.")] = None,
 ) -> None:
     """Score every row with each detector and the ensemble; ROC-AUC and AP when labels are given."""
@@ -144,7 +145,7 @@ def anomaly_score_table(
     lines = [f"{result['rows']:,} rows x {result['features']} features -> {out}"]
     if "feedback" in result:
         weights = ", ".join(f"{d} {w:.2f}" for d, w in result["feedback"]["weights"].items())
-        lines.append(f"  weighted by {result['feedback']['decided_rows']:,} decisions: {weights}")
+        lines.append(f"  taught by {result['feedback']['decided_rows']:,} decisions; member weights: {weights}")
     for name, m in {**result.get("detectors", {}), **({"ensemble": result["ensemble"]} if "ensemble" in result
                                                        else {})}.items():
         lines.append(f"  {name:<9} ROC-AUC {m['roc_auc']:.3f}  AP {m['average_precision']:.3f}")

@@ -117,7 +117,7 @@ def test_feedback_weights_the_detectors_and_is_left_out_of_the_judging(cancer: P
     res = CliRunner().invoke(app, ["anomaly", "score-table", str(path), "--label-column", "malignant",
                                    "--feedback-column", "reviewed", "--exclude", "cell_id", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "weighted by 40 decisions" in res.output
+    assert "taught by 40 decisions" in res.output
     result = json.loads(out.read_text())
     assert result["feedback"]["decided_rows"] == 40 and result["judged_rows"] == len(frame) - 40
     assert sum(result["feedback"]["weights"].values()) == pytest.approx(1.0)

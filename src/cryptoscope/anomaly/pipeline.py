@@ -70,7 +70,7 @@ class RunResult:
     ring_alerts: int
     new_cases: int
     updated_cases: int
-    decisions: int = 0  # analysts' decisions that weighted the members (`cryptoscope.anomaly.feedback`)
+    decisions: int = 0  # analysts' decisions that taught the ensemble (`cryptoscope.anomaly.feedback`)
 
 
 def score_users(backend: Any, as_of: dt.datetime, config: DetectionConfig, graph: GraphResult | None,

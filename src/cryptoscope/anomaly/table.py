@@ -5,8 +5,9 @@
 column counts. The label column (1 = abnormal) is never shown to the detectors.
 
 ``--feedback-column COL`` is the semi-supervised mode (`cryptoscope.anomaly.feedback`): COL holds
-analysts' decisions (1, 0, or empty for rows nobody reviewed) and weights the members; with labels too,
-the rows that carry a decision are left out of the judging, so the figures are on unseen rows only.
+analysts' decisions (1, 0, or empty for rows nobody reviewed) and teaches the ensemble (member weights
+and a forest); with labels too, the rows that carry a decision are left out of the judging, so the
+figures are on unseen rows only.
 """
 
 from __future__ import annotations
