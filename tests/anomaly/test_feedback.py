@@ -109,3 +109,7 @@ def test_a_decision_never_scores_itself() -> None:
     proba = decision_forest(features, decisions)
     assert roc_auc_score(decisions[:200], proba[:200]) < 0.7
     assert np.array_equal(proba, decision_forest(features, decisions))  # the same seed, the same scores
+    decisions[:200] = 0
+    decisions[0] = 1
+    with pytest.raises(CryptoscopeError, match="at least 2 decisions of each kind"):
+        decision_forest(features, decisions)

@@ -79,6 +79,8 @@ def decision_forest(features: np.ndarray, labels: np.ndarray, seed: int = 7) -> 
     """
     known = np.flatnonzero(decided(labels))
     y = np.asarray(labels, dtype=float)[known].astype(int)
+    if min(int(y.sum()), int(len(y) - y.sum())) < 2:
+        raise CryptoscopeError("the decision forest needs at least 2 decisions of each kind (fraud, legitimate)")
     if len(known) > MAX_DECIDED:
         keep = np.sort(np.random.default_rng(seed).choice(len(known), MAX_DECIDED, replace=False))
         known, y = known[keep], y[keep]
