@@ -176,9 +176,21 @@ def load_fresh(name: str, draw: int) -> pd.DataFrame:
         raise CryptoscopeError(f"no fresh table {name!r}; known: {', '.join(fresh_names()[:8])}, ...")
     raw = pd.read_csv(_keel_root() / f"{name}.dat", header=None, dtype=str, skipinitialspace=True)
     label = minority_labels(raw.iloc[:, -1], source=name)
-    frame = encode(raw.iloc[:, :-1].rename(columns=str), source=name)
+    return down_sample(encode(raw.iloc[:, :-1].rename(columns=str), source=name), label, FRESH_SHARE, draw)
+
+
+def kept_anomalies(anomalies: int, normal: int, share: float) -> int:
+    """How many anomalies stay when they are cut to ``share`` of a table that keeps all ``normal`` rows."""
+    return min(anomalies, round(share / (1 - share) * normal))
+
+
+def down_sample(frame: pd.DataFrame, label: np.ndarray, share: float, draw: int) -> pd.DataFrame:
+    """``frame`` plus ``label`` with every normal row and a seeded sample of the anomalies, ``share`` of the rows.
+
+    The Campos et al. protocol: a class is only an anomaly when it is rare, so a common one is thinned.
+    """
     normal, anomalous = np.flatnonzero(label == 0), np.flatnonzero(label == 1)
-    keep = round(FRESH_SHARE / (1 - FRESH_SHARE) * len(normal))
+    keep = kept_anomalies(len(anomalous), len(normal), share)
     if len(anomalous) > keep:
         anomalous = np.random.default_rng(draw).choice(anomalous, keep, replace=False)
     rows = np.sort(np.concatenate([normal, anomalous]))

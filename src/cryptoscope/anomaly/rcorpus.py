@@ -26,10 +26,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from cryptoscope.anomaly.corpus import bundled_names, encode, family_of, minority_labels
+from cryptoscope.anomaly.corpus import bundled_names, down_sample, encode, family_of, kept_anomalies, minority_labels
 from cryptoscope.errors import CryptoscopeError
 
 #: A frame needs this many rows ...
@@ -104,13 +103,9 @@ def _tasks() -> dict[str, tuple[str, str, str]]:
             if str(col).lower() not in TARGETS or not 2 <= frame[col].nunique() <= MAX_LEVELS:
                 continue
             label = minority_labels(frame[col].dropna(), source=f"{package}/{item}")
-            if _kept(int(label.sum()), int((label == 0).sum())) >= MIN_ANOMALIES:
+            if kept_anomalies(int(label.sum()), int((label == 0).sum()), RSHARE) >= MIN_ANOMALIES:
                 out[f"{package}/{item}/{col}"] = (package, item, str(col))
     return out
-
-
-def _kept(anomalies: int, normal: int) -> int:
-    return min(anomalies, round(RSHARE / (1 - RSHARE) * normal))
 
 
 def task_names() -> list[str]:
@@ -137,13 +132,7 @@ def load_task(name: str, draw: int) -> pd.DataFrame:
     label = minority_labels(frame[target], source=name)
     features = frame.drop(columns=[target, *(c for c in frame.columns if _is_id(frame[c]))])
     features = features.astype(object).where(features.notna(), "?")  # R's NA as KEEL's gap marker
-    encoded = encode(features.rename(columns=str), source=name)
-    normal, anomalous = np.flatnonzero(label == 0), np.flatnonzero(label == 1)
-    keep = _kept(len(anomalous), len(normal))
-    if len(anomalous) > keep:
-        anomalous = np.random.default_rng(draw).choice(anomalous, keep, replace=False)
-    rows = np.sort(np.concatenate([normal, anomalous]))
-    return encoded.iloc[rows].reset_index(drop=True).assign(label=label[rows])
+    return down_sample(encode(features.rename(columns=str), source=name), label, RSHARE, draw)
 
 
 def _is_id(column: pd.Series) -> bool:
