@@ -396,12 +396,14 @@ def leads(groups: dict[str, Any], design: str) -> dict[str, dict[str, float]]:
 def report(data: list[tuple[str, str, pd.DataFrame | None]], cost: dict[str, float]) -> dict[str, Any]:
     """Choose on development, judge everywhere; then the choice rule leaving each corpus out in turn.
 
-    "all" pools every table; a fresh set or an R task counts once, its draws averaged.
+    "all" pools every table; a fresh set or an R task counts once, its draws averaged; "not_development"
+    pools every table but the development half the design was chosen on.
     """
     per, fed, info = score_all(data)
     for p in (per, fed):
         p["fresh"], p["rdatasets"] = collapse_draws(p["fresh"]), collapse_draws(p["rdatasets"])
-        p["all"] = {n: r for g in list(p) for n, r in p[g].items()}
+        p["all"] = {n: r for g in CORPORA for n, r in p[g].items()}
+        p["not_development"] = {n: r for g in CORPORA if g != "development" for n, r in p[g].items()}
     every = designs()
     affordable = [d for d in every if design_cost(d, cost) < COST_LIMIT_S]
     chosen = max(affordable, key=lambda d: margin(per["development"], d))
