@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from cryptoscope.anomaly.combine import COMBINATIONS, combine, consensus_weights, finite, standardize
+from cryptoscope.anomaly.combine import (
+    COMBINATIONS,
+    combine,
+    consensus_weights,
+    finite,
+    rank_columns,
+    standardize,
+)
 from cryptoscope.anomaly.detectors import COMBINATION
 from cryptoscope.anomaly.refine import refine
 from cryptoscope.errors import CryptoscopeError
@@ -55,6 +62,10 @@ def test_standardizing_and_weights() -> None:
     assert finite(np.array([1.0, np.inf, np.nan, 3.0])).tolist() == [1.0, 3.0, 1.0, 3.0]
     z = standardize(np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [100.0, 5.0]]), robust=True)
     assert z[3, 0] > 10 * abs(z[0, 0]) and np.allclose(z[:, 1], 0.0)  # a constant member says nothing
+    rounding = 12.48 + np.array([0.0, 1.8e-15, 0.0, -1.8e-15])  # constant but for float rounding
+    for robust in (False, True):
+        assert np.allclose(standardize(np.column_stack([rounding, [1.0, 2.0, 3.0, 9.0]]), robust)[:, 0], 0.0)
+    assert np.allclose(rank_columns(rounding)[:, 0], 0.625)  # four rows tied: mean rank 2.5 of 4
     rng = np.random.default_rng(2)
     signal = rng.normal(size=500)
     agree = [signal + rng.normal(0, 0.3, 500) for _ in range(3)]

@@ -27,6 +27,8 @@ from cryptoscope.errors import CryptoscopeError
 
 #: The scale of the MAD that estimates a normal standard deviation.
 MAD_TO_SD = 1.4826
+#: A spread below this share of a column's largest magnitude is float rounding, not an opinion.
+ROUNDING = 1e-9
 
 
 def _clean(scores: np.ndarray) -> np.ndarray:
@@ -50,23 +52,37 @@ def finite(scores: np.ndarray) -> np.ndarray:
 
 
 def rank_columns(scores: np.ndarray) -> np.ndarray:
-    """Each column as percentile ranks in (0, 1]; ties share their mean rank."""
+    """Each column as percentile ranks in (0, 1]; ties share their mean rank, and so do the rows of a column
+    that is constant but for float rounding (`standardize`)."""
     s = _clean(scores)
+    s[:, _flat(s)] = 0.0
     return np.asarray(rankdata(s, method="average", axis=0) / max(len(s), 1))
 
 
+def _flat(s: np.ndarray) -> np.ndarray:
+    """Columns whose spread is float rounding (below `ROUNDING` of their largest magnitude), not an opinion."""
+    if not len(s):
+        return np.zeros(s.shape[1], dtype=bool)
+    return np.asarray(s.std(axis=0) <= ROUNDING * np.abs(s).max(axis=0))
+
+
 def standardize(scores: np.ndarray, robust: bool = False) -> np.ndarray:
-    """Each column centred and scaled: mean/SD, or median/MAD (IQR, then SD, where the MAD is 0)."""
+    """Each column centred and scaled: mean/SD, or median/MAD (IQR, then SD, where the MAD is 0).
+
+    A column constant but for rounding (ECOD on all-categorical rows: 12.48 +- 1e-15) becomes 0, not
+    rounding noise blown up to unit variance.
+    """
     s = _clean(scores)
+    flat = _flat(s)
     if not robust:
-        sd = s.std(axis=0)
+        sd = np.where(flat, 0.0, s.std(axis=0))
         return (s - s.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     med = np.median(s, axis=0)
     scale = MAD_TO_SD * np.median(np.abs(s - med), axis=0)
     q75, q25 = np.percentile(s, [75, 25], axis=0)
     scale = np.where(scale > 0, scale, (q75 - q25) / 1.349)  # discrete scores (HBOS, kNN ties)
     scale = np.where(scale > 0, scale, s.std(axis=0))
-    return (s - med) / np.where(scale > 0, scale, 1.0)
+    return np.where(flat, 0.0, (s - med) / np.where(scale > 0, scale, 1.0))
 
 
 def consensus_weights(z: np.ndarray) -> np.ndarray:
