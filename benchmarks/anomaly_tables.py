@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,6 +63,7 @@ from cryptoscope.anomaly.corpus import (
     load_fresh,
 )
 from cryptoscope.anomaly.detectors import COMBINATION, ENSEMBLE, REFINE, RankEnsemble, fit_scores, prepare, scaled
+from cryptoscope.anomaly.evidence import judge as fast_judge
 from cryptoscope.anomaly.features import behaviour_features
 from cryptoscope.anomaly.feedback import learn_from_decisions, weighted_zscore
 from cryptoscope.anomaly.rcorpus import RDRAWS, load_task, task_family, task_names
@@ -260,18 +260,6 @@ def summary(per: dict[str, Any], methods: list[str]) -> dict[str, Any]:
 # -- every subset ----------------------------------------------------------------------------------------
 def subsets() -> list[tuple[str, ...]]:
     return [s for k in range(2, len(POOL) + 1) for s in itertools.combinations(POOL, k)]
-
-
-def fast_judge(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
-    """`judge` without scikit-learn's per-call overhead (988 designs x ~400 tables): ROC-AUC as the
-    Mann-Whitney statistic (ties count half), AP as scikit-learn's step sum over distinct thresholds."""
-    pos = int(y.sum())
-    auc = (rankdata(s)[y == 1].sum() - pos * (pos + 1) / 2) / (pos * (len(y) - pos))
-    order = np.argsort(-s, kind="mergesort")
-    last = np.r_[np.diff(s[order]) != 0, True]  # the last row of each run of equal scores
-    tp = np.cumsum(y[order])[last]
-    precision = tp / np.arange(1, len(y) + 1)[last]
-    return {"roc_auc": float(auc), "average_precision": float(np.sum(np.diff(np.r_[0, tp]) / pos * precision))}
 
 
 def every_subset(y: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:

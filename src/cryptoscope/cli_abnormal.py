@@ -133,12 +133,16 @@ def anomaly_score_table(
     feedback_column: Annotated[str | None, typer.Option(
         "--feedback-column", help="Analysts' decisions (1, 0, empty) that teach the ensemble; rows with one "
                                   "are left out of the judging.")] = None,
+    resamples: Annotated[int, typer.Option(
+        "--resamples", min=0, help="Bootstrap resamples for the intervals of the ensemble's leads (0: none).")] = 200,
 ) -> None:
-    """Score every row with each detector and the ensemble; ROC-AUC and AP when labels are given."""
+    """Score every row with each detector and the ensemble; with labels, ROC-AUC and AP and how sure the
+    ensemble's lead over each detector is (95 % bootstrap interval)."""
     from cryptoscope.anomaly.table import score_table
 
     with _console().status(f"scoring {file}"):
-        _, result = score_table(file, label_column, exclude=tuple(exclude or ()), feedback_column=feedback_column)
+        _, result = score_table(file, label_column, exclude=tuple(exclude or ()), feedback_column=feedback_column,
+                                resamples=resamples)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, out)
@@ -146,9 +150,15 @@ def anomaly_score_table(
     if "feedback" in result:
         weights = ", ".join(f"{d} {w:.2f}" for d, w in result["feedback"]["weights"].items())
         lines.append(f"  taught by {result['feedback']['decided_rows']:,} decisions; member weights: {weights}")
+    leads = result.get("ensemble_lead", {})
     for name, m in {**result.get("detectors", {}), **({"ensemble": result["ensemble"]} if "ensemble" in result
                                                        else {})}.items():
-        lines.append(f"  {name:<9} ROC-AUC {m['roc_auc']:.3f}  AP {m['average_precision']:.3f}")
+        line = f"  {name:<9} ROC-AUC {m['roc_auc']:.3f}  AP {m['average_precision']:.3f}"
+        if name in leads:
+            line += "   ensemble's lead " + "  ".join(
+                f"{k} {v['lead']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}]"
+                for k, v in zip(("ROC-AUC", "AP"), leads[name].values(), strict=True))
+        lines.append(line)
     _console().print("\n".join(lines), highlight=False)
 
 

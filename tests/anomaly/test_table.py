@@ -42,6 +42,13 @@ def test_score_table_judges_every_detector_and_the_ensemble(cancer: Path) -> Non
     # malignant cells are far from the benign ones: every detector finds them, the ensemble too
     assert result["ensemble"]["roc_auc"] > 0.9
     assert result["ensemble"]["average_precision"] > 0.4
+    # how sure each lead is: the interval brackets the lead measured on the whole table
+    assert set(result["ensemble_lead"]) == set(ENSEMBLE) and result["resamples"] == 200
+    for name, lead in result["ensemble_lead"].items():
+        roc = lead["roc_auc"]
+        assert roc["lead"] == pytest.approx(result["ensemble"]["roc_auc"] - result["detectors"][name]["roc_auc"],
+                                            abs=1e-4)
+        assert roc["ci95"][0] <= roc["lead"] <= roc["ci95"][1]
 
 
 def test_cli_writes_the_result_json(cancer: Path, tmp_path: Path) -> None:
@@ -55,6 +62,9 @@ def test_cli_writes_the_result_json(cancer: Path, tmp_path: Path) -> None:
     # without labels there is nothing to judge, but every row is still scored
     res = CliRunner().invoke(app, ["anomaly", "score-table", str(cancer), "--out", str(out)])
     assert res.exit_code == 0 and "ensemble" not in json.loads(out.read_text())
+    res = CliRunner().invoke(app, ["anomaly", "score-table", str(cancer), "--label-column", "malignant",
+                                   "--resamples", "0", "--out", str(out)])
+    assert res.exit_code == 0 and "ensemble_lead" not in json.loads(out.read_text())
 
 
 def test_bad_input_names_file_row_and_column(cancer: Path, tmp_path: Path) -> None:
