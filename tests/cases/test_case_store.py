@@ -30,6 +30,16 @@ def _queue(store: CaseStore) -> list[int]:
     return [c.id for c in store.list_cases()]
 
 
+def test_a_growing_ring_leaves_members_of_other_rings_where_they_are(store: CaseStore) -> None:
+    file_alerts(store, "run-1", AT, [], [RingAlert(1, (1, 2, 3, 4), 0.9, "ring 1"),
+                                         RingAlert(2, (10, 11, 12, 13), 0.9, "ring 2")], scored=100)
+    # a week later ring 2 has grown by account 14 and touches account 4 of ring 1
+    file_alerts(store, "run-2", AT + dt.timedelta(days=7), [],
+                [RingAlert(5, (4, 10, 11, 12, 13, 14), 0.95, "ring 5")], scored=100)
+    members = {c.id: set(store.member_ids(c.id)) for c in store.list_cases()}
+    assert sorted(map(sorted, members.values())) == [[1, 2, 3, 4], [10, 11, 12, 13, 14]]
+
+
 def test_workflow_assign_review_close(store: CaseStore) -> None:
     ids = _queue(store)
     assert len(ids) == 2

@@ -85,16 +85,15 @@ def _ring_case(s: Session, ring: RingAlert, as_of: dt.datetime) -> tuple[Case, b
     held: dict[int, set[int]] = {}
     for case_id, user in rows:
         held.setdefault(int(case_id), set()).add(int(user))
+    rings = {c: u for c, u in held.items() if (k := s.get(Case, c)) is not None and k.kind == "ring"}
     best = None
-    for case_id, users in sorted(held.items(), key=lambda kv: -len(kv[1] & members)):
-        case = s.get(Case, case_id)
-        if case is not None and case.kind == "ring" and 2 * len(users & members) > min(len(users), len(members)):
-            best = case
+    for case_id, users in sorted(rings.items(), key=lambda kv: -len(kv[1] & members)):
+        if 2 * len(users & members) > min(len(users), len(members)):
+            best = s.get(Case, case_id)
             break
     if best is None:
-        # members already in another ring case stay there: a user is in one case at a time
-        taken = set().union(*(u for c, u in held.items() if (k := s.get(Case, c)) is not None and k.kind == "ring"))
-        free = sorted(members - taken)
+        # members already in another ring case stay there: a user is in one ring case at a time
+        free = sorted(members - set().union(*rings.values()))
         if not free:
             best = s.get(Case, max(held, key=lambda c: len(held[c] & members)))
             assert best is not None
@@ -105,7 +104,8 @@ def _ring_case(s: Session, ring: RingAlert, as_of: dt.datetime) -> tuple[Case, b
         created = True
     else:
         created = False
-        missing = sorted(members - held.get(best.id, set()))
+        elsewhere = set().union(*(u for c, u in rings.items() if c != best.id))
+        missing = sorted(members - held.get(best.id, set()) - elsewhere)
         for m in missing:
             s.add(CaseMember(case_id=best.id, user_id=m, score=ring.score, added_at=as_of))
         if missing:
