@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from cryptoscope.anomaly.evidence import judge, paired_leads
+from cryptoscope.anomaly.evidence import Ranked, judge, paired_leads
 from cryptoscope.errors import CryptoscopeError
 
 
@@ -18,6 +18,17 @@ def test_the_fast_measures_are_scikit_learns() -> None:
         s = np.round(rng.normal(size=n) + y, 1)  # rounded: many ties, where the definitions differ most
         assert judge(y, s) == pytest.approx({"roc_auc": roc_auc_score(y, s),
                                              "average_precision": average_precision_score(y, s)}, abs=1e-12)
+
+
+def test_a_resample_is_scored_without_sorting_again() -> None:
+    rng = np.random.default_rng(4)
+    y = (rng.random(400) < 0.1).astype(int)
+    s = np.round(rng.normal(size=400) + y, 1)
+    ranked = Ranked(y, s)
+    assert ranked.judge(np.ones(400)) == pytest.approx(judge(y, s), abs=1e-12)
+    for _ in range(5):
+        rows = rng.integers(0, 400, 400)  # with replacement: some rows twice, some not at all
+        assert ranked.judge(np.bincount(rows, minlength=400)) == pytest.approx(judge(y[rows], s[rows]), abs=1e-12)
 
 
 def test_a_real_lead_is_told_from_noise() -> None:

@@ -45,6 +45,28 @@ def judge(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     return {"roc_auc": roc_auc(y, s), "average_precision": average_precision(y, s)}
 
 
+class Ranked:
+    """One score column sorted once, so that a resample, given as how often it draws each row, is scored
+    in linear time without sorting again: the same figures as `judge` on the resampled rows."""
+
+    def __init__(self, y: np.ndarray, s: np.ndarray) -> None:
+        self.order = np.argsort(s, kind="mergesort")
+        self.y = np.asarray(y, dtype=float)[self.order]
+        ascending = np.asarray(s, dtype=float)[self.order]
+        self.groups = np.flatnonzero(np.r_[True, np.diff(ascending) != 0])  # where each run of ties starts
+
+    def judge(self, weights: np.ndarray) -> dict[str, float]:
+        w = np.asarray(weights, dtype=float)[self.order]
+        pos = np.add.reduceat(w * self.y, self.groups)  # per distinct score, lowest first
+        neg = np.add.reduceat(w, self.groups) - pos
+        below = np.cumsum(neg) - neg
+        auc = float(np.sum(pos * (below + 0.5 * neg)) / (pos.sum() * neg.sum()))
+        pos_down, all_down = pos[::-1], (pos + neg)[::-1]  # highest score first, as the thresholds fall
+        adds = pos_down > 0
+        precision = np.cumsum(pos_down)[adds] / np.cumsum(all_down)[adds]
+        return {"roc_auc": auc, "average_precision": float(np.sum(pos_down[adds] / pos.sum() * precision))}
+
+
 def paired_leads(y: np.ndarray, scores: dict[str, np.ndarray], reference: str = "ensemble",
                  resamples: int = 200, seed: int = 0) -> dict[str, dict[str, dict[str, Any]]]:
     """For every other method: the reference's lead on each measure and its 95 % bootstrap interval.
@@ -56,14 +78,16 @@ def paired_leads(y: np.ndarray, scores: dict[str, np.ndarray], reference: str = 
     y = np.asarray(y, dtype=int)
     others = [m for m in scores if m != reference]
     full = {m: judge(y, scores[m]) for m in scores}
+    ranked = {m: Ranked(y, scores[m]) for m in scores}
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     rng = np.random.default_rng(seed)
     diffs = {m: {k: np.empty(resamples) for k in METRICS} for m in others}
     for b in range(resamples):
-        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-        ref = judge(y[idx], scores[reference][idx])
+        drawn = np.bincount(np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]),
+                            minlength=len(y))
+        ref = ranked[reference].judge(drawn)
         for m in others:
-            other = judge(y[idx], scores[m][idx])
+            other = ranked[m].judge(drawn)
             for k in METRICS:
                 diffs[m][k][b] = ref[k] - other[k]
     return {m: {k: {"lead": round(full[reference][k] - full[m][k], 4),
