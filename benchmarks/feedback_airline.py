@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cryptoscope.feedback.airline import run_benchmark
+from cryptoscope.benchmarks.airline import run_benchmark
 from cryptoscope.feedback.analyze import analyze
 from cryptoscope.feedback.drivers import csat_drivers, nps_drivers
 from cryptoscope.feedback.embeddings import Embedder

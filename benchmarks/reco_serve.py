@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from cryptoscope.benchmarks.movielens import PUBLISHED, benchmark
 from cryptoscope.reco.data import load
 from cryptoscope.reco.evaluate import evaluate
 from cryptoscope.reco.model import Recommender
-from cryptoscope.reco.movielens import PUBLISHED, benchmark
 
 RESULTS = Path(__file__).parent / "results" / "reco.json"
 

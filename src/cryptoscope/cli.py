@@ -325,7 +325,7 @@ def risk_benchmark_fdh(
     import os
     import shlex
 
-    from cryptoscope.risk.fdh import BOOK_BEST, BOOK_FIGURES, run_fdh
+    from cryptoscope.benchmarks.fdh import BOOK_BEST, BOOK_FIGURES, run_fdh
 
     try:
         start = dt.date.fromisoformat(train_start)

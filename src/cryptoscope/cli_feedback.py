@@ -155,7 +155,7 @@ def benchmark_airline(
     cache_dir: CacheOpt = None,
 ) -> None:
     """3-class sentiment and complaint reasons on a split by time; ours against TF-IDF+LR and VADER."""
-    from cryptoscope.feedback.airline import run_benchmark
+    from cryptoscope.benchmarks.airline import run_benchmark
 
     with _embedding_bar("embedding tweets") as show:
         result = run_benchmark(data, _embedder(cache_dir), show)

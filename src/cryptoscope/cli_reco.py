@@ -109,7 +109,7 @@ def reco_benchmark_movielens(
         out: Annotated[Path, typer.Option("--out", help="Result JSON.")] = Path("movielens.json"),
         seed: Annotated[int, typer.Option(help="Split seed (Recommenders uses 42).")] = 42) -> None:
     """Microsoft Recommenders' protocol (stratified 75/25 per user, top-10, seen items excluded)."""
-    from cryptoscope.reco.movielens import PUBLISHED, benchmark
+    from cryptoscope.benchmarks.movielens import PUBLISHED, benchmark
 
     with _console().status("MovieLens-100k benchmark"):
         measured = benchmark(data, seed=seed)

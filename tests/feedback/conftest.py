@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptoscope.feedback.airline import Tweets, load_tweets
+from cryptoscope.benchmarks.airline import Tweets, load_tweets
 from cryptoscope.feedback.analyze import load_feedback, sample_feedback
 from cryptoscope.feedback.embeddings import Embedder
 from cryptoscope.lake import Lake

@@ -4,13 +4,13 @@ The handbook's protocol, re-implemented from its description (its code is not us
 
 * 7 training days from ``train_start``, then 7 delay days (labels of the training week arrive), then
   7 test days;
-* features only from the past (`cryptoscope.risk.card_features`): the terminal's fraud rate uses
+* features only from the past (`cryptoscope.benchmarks.fdh_features`): the terminal's fraud rate uses
   only labels known before the decision, which with 7-day chargebacks is the handbook's lag;
 * the model learns from the training week's labels known when the test week starts;
 * from each test day, the customers already known to be compromised are removed: those with a fraud
   from ``train_start`` on whose label was known before that day (in training or delay, or earlier in
   the test week), as an investigator would have blocked them;
-* scores: AUC-ROC, average precision and card precision@100 (`cryptoscope.risk.metrics`).
+* scores: AUC-ROC, average precision and card precision@100 (`cryptoscope.benchmarks.fdh_metrics`).
 
 A baseline (logistic regression on the same features) is fitted in the same run, so every figure has
 a reference computed on the same rows.
@@ -37,11 +37,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from cryptoscope.benchmarks.fdh_data import fdh_lake
+from cryptoscope.benchmarks.fdh_features import FEATURES, card_features, card_labels, payment_spine
+from cryptoscope.benchmarks.fdh_metrics import Scores, card_precision_at_k, fraud_scores
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.risk.card_features import FEATURES, card_features, card_labels, payment_spine
-from cryptoscope.risk.fdh_data import fdh_lake
-from cryptoscope.risk.metrics import Scores, card_precision_at_k, fraud_scores
 
 #: The handbook's published test figures for its dates (train from 2018-07-25), AUC / AP / CP@100.
 BOOK_FIGURES: dict[str, Scores] = {

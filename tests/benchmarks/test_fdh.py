@@ -18,12 +18,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from cryptoscope.benchmarks.fdh import BOOK_DATES, FdhResult, Periods, run_protocol, split
+from cryptoscope.benchmarks.fdh_data import MAPPINGS, fdh_lake
+from cryptoscope.benchmarks.fdh_features import FEATURES, card_features, payment_spine
+from cryptoscope.benchmarks.fdh_metrics import card_precision_at_k
 from cryptoscope.cli import app
 from cryptoscope.lake import Lake, connect
-from cryptoscope.risk.card_features import FEATURES, card_features, payment_spine
-from cryptoscope.risk.fdh import BOOK_DATES, FdhResult, Periods, run_protocol, split
-from cryptoscope.risk.fdh_data import MAPPINGS, fdh_lake
-from cryptoscope.risk.metrics import card_precision_at_k
 from cryptoscope.sources.importers import ingest_files
 
 FDH = Path(__file__).resolve().parents[3] / "shared" / "data" / "fdh" / "transactions.parquet"

@@ -28,7 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from cryptoscope.anomaly.corpus import bundled_names, down_sample, encode, family_of, kept_anomalies, minority_labels
+from cryptoscope.benchmarks.anomaly_corpus import (
+    bundled_names,
+    down_sample,
+    encode,
+    family_of,
+    kept_anomalies,
+    minority_labels,
+)
 from cryptoscope.errors import CryptoscopeError
 
 #: A frame needs this many rows ...

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from cryptoscope.benchmarks.movielens import PUBLISHED, evaluate_model, load_ratings, protocol_split, stratified_split
 from cryptoscope.cli import app
 from cryptoscope.errors import ValidationError
 from cryptoscope.reco.cf import EASE, Popular
-from cryptoscope.reco.movielens import PUBLISHED, evaluate_model, load_ratings, protocol_split, stratified_split
 
 ML = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-100k"
 needs_data = pytest.mark.skipif(not (ML / "u.data").exists() and "CI" not in os.environ,

