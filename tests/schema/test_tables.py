@@ -10,7 +10,8 @@ from cryptoscope.schema import TABLES, get_table
 from cryptoscope.schema._markdown import schema_markdown
 
 REQUIRED = ["accounts", "kyc_submissions", "sessions", "account_changes", "payments", "chain_transfers",
-            "orders", "trades", "loans", "product_events", "tickets", "surveys", "address_labels", "labels"]
+            "orders", "trades", "loans", "product_events", "tickets", "surveys", "address_labels", "labels",
+            "product_catalog", "simulation_runs", "user_kinds"]
 
 
 @pytest.mark.parametrize("name", REQUIRED)

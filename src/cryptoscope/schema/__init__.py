@@ -18,6 +18,7 @@ from cryptoscope.schema import (
     public_chain,
     scores,
     sessions,
+    simulation,
     trading,
 )
 from cryptoscope.schema._table import TIMESTAMP, Column, Table
@@ -25,7 +26,7 @@ from cryptoscope.schema.address_labels import ILLICIT_CATEGORIES
 from cryptoscope.schema.labels import LABEL_TYPES
 
 _MODULES = (accounts, sessions, payments, chain_transfers, trading, loans, product_events, feedback,
-            public_chain, address_labels, labels, scores)
+            public_chain, address_labels, labels, simulation, scores)
 
 #: Every canonical table by name, in the order the docs list them.
 TABLES: dict[str, Table] = {t.name: t for m in _MODULES for t in m.TABLES}

@@ -1,4 +1,4 @@
-"""Ground-truth labels as the exchange learns them, late and incomplete.
+"""Ground-truth labels as the exchange learns them, late and incomplete, and the simulator's full truth.
 
 A label judges a decision made at ``decision_time`` and became known at ``event_time``:
 training may only use labels whose ``event_time`` is before its cut-off.
@@ -51,4 +51,16 @@ GROUND_TRUTH = Table(
     primary_key=("truth_id",),
 )
 
-TABLES = (LABELS, GROUND_TRUTH)
+USER_KINDS = Table(
+    name="user_kinds",
+    domain="labels",
+    doc="The simulator's latent kind of every account, for evaluating segments only, never a feature.",
+    columns=(
+        col("user_id", INT, "Account."),
+        event_time("Start of the simulated period, when the kind was drawn (UTC)."),
+        col("kind", S, "retail, whale, market_maker, idle, traveller or household."),
+    ),
+    primary_key=("user_id",),
+)
+
+TABLES = (LABELS, GROUND_TRUTH, USER_KINDS)
