@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cryptoscope.lake import Lake, connect
 from cryptoscope.sources.simulate.config import SimConfig
+from cryptoscope.sources.simulate.population import KINDS, build_population
+from cryptoscope.sources.simulate.settings import settings_table
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.world import SIMULATED_TABLES, SimSummary, simulate
 
 World = tuple[Lake, SimConfig, SimSummary]
@@ -210,3 +216,32 @@ def test_simulating_again_replaces_the_world(tmp_path: Path) -> None:
     first = simulate(cfg, lake)
     simulate(cfg, lake)
     assert {s.name: s.rows for s in lake.status()} == first.rows
+    assert first.rows["simulation_runs"] == 1 and first.rows["user_kinds"] == cfg.users
+
+
+def test_the_settings_row_makes_the_same_world_again(small_world: World) -> None:
+    lake, cfg, _ = small_world
+    rows = connect(lake).table("simulation_runs").to_pyarrow().to_pylist()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["seed"], row["users"], row["days"], row["chunk_users"], row["fraud_scale"]) == (
+        cfg.seed, cfg.users, cfg.days, cfg.chunk_users, cfg.fraud_scale)
+    assert (row["event_time"], row["end_time"]) == (cfg.start, cfg.start + dt.timedelta(days=cfg.days))
+    assert json.loads(row["typology_rates"]) == PREVALENCE
+    assert row["run_id"] == settings_table(cfg)["run_id"][0].as_py()
+
+
+def test_user_kinds_are_the_kinds_the_population_drew(small_world: World) -> None:
+    lake, cfg, _ = small_world
+    kinds = connect(lake).table("user_kinds").order_by("user_id").to_pyarrow()
+    accounts = connect(lake).table("accounts").select("user_id").order_by("user_id").to_pyarrow()
+    assert kinds["user_id"].equals(accounts["user_id"])
+    pop = build_population(np.random.default_rng([cfg.seed, 0]), cfg, 0, cfg.chunk_users)  # chunk 0, replayed
+    assert kinds["kind"].to_pylist()[:cfg.chunk_users] == [KINDS[k] for k in pop.kind]
+
+
+def test_every_product_users_touch_is_in_the_catalogue(small_world: World) -> None:
+    (unknown,) = sql(small_world[0], """SELECT count(*) FROM product_events
+        WHERE product_id NOT IN (SELECT product_id FROM product_catalog)""")[0]
+    assert unknown == 0
+    assert sql(small_world[0], "SELECT count(DISTINCT product_type) FROM product_catalog") == [(4,)]

@@ -10,7 +10,7 @@ from cryptoscope.sources.simulate.clock import after
 from cryptoscope.sources.simulate.config import DAY
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.frames import ts
-from cryptoscope.sources.simulate.population import MARKET_MAKER, WHALE
+from cryptoscope.sources.simulate.population import KINDS, MARKET_MAKER, WHALE
 from cryptoscope.sources.simulate.strings import hex_ids, sha256_hex, take
 
 DOC_TYPES = np.array(["passport", "id_card", "driving_licence", "residence_permit"], dtype=object)
@@ -36,6 +36,13 @@ def write_accounts(chunk: Chunk) -> None:
         referrer_user_id=pa.array(pop.referrer, mask=pop.referrer < 0), segment=segment,
         kyc_level=np.zeros(n, dtype=np.int64))
 
+
+
+def write_user_kinds(chunk: Chunk) -> None:
+    """The latent kind each user was drawn as (``user_kinds``): truth to evaluate segments against, never a feature."""
+    pop = chunk.pop
+    chunk.frames.add("user_kinds", user_id=pop.user_id, event_time=ts(np.full(pop.n, chunk.cfg.t0)),
+                     kind=take(np.asarray(KINDS, dtype=object), pop.kind))
 
 def add_kyc(chunk: Chunk, users: np.ndarray, times: np.ndarray, doc_country: np.ndarray, doc_hash: np.ndarray,
             selfie_hash: np.ndarray, ip_country: np.ndarray, decision: np.ndarray) -> np.ndarray:

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from cryptoscope.sources.simulate.catalog import CATALOG_ID, CATALOG_RISK, CATALOG_TYPE, TYPES
 from cryptoscope.sources.simulate.clock import after, user_events
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.frames import ts
-from cryptoscope.sources.simulate.market import NAMES
 from cryptoscope.sources.simulate.strings import take
 
-EARN = ("earn-usdt-flex", "earn-usdt-30d", "earn-btc-flex", "earn-eth-staking", "earn-sol-staking",
-        "earn-launchpool", "earn-dual-btc", "earn-defi-vault")
-EARN_RISK = (1, 1, 2, 2, 3, 3, 4, 5)
-FUTURES = ("BTC-PERP", "ETH-PERP", "SOL-PERP", "DOGE-PERP", "MOONX-PERP")
-FUTURES_RISK = (4, 4, 5, 5, 5)
-N_ARTICLES = 40
-
-#: the catalogue: (type index, id, risk level 1-5)
-CATALOG_TYPE = np.array([0] * len(NAMES) + [1] * len(EARN) + [2] * len(FUTURES) + [3] * N_ARTICLES)
-CATALOG_ID = np.array([*NAMES, *EARN, *FUTURES, *(f"art-{i:04d}" for i in range(N_ARTICLES))], dtype=object)
-CATALOG_RISK = np.array([2] * 8 + [5] * 3 + list(EARN_RISK) + list(FUTURES_RISK) + [1] * N_ARTICLES)
-TYPES = np.array(["coin", "earn", "futures", "article"], dtype=object)
 SURFACES = np.array(["home", "search", "markets", "recommendation", "push"], dtype=object)
 
 

@@ -14,12 +14,15 @@ import pyarrow.compute as pc
 from cryptoscope.lake import Lake
 from cryptoscope.schema import OUTPUT_TABLES, TABLES
 from cryptoscope.sources.simulate import activity, credit, feedback, identity, money, onchain, products, trading
+from cryptoscope.sources.simulate.catalog import catalog_table
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.frames import Frames
 from cryptoscope.sources.simulate.market import Market, build_market
 from cryptoscope.sources.simulate.population import MARKET_MAKER, build_population
+from cryptoscope.sources.simulate.settings import settings_table
 from cryptoscope.sources.simulate.typologies import (
+    PREVALENCE,
     card_fraud,
     exposure,
     identity_fraud,
@@ -55,6 +58,7 @@ def simulate_chunk(cfg: SimConfig, market: Market, index: int) -> tuple[Frames, 
     ring_list = rings.form_rings(chunk)
     wash_groups = market_abuse.form_wash_groups(chunk)
     identity.write_accounts(chunk)
+    identity.write_user_kinds(chunk)
     identity.normal_kyc(chunk)
     synthetic = identity_fraud.synthetic_identities(chunk)
     activity.normal_sessions(chunk.frames, rng, cfg, pop)
@@ -64,7 +68,7 @@ def simulate_chunk(cfg: SimConfig, market: Market, index: int) -> tuple[Frames, 
     products.product_events(chunk)
     credit.loans(chunk)
     takeover.account_takeover(chunk)
-    young = chunk.pick(0.0015, pop.signup >= cfg.t0)
+    young = chunk.pick(PREVALENCE["card_fraud"], pop.signup >= cfg.t0)
     card_fraud.card_fraud(chunk, np.union1d(synthetic[rng.random(len(synthetic)) < 0.5], young))
     card_fraud.friendly_fraud(chunk)
     mules.money_mules(chunk)
@@ -88,7 +92,9 @@ def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | 
     """Write a whole world into ``lake``, replacing what an earlier simulation wrote.
 
     Chunks are written as they finish, so memory holds one chunk (plus row-group buffers);
-    readers see the old world until the single commit at the end.
+    readers see the old world until the single commit at the end. The product catalogue and the
+    settings row (``simulation_runs``) go into the same commit, so products and evaluation read
+    them from the lake, never from this package.
     """
     started = time.perf_counter()
     market = build_market(cfg)
@@ -108,4 +114,6 @@ def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | 
         onchain.write_blocks(blocks, cfg, dict(heights), np.random.default_rng([cfg.seed, 0xB10C]))
         for name, table in blocks.tables().items():
             rows[name] += tx.append(name, table, dedupe=False)
+        rows["product_catalog"] += tx.append("product_catalog", catalog_table(cfg), dedupe=False)
+        rows["simulation_runs"] += tx.append("simulation_runs", settings_table(cfg), dedupe=False)
     return SimSummary(dict(rows), time.perf_counter() - started)

@@ -13,6 +13,7 @@ from cryptoscope.sources.simulate.config import DAY, HOUR, US
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.money import ASSET_CHAIN, CARD, add_payments, add_transfers
 from cryptoscope.sources.simulate.strings import hex_ids
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.wallets import new_addresses
 
 
@@ -61,7 +62,7 @@ def card_fraud(chunk: Chunk, fraudsters: np.ndarray) -> None:
 def friendly_fraud(chunk: Chunk) -> None:
     """Honest-looking users who dispute their own purchases: label noise every model must live with."""
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    users = chunk.pick(0.002, pop.signup < cfg.t1 - 10 * DAY)
+    users = chunk.pick(PREVALENCE["friendly_fraud"], pop.signup < cfg.t1 - 10 * DAY)
     if not len(users):
         return
     t = np.maximum(pop.signup[users], cfg.t0) + (rng.random(len(users)) * 0.8 * cfg.days * DAY).astype(np.int64)

@@ -14,6 +14,7 @@ from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.frames import ts
 from cryptoscope.sources.simulate.money import ASSET_CHAIN, add_transfers, asset_price
 from cryptoscope.sources.simulate.strings import long_hex
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.wallets import CHAINS, new_addresses
 
 _CATEGORY_P = np.array([0.15, 0.2, 0.3, 0.1, 0.05, 0.15, 0.05])
@@ -64,8 +65,8 @@ def hop_path(chunk: Chunk, chain: int, asset: int, start: str, hops: int, t_end:
 def chain_exposure(chunk: Chunk) -> None:
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
     illicit, published = illicit_addresses(chunk, max(5, pop.n // 1000))
-    for direction, share in (("deposit", 0.004), ("withdrawal", 0.002)):
-        users = chunk.pick(share)
+    for direction in ("deposit", "withdrawal"):
+        users = chunk.pick(PREVALENCE[f"illicit_{direction}"])
         for u in users.tolist():
             t = max(pop.signup[u], cfg.t0) + int(rng.random() * cfg.days * 0.95 * DAY)
             if t >= cfg.t1:

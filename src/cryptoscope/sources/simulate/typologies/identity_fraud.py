@@ -10,12 +10,13 @@ from cryptoscope.sources.simulate.config import DAY
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.identity import add_kyc
 from cryptoscope.sources.simulate.strings import hex_ids
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 
 
 def synthetic_identities(chunk: Chunk) -> np.ndarray:
     """Groups of 3-8 new accounts built from 1-2 stolen documents and faces. Returns the users."""
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    users = chunk.pick(0.01, pop.signup >= cfg.t0)
+    users = chunk.pick(PREVALENCE["synthetic_identity"], pop.signup >= cfg.t0)
     out = []
     start = 0
     while start < len(users):

@@ -20,6 +20,7 @@ from cryptoscope.sources.simulate.trading import (
     fill_against_makers,
     typed_sizes,
 )
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.typologies.rings import Ring, link_accounts
 
 #: side stream (`Chunk.side_rng`) of the wash bots, so adding them left every other draw unchanged
@@ -39,7 +40,7 @@ def campaign_times(chunk: Chunk, n: int, max_days: float) -> np.ndarray:
 def form_wash_groups(chunk: Chunk) -> list[Ring]:
     """Before accounts are written: pairs or trios of traders controlled by one person."""
     pop, rng = chunk.pop, chunk.rng
-    users = chunk.pick(0.003, pop.trader & (pop.kind != MARKET_MAKER))
+    users = chunk.pick(PREVALENCE["wash_trading"], pop.trader & (pop.kind != MARKET_MAKER))
     groups, start = [], 0
     while start + 2 <= len(users):
         size = min(int(rng.integers(2, 4)), len(users) - start)
@@ -120,7 +121,7 @@ def wash_bot(chunk: Chunk, g: Ring, symbol: int, begin: int, end: int) -> None:
 def spoofing(chunk: Chunk) -> None:
     """Large orders on one side, cancelled within seconds, while a small order fills on the other."""
     pop, rng, _cfg = chunk.pop, chunk.rng, chunk.cfg
-    for u in chunk.pick(0.002, pop.trader & (pop.kind != MARKET_MAKER)).tolist():
+    for u in chunk.pick(PREVALENCE["spoofing"], pop.trader & (pop.kind != MARKET_MAKER)).tolist():
         t = campaign_times(chunk, int(rng.integers(3, 20)), max_days=10)
         t = t[t >= pop.signup[u]]
         if not len(t):

@@ -10,12 +10,13 @@ from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.money import ASSET_CHAIN, BANK, P2P, add_payments, add_transfers
 from cryptoscope.sources.simulate.strings import hex_ids
 from cryptoscope.sources.simulate.trading import add_orders, fill_against_makers, retail_orders
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.wallets import new_addresses
 
 
 def money_mules(chunk: Chunk) -> None:
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    mules = chunk.pick(0.003)
+    mules = chunk.pick(PREVALENCE["money_mule"])
     for u in mules.tolist():
         begin = max(pop.signup[u], cfg.t0) + int(rng.uniform(0.5, 10) * DAY)
         if begin >= cfg.t1 - 2 * DAY:

@@ -13,6 +13,7 @@ from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.frames import ts
 from cryptoscope.sources.simulate.money import ASSET_CHAIN, CARD, add_payments, add_transfers
 from cryptoscope.sources.simulate.strings import hex_ids
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.wallets import new_addresses
 
 
@@ -39,7 +40,7 @@ def link_accounts(chunk: Chunk, members: np.ndarray, share_ip: float = 0.7) -> N
 def form_rings(chunk: Chunk) -> list[Ring]:
     """Before accounts are written: choose new accounts, cluster their sign-ups, link them."""
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    users = chunk.pick(0.006, (pop.signup >= cfg.t0) & (pop.signup < cfg.t1 - 7 * DAY))
+    users = chunk.pick(PREVALENCE["multi_accounting"], (pop.signup >= cfg.t0) & (pop.signup < cfg.t1 - 7 * DAY))
     rings, start = [], 0
     while start + 3 <= len(users):
         size = min(int(rng.integers(4, 16)), len(users) - start)

@@ -10,6 +10,7 @@ from cryptoscope.sources.simulate.config import DAY, HOUR, US
 from cryptoscope.sources.simulate.context import Chunk
 from cryptoscope.sources.simulate.money import ASSET_CHAIN, ASSETS, add_transfers
 from cryptoscope.sources.simulate.population import IDLE
+from cryptoscope.sources.simulate.typologies import PREVALENCE
 from cryptoscope.sources.simulate.wallets import new_addresses
 
 _ATO_CHANGES = np.array([0, 1, 4, 6])  # password, email, 2fa_disabled, withdrawal_whitelist_added
@@ -17,7 +18,7 @@ _ATO_CHANGES = np.array([0, 1, 4, 6])  # password, email, 2fa_disabled, withdraw
 
 def account_takeover(chunk: Chunk) -> None:
     pop, rng, cfg = chunk.pop, chunk.rng, chunk.cfg
-    victims = chunk.pick(0.003, (pop.signup < cfg.t0 + 5 * DAY) & (pop.kind != IDLE))
+    victims = chunk.pick(PREVALENCE["account_takeover"], (pop.signup < cfg.t0 + 5 * DAY) & (pop.kind != IDLE))
     k = len(victims)
     if not k:
         return
