@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cryptoscope.reco.catalog import default_catalog
+from cryptoscope.reco.catalog import Catalog
 from cryptoscope.reco.data import LakeData
 from cryptoscope.reco.suitability import eligible, user_state, violations
+from cryptoscope.sources.simulate.catalog import catalog_table
+from cryptoscope.sources.simulate.config import SimConfig
 
 AS_OF = 1_000
-CAT = default_catalog()
+CAT = Catalog.from_arrow(catalog_table(SimConfig()))  # the simulated exchange's product list
 IDX = CAT.index()
 
 

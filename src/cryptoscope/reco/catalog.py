@@ -1,17 +1,13 @@
 """The product catalogue the recommender ranks: every item with its type, risk level and availability.
 
-Items and their risk levels (1 = capital-safe, 5 = can lose everything fast) are the exchange's own
-product list, the same the simulated world is drawn from (`sources.simulate.products`). Where a product
-may be offered is compliance data the event tables do not carry, so it is declared here, as an
-exchange's legal team would maintain it (a stand-in for real licences, not legal advice):
+Items, their risk levels (1 = capital-safe, 5 = can lose everything fast), the coin each follows and
+the countries where it may not be offered are the exchange's own product list, read from the lake's
+``product_catalog`` table (`cryptoscope simulate` writes it; `cryptoscope ingest product_catalog FILE`
+loads an exchange's export). An item's index is its position in the list (``display_order``).
 
-- futures (derivatives) are not offered to retail customers in US, GB, CA and JP;
-- launchpool, dual-investment and DeFi-vault earn products are not offered in US and CA;
-- the illiquid small caps (MOONX, ZKP, PEPE2) are not listed in JP and KR.
-
-Whether an item still makes sense once the user has it (``repeatable``): coins and futures can be
-traded again (adding to a position is ordinary), an earn product already subscribed to, or an article
-already read, is never recommended again.
+Whether an item still makes sense once the user has it (``repeatable``) is the recommender's rule, not
+data: coins and futures can be traded again (adding to a position is ordinary), an earn product already
+subscribed to, or an article already read, is never recommended again.
 """
 
 from __future__ import annotations
@@ -19,20 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+from ibis.backends import BaseBackend
 
-from cryptoscope.sources.simulate.products import CATALOG_ID, CATALOG_RISK, CATALOG_TYPE, TYPES
+from cryptoscope.errors import CryptoscopeError
 
-ILLIQUID_COINS = ("MOONX", "ZKP", "PEPE2")
-_UNAVAILABLE: dict[str, tuple[str, ...]] = {
-    "futures": ("US", "GB", "CA", "JP"),
-    "earn-launchpool": ("US", "CA"),
-    "earn-dual-btc": ("US", "CA"),
-    "earn-defi-vault": ("US", "CA"),
-    **{coin: ("JP", "KR") for coin in ILLIQUID_COINS},
-}
 #: the verb of a reason sentence, per item type: "users who trade SOL also stake in ..."
 VERB = {"coin": "trade", "earn": "subscribe to", "futures": "trade", "article": "read"}
 REPEATABLE = {"coin": True, "earn": False, "futures": True, "article": False}
+_COLUMNS = ("product_id", "product_type", "risk_level", "underlying", "restricted_countries")
 
 
 @dataclass(frozen=True)
@@ -42,6 +33,7 @@ class Catalog:
     item_id: np.ndarray  # object: "SOL", "earn-usdt-30d", "BTC-PERP", "art-0042"
     item_type: np.ndarray  # object: coin, earn, futures, article
     risk: np.ndarray  # int 1..5
+    underlying: np.ndarray  # object: the coin an item's return follows (futures their coin), or ""
     unavailable: dict[str, frozenset[int]]  # country -> item indices not offered there
 
     @property
@@ -63,31 +55,28 @@ class Catalog:
     def repeatable(self) -> np.ndarray:
         return np.array([REPEATABLE[str(t)] for t in self.item_type], dtype=bool)
 
-    def underlying(self) -> np.ndarray:
-        """The coin an item's return follows (futures track their coin, earn products theirs), or ''."""
-        out = []
-        for item, kind in zip(self.item_id, self.item_type, strict=True):
-            name = str(item)
-            if kind == "coin":
-                out.append(name)
-            elif kind == "futures":
-                out.append(name.split("-")[0])
-            elif kind == "earn":
-                parts = name.split("-")
-                out.append(parts[-1].upper() if parts[-1] in ("btc",) else parts[1].upper())
-            else:
-                out.append("")
-        return np.array(out, dtype=object)
+    @classmethod
+    def from_arrow(cls, rows: pa.Table) -> Catalog:
+        """The catalogue from ``product_catalog`` rows already in the exchange's order."""
+        unknown = set(rows["product_type"].to_pylist()) - set(REPEATABLE)
+        if unknown:
+            raise CryptoscopeError(f"product_catalog: unknown product_type {sorted(unknown)}; "
+                                   f"expected one of {', '.join(REPEATABLE)}")
+        unavailable: dict[str, set[int]] = {}
+        for i, countries in enumerate(rows["restricted_countries"].to_pylist()):
+            for country in (countries or "").split():
+                unavailable.setdefault(country, set()).add(i)
+        underlying = [coin or "" for coin in rows["underlying"].to_pylist()]
+        return cls(np.asarray(rows["product_id"].to_pylist(), dtype=object),
+                   np.asarray(rows["product_type"].to_pylist(), dtype=object),
+                   np.asarray(rows["risk_level"].to_pylist(), dtype=np.int64),
+                   np.asarray(underlying, dtype=object), {c: frozenset(v) for c, v in unavailable.items()})
 
 
-def default_catalog() -> Catalog:
-    item_id = np.asarray(CATALOG_ID, dtype=object)
-    item_type = np.asarray(TYPES[CATALOG_TYPE], dtype=object)
-    index = {str(item): i for i, item in enumerate(item_id)}
-    unavailable: dict[str, set[int]] = {}
-    for key, countries in _UNAVAILABLE.items():
-        items = [i for i, t in enumerate(item_type) if t == key] if key in VERB else [index[key]]
-        for country in countries:
-            unavailable.setdefault(country, set()).update(items)
-    return Catalog(item_id, item_type, np.asarray(CATALOG_RISK, dtype=np.int64),
-                   {c: frozenset(v) for c, v in unavailable.items()})
+def read_catalog(con: BaseBackend) -> Catalog:
+    """The lake's ``product_catalog`` (an Ibis connection to it); a clear error when it holds none."""
+    rows = con.table("product_catalog").order_by("display_order").select(*_COLUMNS).to_pyarrow()
+    if rows.num_rows == 0:
+        raise CryptoscopeError("the lake has no product_catalog: the recommender ranks the exchange's product "
+                               "list; run `cryptoscope simulate` or `cryptoscope ingest product_catalog FILE`")
+    return Catalog.from_arrow(rows)

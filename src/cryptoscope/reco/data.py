@@ -1,11 +1,12 @@
 """What the recommender reads from the lake, aggregated to one row per user, item and day.
 
-Interactions are product views, clicks and acts (subscribe / trade) from ``product_events`` plus
-filled spot orders from ``orders`` (a trade of SOL-USDT is an act on the coin SOL, and its net
-signed notional says whether the user holds it). Around them: who the user is (``accounts``: KYC
-country, segment, sign-up), how verified (``kyc_submissions``), how risky the exchange found them
-(``risk_scores`` and ``labels``), first deposits (``payments``), chain activity
-(``chain_transfers``) and recent market moves (hourly prices from ``trades``).
+The items are the lake's ``product_catalog`` (`catalog.read_catalog`). Interactions are product
+views, clicks and acts (subscribe / trade) from ``product_events`` plus filled spot orders from
+``orders`` (a trade of SOL-USDT is an act on the coin SOL, and its net signed notional says whether
+the user holds it). Around them: who the user is (``accounts``: KYC country, segment, sign-up), how
+verified (``kyc_submissions``), how risky the exchange found them (``risk_scores`` and ``labels``),
+first deposits (``payments``), chain activity (``chain_transfers``) and recent market moves (hourly
+prices from ``trades``).
 
 Everything is kept by day (days since 1970-01-01), so any time split is a mask over numpy arrays,
 read once per run.
@@ -22,7 +23,7 @@ import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.reco.catalog import Catalog, default_catalog
+from cryptoscope.reco.catalog import Catalog, read_catalog
 
 _DAY = "CAST(floor(epoch(event_time) / 86400) AS INTEGER)"
 
@@ -77,9 +78,10 @@ def _events(con: Any, catalog: Catalog, users: pd.DataFrame) -> pd.DataFrame:
 
 
 def load(lake: str | os.PathLike[str] | Lake, catalog: Catalog | None = None) -> LakeData:
-    """Read and aggregate everything once; raises when the lake has no accounts or product events."""
-    catalog = catalog or default_catalog()
-    con = connect(lake).con
+    """Read and aggregate everything once; raises when the lake has no catalogue, accounts or product events."""
+    backend = connect(lake)
+    catalog = catalog or read_catalog(backend)
+    con = backend.con
     users = _df(con, f"SELECT user_id, country, segment, {_DAY} AS signup_day FROM accounts ORDER BY user_id")
     if users.empty:
         raise CryptoscopeError(f"lake {lake}: the accounts table is empty; run `cryptoscope simulate` or import")

@@ -133,7 +133,7 @@ def _item_features(data: LakeData, as_of: int, item_users: np.ndarray, trend: np
         if len(p) >= 2:
             r = np.diff(np.log(p))
             moves[str(coin)] = (r[-1], float(np.log(p[-1] / p[0])), float(r.std()) if len(r) > 1 else 0.0)
-    for i, coin in enumerate(cat.underlying()):
+    for i, coin in enumerate(cat.underlying):
         if coin in moves:
             out[i, 4:7] = moves[coin]
     return out
