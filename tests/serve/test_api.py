@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from cryptoscope.risk.frames import rows_frame
 from cryptoscope.serve.service import Service
 from serve.fixtures import bearer, login
 from serve.world import ServeWorld
@@ -60,31 +61,44 @@ def test_a_withdrawal_is_scored_decided_explained_and_added_to_the_state(
 
 
 def test_the_fast_path_gives_the_general_path_answers(live: tuple[Service, dict[str, str]]) -> None:
-    """The served path (scalar derive/rules, LightGBM's single-row API and TreeSHAP, Platt by hand) gives what
-    the batch path gives: pandas derive/rules, bundle.score, the SHAP explainer, bundle.decide_scored."""
+    """The served path (``prepare`` on dict rows, LightGBM's single-row API and TreeSHAP, Platt applied fast)
+    gives what the batch path gives: ``prepare`` on a frame, bundle.score, the SHAP explainer, decide_scored."""
     service, _ = live
     model = service.scorer.models["withdrawal"]
-    fast, rows_path = model.fast, model.rows
-    assert fast is not None, model.fast_note
-    assert rows_path is not None, model.rows_note
+    fast = model.fast_
+    assert fast is not None, model.fast_note_
     rows = [dict(r) for r in service._background["withdrawal"][:200]]
-    served = service.scorer.score_rows(model, rows)
+    served = model.finish(model.prepare_rows(rows))
     try:
-        model.rows = None  # pandas derive/rules, then the booster
-        half = service.scorer.score_rows(model, [dict(r) for r in rows])
-        model.fast = None  # all batch: bundle.score, the SHAP explainer, bundle.decide_scored
-        general = service.scorer.score_rows(model, [dict(r) for r in rows])
+        model.fast_ = None  # all batch: a frame, bundle.score, the SHAP explainer, bundle.decide_scored
+        general = model.score_many(rows_frame([dict(r) for r in rows]))
     finally:
-        model.fast, model.rows = fast, rows_path
-    assert [a.score for a in served] == [b.score for b in half]
+        model.fast_ = fast
     assert [a.score for a in served] == pytest.approx([b.score for b in general], rel=1e-12, abs=0.0)
-    for other in (half, general):
-        assert [(a.decision, a.reasons, a.features) for a in served] == \
-            [(b.decision, b.reasons, b.features) for b in other]
+    assert [(a.decision, a.reasons, a.features) for a in served] == [(b.decision, b.reasons, b.features)
+                                                                     for b in general]
     assert len({a.decision for a in served}) >= 2 and any(a.reasons for a in served)
-    one_by_one = [service.scorer.score_rows(model, [dict(r)])[0] for r in rows[:20]]
+    one_by_one = [model.score_one(r) for r in rows[:20]]
     assert [(a.score, a.decision, a.reasons) for a in one_by_one] == [(a.score, a.decision, a.reasons)
                                                                      for a in served[:20]]
+
+
+def test_a_row_and_a_frame_get_the_same_derived_columns_and_rule_decisions(live: tuple[Service, dict[str, str]]
+                                                                           ) -> None:
+    """``Product.prepare`` on one dict row (the served path) equals it on the frame, column by column, on every
+    served product's reference rows: one implementation of derive, rules and guardrail."""
+    service, _ = live
+    checked = 0
+    for kind, rows in service._background.items():
+        product = service.scorer.live(kind).product
+        frame = product.prepare(rows_frame([dict(r) for r in rows]))
+        one = [product.prepare(dict(r)) for r in rows]
+        for column in [c for c in frame.columns if c not in rows[0]]:
+            batch = frame[column].tolist()
+            mine = [r[column] for r in one]
+            assert all(a == b or (a != a and b != b) for a, b in zip(mine, batch, strict=True)), (kind, column)
+            checked += 1
+    assert checked >= 4
 
 
 @pytest.mark.parametrize("kind", ["payment", "kyc", "credit"])

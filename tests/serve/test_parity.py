@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 
 from cryptoscope.lake import connect
-from cryptoscope.risk.frames import decision_frame
+from cryptoscope.risk.frames import decision_frame, rows_frame
 from cryptoscope.risk.products import PRODUCTS
-from cryptoscope.serve.online import decision_frame as online_frame
 from cryptoscope.serve.service import Service
 from serve.world import LOOKBACK_DAYS, ServeWorld
 
@@ -18,7 +17,7 @@ def test_online_withdrawal_rows_match_the_offline_decision_frame(live: tuple[Ser
                                                                  serve_world: ServeWorld) -> None:
     service, _ = live
     product = PRODUCTS["withdrawal"]
-    online = product.derive(online_frame([dict(r) for r in service._background["withdrawal"]]))
+    online = product.prepare(rows_frame([dict(r) for r in service._background["withdrawal"]]))
     # the server replayed only LOOKBACK_DAYS: windows up to 7 days are complete for the last few days
     end = pd.Timestamp(max(online["decision_time"]))
     since = end - pd.Timedelta(days=LOOKBACK_DAYS - 8)

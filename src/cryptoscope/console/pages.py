@@ -135,11 +135,11 @@ async def models(request: Request, who: Analyst) -> HTMLResponse:
     state = refresh(svc, force=True)
     rows = []
     for kind, live in svc.scorer.models.items():
-        card = live.model.card
+        card = live.model_.card
         perf = performance(svc, kind)
-        rows.append({"kind": kind, "name": live.model.name, "version": live.model.version, "card": card,
-                     "report": "report" in card.artifacts, "fast": live.fast is not None,
-                     "drift": drift_table(state.days.get(live.model.name, [])).to_html(index=False, border=0),
+        rows.append({"kind": kind, "name": live.model_.name, "version": live.model_.version, "card": card,
+                     "report": "report" in card.artifacts, "fast": live.fast_ is not None,
+                     "drift": drift_table(state.days.get(live.model_.name, [])).to_html(index=False, border=0),
                      "performance": perf.to_html(index=False, border=0) if len(perf) else ""})
     return page(request, "models.html", who, models=rows, missing=svc.scorer.missing, alerts=state.alerts,
                 threshold=svc.config.drift_threshold)
@@ -149,10 +149,10 @@ async def models(request: Request, who: Analyst) -> HTMLResponse:
 async def model_report(request: Request, kind: str, who: Analyst) -> Response:
     """The evaluation report registered with the served model."""
     live = request.app.state.service.scorer.models.get(kind)
-    if live is None or "report" not in live.model.card.artifacts:
+    if live is None or "report" not in live.model_.card.artifacts:
         raise HTTPException(404, f"no evaluation report for {kind[:20]!r}")
-    path = (live.model.path / live.model.card.artifacts["report"]).resolve()
-    if not path.is_relative_to(live.model.path.resolve()) or not path.is_file():
+    path = (live.model_.path / live.model_.card.artifacts["report"]).resolve()
+    if not path.is_relative_to(live.model_.path.resolve()) or not path.is_file():
         raise HTTPException(404, "the report file is missing")
     return HTMLResponse(path.read_text(encoding="utf-8"))
 

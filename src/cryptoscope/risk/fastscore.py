@@ -17,8 +17,7 @@ Per row, LightGBM's Python ``predict`` spends ~30 µs of its ~45 µs (and ~120 o
 contributions call) setting up: parameter strings, a new C++ predictor per call, OpenMP. The single-row
 C API meant for low-latency serving (``LGBM_BoosterPredictForMatSingleRowFastInit`` once, then
 ``...SingleRowFast`` per row) sets up once: 12 µs for the probability, ~160 µs for the TreeSHAP values
-(the tree walk itself). A Platt (``sigmoid``) calibrator is applied as its two numbers, not through
-scikit-learn's ``predict_proba`` (~180 µs of input checks for one row).
+(the tree walk itself). The calibrator is applied with ``Calibrator.transform_fast``.
 """
 
 from __future__ import annotations
@@ -30,11 +29,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from cryptoscope.models import ReasonCatalog
 from cryptoscope.models.bundle import ModelBundle
-from cryptoscope.models.calibration import _log_odds, _scores
 from cryptoscope.models.explain import Reason, ReasonExplainer
 from cryptoscope.risk.reasons import distinct_reasons
 
@@ -120,27 +117,18 @@ class FastModel:
             self._proba = lambda x: booster.predict(x, num_threads=1)
             self._contrib = lambda x: booster.predict(x, pred_contrib=True, num_threads=1)
             self.api = f"Booster.predict ({exc})"
-        self._platt: tuple[float, float] | None = None
-        model = getattr(self.calibrator, "model_", None)
-        if self.calibrator is not None and self.calibrator.method == "sigmoid" and model is not None:
-            self._platt = (float(model.coef_[0, 0]), float(model.intercept_[0]))
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(frame[self.names].to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
 
     def rows_matrix(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """The model's inputs from dict rows (``RowPath`` output): None is missing, as in the frame."""
+        """The model's inputs from prepared dict rows (``Product.prepare``): None is missing, as in the frame."""
         names = self.names
         return np.array([[np.nan if (v := r[n]) is None else v for n in names] for r in rows], dtype=np.float64)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         raw = np.asarray(self._proba(x), dtype=float)
-        if self.calibrator is None:
-            return raw
-        if self._platt is None:
-            return self.calibrator.transform(raw)
-        coef, intercept = self._platt  # LogisticRegression.predict_proba on one column, without its checks
-        return np.asarray(expit(_log_odds(_scores(raw))[:, None] * coef + intercept)[:, 0], dtype=float)
+        return raw if self.calibrator is None else self.calibrator.transform_fast(raw)
 
     def reasons(self, x: np.ndarray) -> list[tuple[str, ...]]:
         return self.texts(x, self.contributions(x))

@@ -43,12 +43,11 @@ two parameters (``sigmoid``) on a validation period of few bad rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
 from cryptoscope.chain.exposure import ExposureConfig
@@ -71,6 +70,7 @@ from cryptoscope.features.views import (
 )
 from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
 from cryptoscope.risk import estimators, reasons, rules, spines
+from cryptoscope.risk.columns import Columns, Data, Value, fill, flag, floor, positive, with_columns
 from cryptoscope.risk.rules import Rules
 
 RULE_COLUMN = "rule_decision"
@@ -93,11 +93,13 @@ class Product:
 
     kind: str
     entity_type: str
+    table: str  # the lake table its decisions are rows of
+    id_column: str  # that table's id of a decision (``entity_id`` in the frame)
     label_types: tuple[str, ...]
     spine: Callable[[Any, dt.datetime | None], ir.Table]
     views: tuple[tuple[FeatureView, str], ...]
     features: tuple[str, ...]
-    derive: Callable[[pd.DataFrame], pd.DataFrame]
+    derive: Callable[[Columns], dict[str, Value]]
     rules: rules.Rules
     costs: Costs
     catalog: ReasonCatalog
@@ -115,49 +117,64 @@ class Product:
     def model_name(self) -> str:
         return f"risk_{self.kind}"
 
+    @property
+    def online(self) -> bool:
+        """Decided as its events arrive (the chain products need the chain stage's exposure first)."""
+        return self.kind in PRODUCTS
 
-def _kyc(frame: pd.DataFrame) -> pd.DataFrame:
+    def is_decision(self, row: Mapping[str, Any]) -> bool:
+        """Whether a row of ``table`` is one of this product's decisions."""
+        return spines.is_decision(self.kind, row)
+
+    def prepare(self, data: Data) -> Data:
+        """The derived columns, the rules' and the guardrail's decisions added to a decision frame or to one
+        decision row (a dict): one implementation for batch, training and online scoring."""
+        out = with_columns(data, self.derive)
+        decided = {RULE_COLUMN: self.rules(out)}
+        if self.guardrail is not None:
+            decided[GUARD_COLUMN] = self.guardrail(out)
+        return out.assign(**decided) if isinstance(out, pd.DataFrame) else out | decided
+
+
+def _kyc(c: Columns) -> dict[str, Value]:
     """Nothing to add: the spine already holds the country mismatches and image re-use."""
-    return frame
+    return {}
 
 
-def _payment(frame: pd.DataFrame) -> pd.DataFrame:
+def _payment(c: Columns) -> dict[str, Value]:
     """The amount against the month's largest payment; the cost of a chargeback and of a lost deposit."""
-    amount = frame["amount_usd"]
-    return frame.assign(
-        amount_over_max_30d=amount / frame["max_usd_30d"].where(frame["max_usd_30d"] > 0),
-        chargeback_loss_usd=amount + 15.0, block_good_usd=20.0 + 0.02 * amount)
+    amount = c["amount_usd"]
+    return {"amount_over_max_30d": amount / positive(c["max_usd_30d"]),
+            "chargeback_loss_usd": amount + 15.0, "block_good_usd": 20.0 + 0.02 * amount}
 
 
-def _withdrawal(frame: pd.DataFrame) -> pd.DataFrame:
+def _withdrawal(c: Columns) -> dict[str, Value]:
     """Fiat and crypto deposits together, and the amount against them (a floor of $1 keeps it finite)."""
-    deposits = frame["deposit_usd_30d"].fillna(0) + frame["chain_deposit_usd_30d"].fillna(0)
-    deposits_7d = frame["deposit_usd_7d"].fillna(0) + frame["chain_deposit_usd_7d"].fillna(0)
-    return frame.assign(deposits_usd_30d=deposits,
-                        amount_over_deposits_30d=frame["amount_usd"] / np.maximum(deposits, 1.0),
-                        amount_over_deposits_7d=frame["amount_usd"] / np.maximum(deposits_7d, 1.0))
+    deposits = fill(c["deposit_usd_30d"]) + fill(c["chain_deposit_usd_30d"])
+    deposits_7d = fill(c["deposit_usd_7d"]) + fill(c["chain_deposit_usd_7d"])
+    return {"deposits_usd_30d": deposits, "amount_over_deposits_30d": c["amount_usd"] / floor(deposits, 1.0),
+            "amount_over_deposits_7d": c["amount_usd"] / floor(deposits_7d, 1.0)}
 
 
-def _credit(frame: pd.DataFrame) -> pd.DataFrame:
+def _credit(c: Columns) -> dict[str, Value]:
     """The collateral market's 24-hour swing; the loss of a default and the revenue of a good loan."""
-    revenue = frame["principal_usd"] * frame["interest_rate"] * frame["term_days"] / 365.0 + 20.0
-    low = frame["symbol_min_price_24h"].where(frame["symbol_min_price_24h"] > 0)
-    return frame.assign(symbol_range_24h=frame["symbol_max_price_24h"] / low,
-                        default_loss_usd=frame["principal_usd"] * CREDIT_LGD, refused_revenue_usd=revenue)
+    principal = c["principal_usd"]
+    revenue = principal * c["interest_rate"] * c["term_days"] / 365.0 + 20.0
+    return {"symbol_range_24h": c["symbol_max_price_24h"] / positive(c["symbol_min_price_24h"]),
+            "default_loss_usd": principal * CREDIT_LGD, "refused_revenue_usd": revenue}
 
 
-def _deposit(frame: pd.DataFrame) -> pd.DataFrame:
+def _deposit(c: Columns) -> dict[str, Value]:
     """Exposure columns a linear model can read without imputation, and the loss of a missed deposit.
 
     ``hops`` is null when no illicit source lies within the tracing limit: a median would impute a
     near source there, so ``hops_to_source`` reads it as one hop beyond the limit. No exposed transfer in
     the month is a 0 haircut, not a missing one. A missed deposit costs its amount plus the investigation.
     """
-    return frame.assign(
-        exposed=(frame["poison"].fillna(0.0) > 0).astype("int8"),
-        hops_to_source=frame["hops"].fillna(float(EXPOSURE_MAX_HOPS + 1)),
-        prior_max_haircut_30d=frame["max_haircut_30d"].fillna(0.0),
-        missed_deposit_usd=frame["amount_usd"] + DEPOSIT_INVESTIGATION_USD)
+    return {"exposed": flag(fill(c["poison"]) > 0),
+            "hops_to_source": fill(c["hops"], float(EXPOSURE_MAX_HOPS + 1)),
+            "prior_max_haircut_30d": fill(c["max_haircut_30d"]),
+            "missed_deposit_usd": c["amount_usd"] + DEPOSIT_INVESTIGATION_USD}
 
 
 _LOGINS = ("logins_24h", "failed_logins_24h", "devices_24h", "countries_24h")
@@ -165,7 +182,8 @@ _NOVELTY = ("new_devices_24h", "new_countries_24h", "since_new_device_7d", "sinc
 
 PRODUCTS: dict[str, Product] = {p.kind: p for p in (
     Product(
-        kind="kyc", entity_type="kyc_submission", label_types=("kyc_fraud",), spine=spines.kyc_spine,
+        kind="kyc", table="kyc_submissions", id_column="submission_id",
+        entity_type="kyc_submission", label_types=("kyc_fraud",), spine=spines.kyc_spine,
         views=((KYC_DOCUMENT_REUSE, ""), (KYC_SELFIE_REUSE, ""), (USER_LOGINS, "")),
         features=("document_other_accounts", "selfie_other_accounts", "document_users_365d", "selfie_users_365d",
                   "document_country_mismatch", "ip_country_mismatch", "document_ip_mismatch", "account_age_days",
@@ -175,7 +193,8 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
         costs=Costs(missed_fraud=1000.0, review=10.0, friction=5.0, block_good=150.0), catalog=reasons.KYC,
         doc="Synthetic identities at KYC: re-used document and face images, countries that disagree."),
     Product(
-        kind="payment", entity_type="payment", label_types=("card_fraud",), spine=spines.payment_spine,
+        kind="payment", table="payments", id_column="payment_id",
+        entity_type="payment", label_types=("card_fraud",), spine=spines.payment_spine,
         views=((USER_PAYMENTS, ""), (USER_LOGINS, ""), (ACCOUNT_SECURITY, ""), (INSTRUMENT_SHARING, ""),
                (DEVICE_ACTIVITY, ""), (IP_ACTIVITY, "")),
         features=("amount_usd", "card_country_mismatch", "account_age_days", "declines_1h", "declines_24h",
@@ -188,7 +207,8 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
         catalog=reasons.PAYMENT,
         doc="Stolen cards at deposit: card testing, many cards, foreign cards on young accounts."),
     Product(
-        kind="withdrawal", entity_type="transfer", label_types=("account_takeover", "money_mule"),
+        kind="withdrawal", table="chain_transfers", id_column="transfer_id",
+        entity_type="transfer", label_types=("account_takeover", "money_mule"),
         spine=spines.withdrawal_spine,
         views=((USER_CHAIN, "chain_"), (USER_LOGINS, ""), (ACCOUNT_SECURITY, ""), (USER_PAYMENTS, ""),
                (ADDRESS_ACTIVITY, "")),
@@ -206,7 +226,8 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
         catalog=reasons.WITHDRAWAL,
         doc="Account takeovers and money mules cashing out on chain."),
     Product(
-        kind="credit", entity_type="loan", label_types=("loan_default",), spine=spines.credit_spine,
+        kind="credit", table="loans", id_column="loan_id",
+        entity_type="loan", label_types=("loan_default",), spine=spines.credit_spine,
         views=((USER_TRADING, ""), (USER_PAYMENTS, ""), (USER_CHAIN, "chain_"), (SYMBOL_ACTIVITY, "")),
         features=("principal_usd", "ltv", "leverage", "term_days", "interest_rate", "is_margin", "account_age_days",
                   "symbol_range_1h", "symbol_range_24h", "symbol_trades_24h", "trades_30d", "volume_usd_7d",
@@ -223,7 +244,8 @@ PRODUCTS: dict[str, Product] = {p.kind: p for p in (
 #: products that need ``chain_exposure`` (the chain stage) before they can build a decision
 CHAIN_PRODUCTS: dict[str, Product] = {p.kind: p for p in (
     Product(
-        kind="deposit", entity_type="transfer", label_types=("illicit_exposure",), spine=spines.deposit_spine,
+        kind="deposit", table="chain_transfers", id_column="transfer_id",
+        entity_type="transfer", label_types=("illicit_exposure",), spine=spines.deposit_spine,
         # logins were tried too: they made the cost worse and took half of the demo stage's time to join
         views=((USER_EXPOSURE, ""), (USER_CHAIN, "chain_"), (ADDRESS_ACTIVITY, "")),
         # the deposit's own exposure and the user's exposure history; the categories and the user context

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.models import ReasonExplainer, Registry
+from cryptoscope.models import Registry
+from cryptoscope.productline import Decision
 from cryptoscope.risk.frames import decision_frame
-from cryptoscope.risk.products import Product, get_product
-from cryptoscope.risk.reasons import distinct_reasons
+from cryptoscope.risk.products import Product
+from cryptoscope.risk.scorer import RiskScorer
 from cryptoscope.schema import get_table
 
 TABLE = "risk_scores"
@@ -45,39 +45,31 @@ class ScoreRun:
 
 def score(kind: str, lake: Lake | str | os.PathLike[str], registry_root: str | os.PathLike[str], *,
           since: dt.datetime | None = None, top_k: int = 3) -> ScoreRun:
-    """Score ``kind``'s decisions from ``since`` (all when None) with the promoted model; append to risk_scores."""
-    product = get_product(kind)
-    model = Registry(Path(registry_root)).load(product.model_name)
+    """Score ``kind``'s decisions from ``since`` (all when None) with the promoted model; append to risk_scores.
+
+    The decisions come from ``RiskScorer.score_many``: the same derive, rules, model, policy and reasons as
+    online scoring."""
+    line = RiskScorer(kind, top_k=top_k).load(Registry(Path(registry_root)))
+    model = line.model_
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    frame = decision_frame(connect(lake), product, since=since)
+    frame = decision_frame(connect(lake), line.product, since=since)
     if frame.empty:
-        return ScoreRun(kind, product.model_name, model.version, 0, 0)
-    features = frame[list(model.bundle.features)]
-    p = model.bundle.score(features)
-    if model.bundle.thresholds is None:
-        raise CryptoscopeError(f"{model.name} v{model.version} has no decision policy; retrain it with costs")
-    decisions = model.bundle.decide_scored(p, frame)
-    rows = scores_table(product, frame, p, decisions, reason_texts(model.bundle.estimator, features, product, top_k),
-                        model.name, model.version)
+        return ScoreRun(kind, model.name, model.version, 0, 0)
+    rows = scores_table(line.product, line.score_many(frame))
     with lake.transaction() as tx:
         added = tx.append(TABLE, rows, dedupe=True)
-    return ScoreRun(kind, product.model_name, model.version, len(frame), added)
+    return ScoreRun(kind, model.name, model.version, len(frame), added)
 
 
-def reason_texts(estimator: object, features: pd.DataFrame, product: Product, top_k: int = 3) -> list[str]:
-    """Per row, its top ``top_k`` reasons in words (one per signal), joined by "; "."""
-    explainer = ReasonExplainer(product.catalog, top_k=3 * top_k).fit(estimator, features)
-    return ["; ".join(r.text for r in distinct_reasons(row, top_k)) for row in explainer.reasons(features)]
-
-
-def scores_table(product: Product, frame: pd.DataFrame, p: np.ndarray, decisions: np.ndarray, reasons: list[str],
-                 model_name: str, version: int) -> pa.Table:
-    """The ``risk_scores`` rows of one scoring run."""
-    entity = frame["entity_id"].astype(str)
+def scores_table(product: Product, decisions: list[Decision]) -> pa.Table:
+    """The ``risk_scores`` rows of one scoring run, keyed ``kind:entity_id:model_version``."""
     return pa.Table.from_pandas(pd.DataFrame({
-        "score_id": product.kind + ":" + entity + f":{version}",
-        "kind": product.kind, "entity_type": product.entity_type, "entity_id": entity,
-        "user_id": frame["user_id"].astype("int64"), "event_time": frame["decision_time"],
-        "score": np.asarray(p, dtype=float), "decision": np.asarray(decisions, dtype=str), "reasons": reasons,
-        "model_name": model_name, "model_version": version, "scored_at": pd.Timestamp.now(tz="UTC"),
+        "score_id": [f"{product.kind}:{d.entity_id}:{d.model_version}" for d in decisions],
+        "kind": product.kind, "entity_type": product.entity_type, "entity_id": [d.entity_id for d in decisions],
+        "user_id": np.array([d.user_id for d in decisions], dtype="int64"),
+        "event_time": pd.to_datetime([d.event_time for d in decisions], utc=True),
+        "score": np.array([d.score for d in decisions], dtype=float),
+        "decision": [d.decision for d in decisions], "reasons": ["; ".join(d.reasons) for d in decisions],
+        "model_name": [d.model for d in decisions], "model_version": [d.model_version for d in decisions],
+        "scored_at": pd.Timestamp.now(tz="UTC"),
     }), schema=get_table(TABLE).arrow_schema, preserve_index=False)

@@ -5,23 +5,65 @@ feature views its product joins, and the facts of the row being decided (amounts
 terms) next to the account's age and country. Only facts known at the decision are used: the
 account row (opened before), the event itself, and for KYC the earlier submissions of other accounts.
 
+Online, the same spine row is built for one event (``spine_one``) from a `Context` kept event by
+event; which rows of a table are decisions is declared once (``DECISIONS``) for both.
+
 >>> from cryptoscope.lake import connect                      # doctest: +SKIP
 >>> payment_spine(connect(lake)).to_pandas()                  # doctest: +SKIP
+>>> is_decision("payment", {"method": "card", "direction": "deposit", "status": "declined"})
+False
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.features.online_context import Context
 from cryptoscope.schema import ILLICIT_CATEGORIES
 
 DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Where:
+    """``column = value`` (or ``<>`` when not ``equal``), with SQL's nulls: a null cell never matches."""
+
+    column: str
+    value: str
+    equal: bool = True
+
+    def expr(self, t: ir.Table) -> ir.BooleanValue:
+        return t[self.column] == self.value if self.equal else t[self.column] != self.value
+
+    def holds(self, row: Mapping[str, Any]) -> bool:
+        cell = row.get(self.column)
+        return cell is not None and (cell == self.value) == self.equal
+
+
+#: which rows of a product's table are its decisions (all rows where a product is not listed)
+DECISIONS: dict[str, tuple[Where, ...]] = {
+    "payment": (Where("method", "card"), Where("direction", "deposit"), Where("status", "declined", equal=False)),
+    "withdrawal": (Where("direction", "withdrawal"),),
+    "deposit": (Where("direction", "deposit"),),
+}
+
+
+def is_decision(kind: str, row: Mapping[str, Any]) -> bool:
+    """Whether a lake row of the product's table is one of its decisions (the spine's filter, on one row)."""
+    return all(w.holds(row) for w in DECISIONS.get(kind, ()))
+
+
+def _decisions(kind: str, t: ir.Table) -> ir.Table:
+    where = DECISIONS.get(kind, ())
+    return t.filter(*[w.expr(t) for w in where]) if where else t
 
 
 def _account(rows: ir.Table, time: ir.TimestampValue) -> dict[str, ir.Value]:
@@ -74,8 +116,7 @@ def payment_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
     A declined payment moved no money and can never be charged back: whatever the exchange decides
     on it costs nothing, so it is left out rather than counted as a good payment.
     """
-    p = _since(con.table("payments"), since)
-    p = p.filter(p.method == "card", p.direction == "deposit", p.status != "declined")
+    p = _decisions("payment", _since(con.table("payments"), since))
     a = _accounts(con)
     j = p.left_join(a, p.user_id == a._uid)
     rows = j.select(
@@ -87,8 +128,7 @@ def payment_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
 
 def withdrawal_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
     """On-chain withdrawals with their amount and destination address."""
-    c = _since(con.table("chain_transfers"), since)
-    c = c.filter(c.direction == "withdrawal")
+    c = _decisions("withdrawal", _since(con.table("chain_transfers"), since))
     a = _accounts(con)
     j = c.left_join(a, c.user_id == a._uid)
     return j.select(entity_id=j.transfer_id.cast("string"), user_id=j.user_id, decision_time=j.event_time,
@@ -104,8 +144,7 @@ def deposit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
     none) and one 0/1 column per illicit category. Refuses a lake whose deposits were never scored:
     ``cryptoscope chain score-transfers`` (the demo's chain stage) writes ``chain_exposure`` first.
     """
-    c = _since(con.table("chain_transfers"), since)
-    c = c.filter(c.direction == "deposit")
+    c = _decisions("deposit", _since(con.table("chain_transfers"), since))
     _require_exposure(con)
     e = con.table("chain_exposure")
     e = e.filter(e.mode == "point_in_time", e.direction == "deposit").select(
@@ -147,3 +186,53 @@ def credit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
 SPINES: dict[str, Callable[..., ir.Table]] = {
     "kyc": kyc_spine, "payment": payment_spine, "withdrawal": withdrawal_spine, "credit": credit_spine,
     "deposit": deposit_spine}
+
+
+# -- one event at a time (online) ---------------------------------------------------------------------
+def _mismatch(a: Any, b: Any) -> float:
+    """1/0 when the two countries differ/agree; NaN when one is unknown (SQL's null comparison)."""
+    return np.nan if a is None or b is None else float(a != b)
+
+
+def _kyc_one(row: Mapping[str, Any], base: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    user, at, country = base["user_id"], base["decision_time"], base["account_country"]
+    doc, ip = row["document_country"], row["ip_country"]
+    return base | {
+        "document_hash": row["document_hash"], "selfie_hash": row["selfie_hash"], "document_country": doc,
+        "ip_country": ip, "kyc_level": float(row["level"]), "document_country_mismatch": _mismatch(doc, country),
+        "ip_country_mismatch": _mismatch(ip, country), "document_ip_mismatch": _mismatch(doc, ip),
+        "document_other_accounts": ctx.other_accounts(row["document_hash"], user, at),
+        "selfie_other_accounts": ctx.other_accounts(row["selfie_hash"], user, at)}
+
+
+def _payment_one(row: Mapping[str, Any], base: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    card = row["instrument_country"]
+    return base | {"instrument_hash": row["instrument_hash"], "device_id": row["device_id"], "ip": row["ip"],
+                   "amount_usd": float(row["amount_usd"]), "card_country": card,
+                   "card_country_mismatch": _mismatch(card, base["account_country"])}
+
+
+def _withdrawal_one(row: Mapping[str, Any], base: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return base | {"address": row["address"], "amount_usd": float(row["amount_usd"])}
+
+
+def _credit_one(row: Mapping[str, Any], base: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return base | {
+        "symbol": f"{row['collateral_asset']}-USDT", "principal_usd": float(row["principal_usd"]),
+        "collateral_usd": float(row["collateral_usd"]), "ltv": float(row["ltv"]), "leverage": float(row["leverage"]),
+        "term_days": float(row["term_days"]), "interest_rate": float(row["interest_rate"]),
+        "is_margin": float(row["product"] == "margin")}
+
+
+ONLINE_SPINES: dict[str, Callable[[Mapping[str, Any], dict[str, Any], Context], dict[str, Any]]] = {
+    "kyc": _kyc_one, "payment": _payment_one, "withdrawal": _withdrawal_one, "credit": _credit_one}
+
+
+def spine_one(kind: str, entity_id: str, row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """The spine row of one event of ``kind``'s table, as the batch spine would hold it (see the module doc)."""
+    user, at = int(row["user_id"]), row["event_time"]
+    account = ctx.spine(user, at)
+    age = account["account_age_days"]
+    base = {"entity_id": entity_id, "user_id": user, "decision_time": at,
+            "account_country": account["account_country"], "account_age_days": np.nan if age is None else age}
+    return ONLINE_SPINES[kind](row, base, ctx)

@@ -24,36 +24,48 @@ journalled waits for it and is answered as a replay instead of being scored twic
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from cryptoscope.serve.online import Prepared, Scored
-
-if TYPE_CHECKING:
-    from cryptoscope.serve.service import Service
+from cryptoscope.productline import Decision
+from cryptoscope.risk.scorer import Prepared
+from cryptoscope.serve.metrics import Metrics
+from cryptoscope.serve.online import OnlineScorer
 
 Key = tuple[str, str, str]  # idempotency key, principal, request hash
-Pending = tuple[Mapping[str, Any], Key | None, "asyncio.Future[Scored]"]
+Pending = tuple[Mapping[str, Any], Key | None, "asyncio.Future[Decision]"]
+
+
+class Committer(Protocol):
+    """What the batcher needs of the service (``service.Service``): the scorer, and a journal commit."""
+
+    scorer: OnlineScorer
+    metrics: Metrics
+
+    def commit(self, kind: str, prepared: Prepared, contributions: np.ndarray | None,
+               keys: list[Key | None] | None = None) -> list[Decision]: ...
 
 
 class Batcher:
     """Collects the scoring requests that arrive together and scores them as one batch per product."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Committer, *, max_batch: int, explain_thread: bool) -> None:
         self.service = service
+        self.max_batch = max_batch
         self.pending: dict[str, list[Pending]] = {}
         self.batches = 0
-        self.inflight: dict[str, asyncio.Future[Scored]] = {}
+        self.inflight: dict[str, asyncio.Future[Decision]] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoscope-treeshap")
         self._tail: asyncio.Task[None] | None = None  # the newest batch not yet journalled
-        self.thread = service.config.explain_thread  # else TreeSHAP runs on the loop with the rest
+        self.thread = explain_thread  # else TreeSHAP runs on the loop with the rest
 
-    async def submit(self, kind: str, row: Mapping[str, Any], key: Key | None = None) -> Scored:
+    async def submit(self, kind: str, row: Mapping[str, Any], key: Key | None = None) -> Decision:
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Scored] = loop.create_future()
+        fut: asyncio.Future[Decision] = loop.create_future()
         if key is not None:
             self.inflight[key[0]] = fut
             fut.add_done_callback(lambda _: self.inflight.pop(key[0], None))
@@ -73,7 +85,7 @@ class Batcher:
 
     def _flush(self, kind: str) -> None:
         queue = self.pending.pop(kind, [])
-        limit = self.service.config.max_batch
+        limit = self.max_batch
         loop = asyncio.get_running_loop()
         for start in range(0, len(queue), limit):
             part = queue[start:start + limit]
@@ -92,7 +104,8 @@ class Batcher:
         try:
             contributions: np.ndarray | None = None
             if prepared.texts is None:
-                contributions = await asyncio.get_running_loop().run_in_executor(self._pool, prepared.contributions)
+                explain = functools.partial(self.service.scorer.contributions, kind, prepared)
+                contributions = await asyncio.get_running_loop().run_in_executor(self._pool, explain)
             if previous is not None and not previous.done():
                 await asyncio.wait([previous])  # journal order = the order the state took the events
             results = self.service.commit(kind, prepared, contributions, [k for _, k, _ in part])
@@ -101,7 +114,7 @@ class Batcher:
             return
         self._answer(part, results)
 
-    def _answer(self, part: list[Pending], results: list[Scored]) -> None:
+    def _answer(self, part: list[Pending], results: list[Decision]) -> None:
         self.batches += 1
         self.service.metrics.batch(len(part))
         for (_, _, fut), res in zip(part, results, strict=True):

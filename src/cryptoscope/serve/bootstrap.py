@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake, connect
-from cryptoscope.serve.online import DECISION_TABLE, OnlineScorer, is_decision, product_views
+from cryptoscope.serve.online import OnlineScorer, product_views
 
 Progress = Callable[[int, int], None]
 
@@ -69,13 +69,13 @@ def warm(scorer: OnlineScorer, lake: Lake | str | os.PathLike[str], *, lookback:
             tables[name] = t.filter(pc.greater_equal(t["event_time"], since))
     total = sum(t.num_rows for t in tables.values())
     ref_from = end - dt.timedelta(days=reference_days)
-    kind_of = {table: kind for kind, table in DECISION_TABLE.items() if kind in scorer.models}
+    kind_of = {live.table: kind for kind, live in scorer.models.items()}
     candidates: dict[str, list[dict[str, Any]]] = {k: [] for k in kind_of.values()}
     streams = [_rows(tables[n], i) for i, n in enumerate(names)]
     for done, (_, which, _, row) in enumerate(heapq.merge(*streams), start=1):
         table = names[which]
         kind = kind_of.get(table)
-        if kind is not None and row["event_time"] >= ref_from and is_decision(kind, row):
+        if kind is not None and row["event_time"] >= ref_from and scorer.models[kind].is_decision(row):
             candidates[kind].append(scorer.decision_row(kind, row))
         scorer.feed(table, row)
         if progress is not None and done % 100_000 == 0:

@@ -48,12 +48,12 @@ def refresh(svc: Service, *, force: bool = False) -> DriftState:
         if ref is None:
             continue
         served = svc.served(kind)
-        days = drift_by_day(ref, svc.reference.scores[kind], served, live.model.name) if len(served) else []
-        state.days[live.model.name] = days
+        days = drift_by_day(ref, svc.reference.scores[kind], served, live.model_.name) if len(served) else []
+        state.days[live.model_.name] = days
         if days:
             last = days[-1]
-            svc.metrics.score_psi.labels(live.model.name).set(last.score_psi)
-            svc.metrics.feature_psi.labels(live.model.name).set(last.worst[1])
+            svc.metrics.score_psi.labels(live.model_.name).set(last.score_psi)
+            svc.metrics.feature_psi.labels(live.model_.name).set(last.worst[1])
         for day in days:
             for what, value in day.alerting(cfg.drift_threshold, cfg.drift_min_rows):
                 if _raise(svc, day.model, day.day, what, value):

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from cryptoscope.serve.online import Scored
+from cryptoscope.productline import Decision
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row TEXT NOT NULL)",
@@ -90,7 +90,7 @@ class Journal:
         finally:
             con.close()
 
-    def record(self, events: Sequence[tuple[str, Mapping[str, Any]]], scored: Sequence[Scored | None] = (),
+    def record(self, events: Sequence[tuple[str, Mapping[str, Any]]], scored: Sequence[Decision | None] = (),
                remember: Sequence[tuple[str, str, str, str, str] | None] = ()) -> int:
         """Append events (and their decisions and idempotency keys, aligned by position) in one transaction.
 

@@ -29,12 +29,14 @@ import pandas as pd
 from cryptoscope.features.online import OnlineFeatureState
 from cryptoscope.fsio import atomic_write
 from cryptoscope.models import Registry
+from cryptoscope.productline import Decision
+from cryptoscope.risk.scorer import Prepared
 from cryptoscope.serve.auth import AuthStore
 from cryptoscope.serve.batcher import Batcher
 from cryptoscope.serve.bootstrap import warm
 from cryptoscope.serve.journal import Journal
 from cryptoscope.serve.metrics import Metrics
-from cryptoscope.serve.online import DECISION_TABLE, SERVED, OnlineScorer, Prepared, Scored, product_views
+from cryptoscope.serve.online import SERVED, OnlineScorer, product_views
 
 log = logging.getLogger("cryptoscope.serve")
 
@@ -95,7 +97,7 @@ class Service:
         self.snapshot_seq = 0
         self.started = dt.datetime.now(dt.UTC)
         self._restore_or_warm(progress)
-        self.batcher = Batcher(self)
+        self.batcher = Batcher(self, max_batch=config.max_batch, explain_thread=config.explain_thread)
         gc.collect()
         gc.freeze()  # the warmed state is millions of long-lived objects: keep full collections from pausing on them
 
@@ -133,9 +135,9 @@ class Service:
             live = self.scorer.models.get(kind)
             if live is None or not rows:
                 continue
-            scored = self.scorer.score_rows(live, [dict(r) for r in rows])
+            scored = live.finish(live.prepare_rows([dict(r) for r in rows]))
             self.reference.inputs[kind] = pd.DataFrame.from_records([s.features for s in scored],
-                                                                    columns=list(live.model.bundle.features))
+                                                                    columns=list(live.model_.bundle.features))
             self.reference.scores[kind] = np.array([s.score for s in scored])
         if not self._side_path.exists():
             self.snapshot()
@@ -159,18 +161,18 @@ class Service:
         return seq
 
     def score_now(self, kind: str, rows: list[Mapping[str, Any]],
-                  keys: list[tuple[str, str, str] | None] | None = None) -> list[Scored]:
+                  keys: list[tuple[str, str, str] | None] | None = None) -> list[Decision]:
         """Score a batch and journal it, with its idempotency keys (key, principal, request hash), in one
         transaction before returning (what the batcher does, on one thread)."""
         return self.commit(kind, self.scorer.prepare(kind, rows), None, keys)
 
     def commit(self, kind: str, prepared: Prepared, contributions: np.ndarray | None,
-               keys: list[tuple[str, str, str] | None] | None = None) -> list[Scored]:
+               keys: list[tuple[str, str, str] | None] | None = None) -> list[Decision]:
         """Explain a prepared batch and journal it with its idempotency keys in one transaction."""
-        scored = self.scorer.finish(prepared, contributions)
+        scored = self.scorer.finish(kind, prepared, contributions)
         remember = [None if k is None else (k[0], k[1], kind, k[2], json.dumps(scored_json(s)))
                     for k, s in zip(keys or [None] * len(scored), scored, strict=True)]
-        self.journal.record([(DECISION_TABLE[kind], r) for r in prepared.events], scored, remember)
+        self.journal.record([(self.scorer.live(kind).table, r) for r in prepared.events], scored, remember)
         for s in scored:
             self.metrics.decision(kind, s.decision)
         return scored
@@ -192,7 +194,7 @@ class Service:
                                            "model_version"])
 
 
-def scored_json(s: Scored) -> dict[str, Any]:
+def scored_json(s: Decision) -> dict[str, Any]:
     return {"kind": s.kind, "entity_id": s.entity_id, "user_id": s.user_id, "score": round(s.score, 6),
             "decision": s.decision, "reasons": list(s.reasons), "model": s.model, "model_version": s.model_version}
 
