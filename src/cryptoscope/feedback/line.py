@@ -1,0 +1,27 @@
+"""Customer feedback as a product line: sentiment, topics and drivers of satisfaction, with intervals.
+
+The batch stage scores the lake's tickets and survey answers into ``feedback_scores`` and writes the report
+of topics and the drivers of CSAT and NPS, tied to what each user lived, with effect sizes and intervals.
+"""
+
+from __future__ import annotations
+
+from cryptoscope.feedback.report import write_report
+from cryptoscope.productline import RunContext, StageResult
+
+
+class FeedbackLine:
+    """See the module doc."""
+
+    name = "feedback"
+    purpose = "Sentiment, topics and drivers of CSAT/NPS from tickets and surveys, with effect sizes."
+    reads = ("accounts", "feedback", "sessions", "payments", "chain_transfers", "trades", "kyc_submissions")
+    writes = ("feedback_scores",)
+    after = ()
+    command = "cryptoscope feedback analyze|drivers|report"
+
+    def run(self, ctx: RunContext) -> StageResult:
+        ctx.progress("customer feedback")
+        report = write_report(ctx.lake, ctx.reports)
+        return StageResult(f"tickets and surveys scored into feedback_scores, drivers of CSAT/NPS; report {report}",
+                           report)
