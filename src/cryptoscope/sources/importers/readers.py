@@ -63,8 +63,14 @@ def read_csv_text(path: Path) -> pa.Table:
     convert = pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[""],
                                   strings_can_be_null=True, quoted_strings_can_be_null=False)
     try:
-        text = pcsv.read_csv(io.BytesIO(data), parse_options=pcsv.ParseOptions(newlines_in_values=True),
-                             convert_options=convert)
+        # A native file, never a Python one (io.BytesIO): Arrow's threaded reader may drop its last
+        # reference to the source on a worker thread after read_csv has returned. Freeing a Python
+        # object there needs the interpreter; when an error right after this read has already sent
+        # the process into exit, that thread dies inside a C++ destructor and the process aborts
+        # ("terminate called without an active exception", exit 134 instead of 2).
+        with pa.OSFile(str(path)) as source:
+            text = pcsv.read_csv(source, parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                                 convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise _parse_error(path, where, len(names), exc) from None
     if text.num_rows == 0:
