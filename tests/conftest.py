@@ -1,7 +1,8 @@
-"""Shared fixtures: a small simulated world, built once per test session."""
+"""Shared fixtures: a small simulated world, built once per test session, and a scored copy of it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,18 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, SimConf
     cfg = SimConfig(users=8_000, days=90, seed=11, chunk_users=4_000, fraud_scale=3.0)
     lake = Lake(tmp_path_factory.mktemp("world") / "lake")
     return lake, cfg, simulate(cfg, lake)
+
+
+@pytest.fixture(scope="session")
+def scored_world(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Lake, Path]:
+    """A copy of ``small_world`` (the chain and CLI tests write to it) after `write_demo_report`: scores in
+    `chain_exposure`, the report at the returned path."""
+    from cryptoscope.chain.report import write_demo_report
+
+    lake, _, _ = small_world
+    root = tmp_path_factory.mktemp("chain") / "lake"
+    shutil.copytree(lake.root, root)
+    copy = Lake(root)
+    report = write_demo_report(copy, root.parent / "reports")
+    return copy, report

@@ -41,7 +41,7 @@ def test_evaluate_writes_the_result_file(tmp_path: Path) -> None:
 
 
 def test_a_folder_that_is_not_a_lake_is_a_clear_error(tmp_path: Path) -> None:
-    """A `CryptoscopeError` naming the folder: the entry point turns it into exit code 2 (tests/test_cli.py)."""
+    """A `CryptoscopeError` naming the folder: the entry point turns it into exit code 2 (tests/cli/test_data.py)."""
     for command in ("run", "alerts", "evaluate"):
         res = CliRunner().invoke(app, ["surveillance", command, "--lake", str(tmp_path / "nothing")])
         assert isinstance(res.exception, CryptoscopeError) and "nothing: not a lake" in str(res.exception)

@@ -39,7 +39,7 @@ def test_bad_input_exits_2_with_the_place(tmp_path: Path) -> None:
 
 
 def test_a_folder_stands_for_its_files(tmp_path: Path) -> None:
-    from cryptoscope.cli_chain import _expand
+    from cryptoscope.cli.chain import _expand
 
     for name in ("blk00001.dat", "blk00000.dat", "rev00000.dat", "xor.dat"):
         (tmp_path / name).write_bytes(b"")

@@ -1,0 +1,81 @@
+"""`cryptoscope anomaly run|score-table`: the unsupervised detectors, on the lake or on any feature table."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cryptoscope.cli._shared import DbOpt, LakeOpt, WorkOpt, case_store, console, utc_time, work_dir
+
+app = typer.Typer(help="Unsupervised detectors and their alerts, grouped into cases.", no_args_is_help=True)
+
+
+@app.command("run")
+def anomaly_run(lake: LakeOpt = Path("./demo-lake"), work: WorkOpt = None, db: DbOpt = None,
+                as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this UTC time.")] = None,
+                no_graph: Annotated[bool, typer.Option("--no-graph", help="Behaviour detectors only.")] = False,
+                alert_rate: Annotated[float, typer.Option(help="Share of users alerted per run.")] = 0.005) -> None:
+    """Score every user, file the alerts as cases (merged with earlier runs), write WORK/cases.html."""
+    from cryptoscope.anomaly.pipeline import DetectionConfig, detect
+    from cryptoscope.anomaly.report import write_cases_report
+    from cryptoscope.graph import build_graph, save_graph
+
+    folder = work_dir(lake, work)
+    store = case_store(lake, work, db)
+    at = utc_time(as_of, "--as-of") if as_of is not None else None
+    graph = None
+    with console.status("detecting abnormal users"):
+        if not no_graph:
+            graph = build_graph(lake, at)
+            save_graph(graph, folder / "graph")
+        run, _ = detect(lake, store, at or (graph.as_of if graph else None),
+                        DetectionConfig(use_graph=not no_graph, alert_rate=alert_rate), graph=graph)
+        report = write_cases_report(store, graph, folder / "cases.html")
+    console.print(f"run {run.run_key}: {run.users:,} users scored, {run.alerts} user and {run.ring_alerts} ring "
+                  f"alerts; {run.new_cases} new cases, {run.updated_cases} updated; report {report}", highlight=False)
+    if run.decisions:
+        console.print(f"detectors taught by {run.decisions} analyst decisions on earlier cases (weights and forest)",
+                      highlight=False)
+
+
+@app.command("score-table")
+def anomaly_score_table(
+    file: Annotated[Path, typer.Argument(help="Parquet (or CSV) feature table, one row per entity.")],
+    out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
+    label_column: Annotated[str | None, typer.Option("--label-column", help="0/1 column to judge against "
+                                                     "(never shown to the detectors).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Columns to ignore (ids).")] = None,
+    feedback_column: Annotated[str | None, typer.Option(
+        "--feedback-column", help="Analysts' decisions (1, 0, empty) that teach the ensemble; rows with one "
+                                  "are left out of the judging.")] = None,
+    resamples: Annotated[int, typer.Option(
+        "--resamples", min=0, help="Bootstrap resamples for the intervals of the ensemble's leads (0: none).")] = 200,
+) -> None:
+    """Score every row with each detector and the ensemble; with labels, ROC-AUC and AP and how sure the
+    ensemble's lead over each detector is (95 % bootstrap interval)."""
+    from cryptoscope.anomaly.table import score_table
+
+    with console.status(f"scoring {file}"):
+        _, result = score_table(file, label_column, exclude=tuple(exclude or ()), feedback_column=feedback_column,
+                                resamples=resamples)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    lines = [f"{result['rows']:,} rows x {result['features']} features -> {out}"]
+    if "feedback" in result:
+        weights = ", ".join(f"{d} {w:.2f}" for d, w in result["feedback"]["weights"].items())
+        lines.append(f"  taught by {result['feedback']['decided_rows']:,} decisions; member weights: {weights}")
+    leads = result.get("ensemble_lead", {})
+    for name, m in {**result.get("detectors", {}), **({"ensemble": result["ensemble"]} if "ensemble" in result
+                                                       else {})}.items():
+        line = f"  {name:<9} ROC-AUC {m['roc_auc']:.3f}  AP {m['average_precision']:.3f}"
+        if name in leads:
+            line += "   ensemble's lead " + "  ".join(
+                f"{k} {v['lead']:+.3f} [{v['ci95'][0]:+.3f}, {v['ci95'][1]:+.3f}]"
+                for k, v in zip(("ROC-AUC", "AP"), leads[name].values(), strict=True))
+        lines.append(line)
+    console.print("\n".join(lines), highlight=False)
