@@ -37,6 +37,13 @@ def test_register_two_versions_promote_one_and_load_it(trained: TrainedModel, tm
     assert registry.load("card_fraud").version == 2
 
 
+def test_registering_the_same_model_again_adds_no_version(trained: TrainedModel, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "registry")
+    first = registry.register("card_fraud", trained.bundle, trained.card)
+    again = registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, created="2030-01-01"))
+    assert first == again == 1 and [v.version for v in registry.list()] == [1]
+
+
 def test_the_card_is_plain_json_and_round_trips(trained: TrainedModel, tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     version = registry.register("card_fraud", trained.bundle, trained.card)
@@ -87,8 +94,8 @@ def test_a_registration_that_crashes_halfway_is_invisible(trained: TrainedModel,
 def test_a_crashed_promotion_keeps_the_previous_one(trained: TrainedModel, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     registry = Registry(tmp_path)
-    for _ in range(2):
-        registry.register("card_fraud", trained.bundle, trained.card)
+    for notes in ("first", "second"):
+        registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, notes=notes))
     registry.promote("card_fraud", 1)
 
     def crash(src: object, dst: object) -> None:

@@ -10,6 +10,9 @@ Layout (``root`` defaults to ``./models-registry``)::
 A registration is written into a hidden temporary folder and renamed into place in one step, so a
 crash leaves only a hidden folder that listing and loading ignore; two registrations racing for the
 same version number cannot both win the rename. Bundles are pickles: load only registries you trust.
+Registering a bundle byte-identical to one already registered under the name, with the same card but
+for its time stamp (the same model trained again on the same data), returns that version instead of a
+new one: re-running a stage adds nothing.
 
 Example::
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -74,9 +78,13 @@ class Registry:
 
     def register(self, name: str, bundle: ModelBundle, card: ModelCard, *,
                  files: Mapping[str, str | Path] | None = None) -> int:
-        """Store ``bundle`` and ``card`` (plus ``files``, copied under ``artifacts/``) as the next version."""
+        """Store ``bundle`` and ``card`` (plus ``files``, copied under ``artifacts/``) as the next version; the
+        version already holding this very bundle when there is one (see the module doc)."""
         folder = self.root / _checked(name)
         folder.mkdir(parents=True, exist_ok=True)
+        same = self._holding(name, bundle, card)
+        if same is not None:
+            return same
         for _ in range(100):
             version = max(self._versions(name), default=0) + 1
             tmp = folder / f".tmp-{uuid.uuid4().hex}"
@@ -152,6 +160,24 @@ class Registry:
             raise CryptoscopeError(f"no model {name!r} version {version} in {self.root}; "
                                    f"known versions: {_listing(known)}")
         return self.root / name / f"v{version:04d}"
+
+    def _holding(self, name: str, bundle: ModelBundle, card: ModelCard) -> int | None:
+        """The newest version whose stored bundle has exactly these bytes and whose card says the same."""
+        versions = self._versions(name)
+        if not versions:
+            return None
+        buffer = io.BytesIO()
+        joblib.dump(bundle, buffer)
+        data = buffer.getvalue()
+        for version in sorted(versions, reverse=True):
+            path = self.root / name / f"v{version:04d}" / BUNDLE
+            if path.stat().st_size != len(data) or path.read_bytes() != data:
+                continue
+            stored = self.show(name, version)
+            if dataclasses.replace(card, name=name, version=version, created=stored.created,
+                                   artifacts=stored.artifacts) == stored:
+                return version
+        return None
 
     def _versions(self, name: str) -> set[int]:
         folder = self.root / _checked(name)
