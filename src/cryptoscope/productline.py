@@ -61,14 +61,25 @@ class StageResult:
 
 @runtime_checkable
 class ProductLine(Protocol):
-    """A product line's batch side; see the module doc."""
+    """A product line's batch side; see the module doc. Read-only declarations: class attributes or properties."""
 
-    name: str
-    purpose: str
-    reads: tuple[str, ...]
-    writes: tuple[str, ...]
-    after: tuple[str, ...]
-    command: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def purpose(self) -> str: ...
+
+    @property
+    def reads(self) -> tuple[str, ...]: ...
+
+    @property
+    def writes(self) -> tuple[str, ...]: ...
+
+    @property
+    def after(self) -> tuple[str, ...]: ...
+
+    @property
+    def command(self) -> str: ...
 
     def run(self, ctx: RunContext) -> StageResult:
         """Read the lake, write the declared tables and the report; raise ``CryptoscopeError`` when this lake
@@ -96,7 +107,10 @@ class Decision:
 class OnlineProduct(ProductLine, Protocol):
     """A product line decided event by event as well as in batch."""
 
-    table: str  # the lake table its decisions arrive in
+    @property
+    def table(self) -> str:
+        """The lake table its decisions arrive in."""
+        ...
 
     def is_decision(self, row: Mapping[str, Any]) -> bool:
         """Whether a row of ``table`` is one of its decisions (a card deposit among payments, ...)."""

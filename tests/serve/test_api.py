@@ -101,6 +101,19 @@ def test_a_row_and_a_frame_get_the_same_derived_columns_and_rule_decisions(live:
     assert checked >= 4
 
 
+def test_a_withdrawal_of_an_account_with_no_record_is_held_for_review_saying_why(
+        client: TestClient, live: tuple[Service, dict[str, str]]) -> None:
+    """Fail closed: user 99999999 has no account on record, so however small the amount the model's approval
+    becomes a review, and the first reason says why (``risk/scorer.py``)."""
+    service, keys = live
+    r = client.post("/v1/score/withdrawal", json=withdrawal(service, 99_999_999, amount=1_000.0),
+                    headers=bearer(keys["service"]))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["decision"] == "review"
+    assert out["reasons"][0] == "no account on record for user 99999999: held for review"
+
+
 @pytest.mark.parametrize("kind", ["payment", "kyc", "credit"])
 def test_products_without_a_promoted_model_answer_503_saying_so(client: TestClient, kind: str,
                                                                 live: tuple[Service, dict[str, str]]) -> None:

@@ -15,7 +15,7 @@ class FeedbackLine:
 
     name = "feedback"
     purpose = "Sentiment, topics and drivers of CSAT/NPS from tickets and surveys, with effect sizes."
-    reads = ("accounts", "feedback", "sessions", "payments", "chain_transfers", "trades", "kyc_submissions")
+    reads = ("accounts", "tickets", "surveys", "sessions", "payments", "chain_transfers", "trades", "kyc_submissions")
     writes = ("feedback_scores",)
     after = ()
     command = "cryptoscope feedback analyze|drivers|report"

@@ -11,6 +11,11 @@ once ``fit_reasons`` has checked on reference rows that it gives the general pat
 for other estimators, through the bundle and the SHAP explainer on a frame. Serving splits scoring in two
 (``prepare_rows`` then ``finish``) so the TreeSHAP step can run on another thread.
 
+Fail closed: a decision of an account with no record (no ``accounts`` row before the decision: an unknown
+or mistyped user id, or an account the server has not been told of yet) is never approved. Whatever the
+model says, it is held for ``review`` at least, and its first reason says why in words. A 4xx would leave
+the decision to the caller's error handling, which is too often "approve on error".
+
 >>> scorer = RiskScorer("withdrawal").load(Registry(Path("models-registry")))  # doctest: +SKIP
 >>> scorer.score_one(decision_row(scorer.product, event, state, context)).decision  # doctest: +SKIP
 'review'
@@ -27,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.models import ReasonExplainer, Registry
+from cryptoscope.models import APPROVE, REVIEW, ReasonExplainer, Registry
 from cryptoscope.models.decisions import ExpectedCost, decide
 from cryptoscope.models.registry import RegisteredModel
 from cryptoscope.productline import Decision
@@ -35,6 +40,8 @@ from cryptoscope.risk.fastscore import FastModel, unique_texts
 from cryptoscope.risk.frames import rows_frame
 from cryptoscope.risk.products import RULE_COLUMN, Product, get_product
 from cryptoscope.risk.reasons import distinct_reasons
+
+KEYS = ("entity_id", "user_id", "decision_time", "account_age_days")  # what a decision carries from its row
 
 
 @dataclass
@@ -103,7 +110,7 @@ class RiskScorer:
         """A decision frame (before ``prepare``): the answers ``score_one`` gives each of its rows."""
         prepared = frame if RULE_COLUMN in frame else self.product.prepare(frame)
         texts, values, p = self._frame_scores(prepared)
-        keys: list[dict[str, Any]] = prepared[["entity_id", "user_id", "decision_time"]].to_dict("records")  # type: ignore[assignment]
+        keys: list[dict[str, Any]] = prepared[list(KEYS)].to_dict("records")  # type: ignore[assignment]
         return self._decisions(keys, p, self._decide(p, prepared), texts, values)
 
     def prepare_rows(self, rows: list[dict[str, Any]]) -> Prepared:
@@ -154,18 +161,32 @@ class RiskScorer:
             raise CryptoscopeError(f"{self.model_.name} v{self.model_.version} has no decision policy; "
                                    "retrain it with costs")
         if isinstance(data, pd.DataFrame):
-            return bundle.decide_scored(p, data)
+            return _fail_closed(bundle.decide_scored(p, data), data["account_age_days"].to_numpy(dtype=float))
         costs = None
         if isinstance(bundle.thresholds, ExpectedCost):  # the cost columns it prices, as decide_scored reads them
             named = [c for c in dataclasses.asdict(bundle.thresholds.costs).values() if isinstance(c, str)]
             costs = pd.DataFrame({c: np.array([r[c] for r in data], dtype=float) for c in named})
         guard = np.array([r[bundle.guardrail] for r in data], dtype=object) if bundle.guardrail else None
-        return decide(p, bundle.thresholds, costs, guardrail=guard)
+        ages = np.array([r["account_age_days"] for r in data], dtype=float)
+        return _fail_closed(decide(p, bundle.thresholds, costs, guardrail=guard), ages)
+
+    def _unknown_first(self, row: Mapping[str, Any], reasons: tuple[str, ...]) -> tuple[str, ...]:
+        """The reason an account with no record was held, first (still ``top_k`` reasons at most)."""
+        age = row["account_age_days"]
+        if age is None or age != age:
+            return (f"no account on record for user {int(row['user_id'])}: held for review", *reasons)[:self.top_k]
+        return reasons
 
     def _decisions(self, rows: list[dict[str, Any]], p: np.ndarray, decisions: np.ndarray,
                    texts: list[tuple[str, ...]], values: np.ndarray) -> list[Decision]:
         names, model = list(self.model_.bundle.features), self.model_
         return [Decision(self.kind, str(r["entity_id"]), int(r["user_id"]), r["decision_time"], float(p[i]),
-                         str(decisions[i]), texts[i], model.name, model.version,
+                         str(decisions[i]), self._unknown_first(r, texts[i]), model.name, model.version,
                          {n: v for n, v in zip(names, values[i].tolist(), strict=True) if v == v})
                 for i, r in enumerate(rows)]
+
+
+def _fail_closed(decisions: np.ndarray, account_age_days: np.ndarray) -> np.ndarray:
+    """Approvals of accounts with no record become reviews (see the module doc)."""
+    unknown = np.isnan(account_age_days) & (decisions == APPROVE)
+    return np.where(unknown, REVIEW, decisions) if unknown.any() else decisions

@@ -154,11 +154,10 @@ class LoginEvent(Event):
                 "channel": self.channel, "success": self.success, "used_2fa": self.used_2fa}
 
 
-#: kind in the URL -> (event model, canonical table it belongs to)
-SCORED: dict[str, tuple[type[Event], str]] = {
-    "withdrawal": (WithdrawalEvent, "chain_transfers"), "payment": (PaymentEvent, "payments"),
-    "kyc": (KycEvent, "kyc_submissions"), "credit": (CreditEvent, "loans")}
-FED: dict[str, tuple[type[Event], str]] = {"login": (LoginEvent, "sessions")}
+#: the request body of each online product's scoring route (``/v1/score/<kind>``); the product registry
+#: (``cryptoscope.products.online``) says which products are served and which lake table each event joins
+EVENTS: dict[str, type[Event]] = {"withdrawal": WithdrawalEvent, "payment": PaymentEvent, "kyc": KycEvent,
+                                  "credit": CreditEvent}
 
 
 class ScoreResponse(BaseModel):

@@ -31,10 +31,11 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.serve.events import SCORED
+from cryptoscope.products import online
+from cryptoscope.serve.events import EVENTS
 from cryptoscope.serve.service import Service
 
-PATHS = {f"/v1/score/{kind}": kind for kind in SCORED}
+PATHS = {f"/v1/score/{kind}": kind for kind in online()}
 SCORERS = ("service", "admin")  # the roles routes_score.Scorer admits
 _IDEM = re.compile(r"^[A-Za-z0-9_.:\-]+$")  # routes_score.IdemKey
 _WANTED = {b"content-length", b"content-type", b"authorization", b"x-api-key", b"idempotency-key"}
@@ -92,7 +93,7 @@ class ScoreLane:
         idem = None if idem_raw is None else idem_raw.decode("latin-1")
         if idem is not None and (len(idem) > 128 or not _IDEM.fullmatch(idem)):
             return False
-        model = SCORED[kind][0]
+        model = EVENTS[kind]
         try:
             event = model.model_validate(json.loads(body))
         except (ValueError, ValidationError):  # json.JSONDecodeError is a ValueError

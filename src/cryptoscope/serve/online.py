@@ -27,13 +27,14 @@ from cryptoscope.features.online_context import Context
 from cryptoscope.features.spec import FeatureView
 from cryptoscope.models import Registry
 from cryptoscope.productline import Decision
+from cryptoscope.products import online
 from cryptoscope.risk.frames import decision_row
 from cryptoscope.risk.products import PRODUCTS
 from cryptoscope.risk.scorer import Prepared, RiskScorer
 
-#: the risk products served online: their decisions arrive as events (the chain products, such as
-#: deposits, which need the chain stage's exposure first, are not among them even when trained)
-SERVED = tuple(kind for kind, product in PRODUCTS.items() if product.online)
+#: the products served online, from the registry: their decisions arrive as events (the chain products,
+#: such as deposits, which need the chain stage's exposure first, are not among them even when trained)
+SERVED = tuple(online())
 
 
 def product_views(kinds: Iterable[str] = SERVED) -> list[FeatureView]:

@@ -11,16 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from cryptoscope.products import online
 from cryptoscope.serve.auth import Principal
-from cryptoscope.serve.events import (
-    CreditEvent,
-    Event,
-    KycEvent,
-    LoginEvent,
-    PaymentEvent,
-    ScoreResponse,
-    WithdrawalEvent,
-)
+from cryptoscope.serve.events import EVENTS, Event, LoginEvent, ScoreResponse
 from cryptoscope.serve.security import require
 from cryptoscope.serve.service import Service, request_hash, scored_json
 
@@ -89,33 +82,27 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     503: {"description": "No promoted model for this product."}}
 
 
-@router.post("/v1/score/withdrawal", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
-async def score_withdrawal(request: Request, event: WithdrawalEvent, who: Scorer, key: IdemKey = None) -> Response:
-    """Score a crypto withdrawal (account takeover, money mule cash-out)."""
-    return await _score(request, "withdrawal", event, who, key)
+def _scoring_route(kind: str, body: type[Event], doc: str) -> None:
+    """``POST /v1/score/<kind>``, its request body validated by ``body``."""
+
+    async def route(request: Request, event: Event, who: Scorer, key: IdemKey = None) -> Response:
+        return await _score(request, kind, event, who, key)
+
+    route.__annotations__ = route.__annotations__ | {"event": body}  # the body model FastAPI validates
+    route.__doc__ = doc
+    router.post(f"/v1/score/{kind}", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"],
+                name=f"score_{kind}")(route)
 
 
-@router.post("/v1/score/payment", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
-async def score_payment(request: Request, event: PaymentEvent, who: Scorer, key: IdemKey = None) -> Response:
-    """Score a card deposit (stolen cards, card testing)."""
-    return await _score(request, "payment", event, who, key)
-
-
-@router.post("/v1/score/kyc", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
-async def score_kyc(request: Request, event: KycEvent, who: Scorer, key: IdemKey = None) -> Response:
-    """Score a KYC submission (synthetic identities, re-used images)."""
-    return await _score(request, "kyc", event, who, key)
-
-
-@router.post("/v1/score/credit", response_model=ScoreResponse, responses=RESPONSES, tags=["scoring"])
-async def score_credit(request: Request, event: CreditEvent, who: Scorer, key: IdemKey = None) -> Response:
-    """Score a loan opening (default risk)."""
-    return await _score(request, "credit", event, who, key)
+for _kind, _line in online().items():  # one route per online product of the registry
+    if _kind not in EVENTS:
+        raise RuntimeError(f"the online product {_kind!r} has no request body in serve/events.py EVENTS")
+    _scoring_route(_kind, EVENTS[_kind], _line.purpose)
 
 
 @router.post("/v1/score/{kind}", include_in_schema=False)
 async def score_unknown(kind: str, who: Scorer) -> Response:
-    raise HTTPException(404, f"unknown risk product {kind[:40]!r}; known: withdrawal, payment, kyc, credit")
+    raise HTTPException(404, f"unknown risk product {kind[:40]!r}; known: {', '.join(online())}")
 
 
 @router.post("/v1/events/login", tags=["scoring"], responses=RESPONSES)

@@ -1,0 +1,161 @@
+"""Every product line in the registry keeps the contract on the small world: one file over every line, the
+way Ibis runs one test file over every backend.
+
+The lines run in the registry's order on a copy of the world, twice. While each runs, every lake table it
+opens through an Ibis connection is recorded, and the catalog is compared before and after: a line reads only
+what it declares, writes only what it declares, and its second run adds nothing. A line that cannot run on
+this lake must say so with a ``CryptoscopeError`` and write nothing. Every online product scores its decisions
+one row at a time as it does in batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis.backends.duckdb
+import pytest
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.lake import Lake, connect
+from cryptoscope.models import Registry
+from cryptoscope.productline import OnlineProduct, ProductLine, RunContext, StageResult
+from cryptoscope.products import LINES, online, ordered
+from cryptoscope.risk.frames import decision_frame
+from cryptoscope.risk.scorer import RiskScorer
+from cryptoscope.schema import TABLES
+
+
+@dataclass
+class Observed:
+    """What one line did on each of its two runs."""
+
+    result: StageResult | None = None
+    refused: str = ""
+    reads: set[str] = field(default_factory=set)
+    writes: set[str] = field(default_factory=set)
+    added_again: dict[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def recording_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[set[str]]:
+    """Every canonical table opened through an Ibis DuckDB connection while the block runs."""
+    seen: set[str] = set()
+    original = ibis.backends.duckdb.Backend.table
+
+    def table(self: ibis.backends.duckdb.Backend, name: str, *args: object, **kwargs: object) -> object:
+        if name in TABLES:
+            seen.add(name)
+        return original(self, name, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ibis.backends.duckdb.Backend, "table", table)
+        yield seen
+
+
+def _files(lake: Lake) -> dict[str, tuple[str, ...]]:
+    catalog = lake.catalog()
+    return {name: tuple(sorted(f.path for f in catalog.files(name))) for name in catalog.tables}
+
+
+def _rows(lake: Lake) -> dict[str, int]:
+    catalog = lake.catalog()
+    return {name: sum(f.rows for f in catalog.files(name)) for name in catalog.tables}
+
+
+def _run(line: ProductLine, ctx: RunContext, seen: Observed) -> None:
+    try:
+        seen.result = line.run(ctx)
+    except CryptoscopeError as exc:
+        seen.refused = str(exc)
+
+
+@pytest.fixture(scope="module")
+def observed(small_world: tuple[Lake, object, object], tmp_path_factory: pytest.TempPathFactory,
+             ) -> tuple[RunContext, dict[str, Observed]]:
+    root = tmp_path_factory.mktemp("conformance")
+    shutil.copytree(small_world[0].root, root / "lake")
+    lake = Lake(root / "lake")
+    ctx = RunContext(lake, root / "registry", root / "reports")
+    out = {line.name: Observed() for line in ordered()}
+    with pytest.MonkeyPatch.context() as patch:
+        for line in ordered():
+            seen = out[line.name]
+            before = _files(lake)
+            with recording_reads(patch) as reads:
+                _run(line, ctx, seen)
+            seen.reads = set(reads)
+            after = _files(lake)
+            seen.writes = {t for t in after if after[t] != before.get(t, ())}
+    for line in ordered():
+        before_rows = _rows(lake)
+        _run(line, ctx, Observed())
+        after_rows = _rows(lake)
+        out[line.name].added_again = {t: n - before_rows.get(t, 0) for t, n in after_rows.items()
+                                      if n != before_rows.get(t, 0)}
+    return ctx, out
+
+
+LINE_NAMES = list(LINES)
+
+
+def test_the_registry_declares_every_line_fully() -> None:
+    for line in LINES.values():
+        assert isinstance(line, ProductLine), line
+        assert line.purpose and line.command.startswith("cryptoscope "), line.name
+        assert set(line.reads) <= set(TABLES) and set(line.writes) <= set(TABLES), line.name
+        assert set(line.after) <= set(LINES), line.name
+    assert [line.name for line in ordered()].index("chain") < [line.name for line in ordered()].index("deposit")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LINE_NAMES)
+def test_a_line_reads_and_writes_only_what_it_declares(observed: tuple[RunContext, dict[str, Observed]],
+                                                       name: str) -> None:
+    seen, line = observed[1][name], LINES[name]
+    assert seen.reads <= set(line.reads), f"{name} read undeclared tables {sorted(seen.reads - set(line.reads))}"
+    assert seen.writes <= set(line.writes), f"{name} wrote undeclared tables {sorted(seen.writes - set(line.writes))}"
+    if seen.refused:
+        assert not seen.writes, f"{name} refused ({seen.refused}) but wrote {sorted(seen.writes)}"
+    else:
+        assert seen.result is not None and seen.result.summary
+        assert seen.result.report is None or seen.result.report.is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LINE_NAMES)
+def test_a_second_run_adds_nothing(observed: tuple[RunContext, dict[str, Observed]], name: str) -> None:
+    assert observed[1][name].added_again == {}
+
+
+@pytest.mark.slow
+def test_most_lines_run_on_the_small_world(observed: tuple[RunContext, dict[str, Observed]]) -> None:
+    ran = [n for n, seen in observed[1].items() if not seen.refused]
+    assert len(ran) >= len(LINES) - 2, {n: s.refused for n, s in observed[1].items() if s.refused}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(online()))
+def test_an_online_product_scores_one_row_as_it_scores_the_frame(observed: tuple[RunContext, dict[str, Observed]],
+                                                                 name: str) -> None:
+    ctx, seen = observed
+    line = LINES[name]
+    assert isinstance(line, OnlineProduct)
+    if seen[name].refused or not _promoted(ctx.registry, name):
+        pytest.skip(f"no promoted {name} model on the small world: {seen[name].refused or 'it lost to the rules'}")
+    scorer = RiskScorer(name).load(Registry(ctx.registry))
+    frame = decision_frame(connect(ctx.lake), scorer.product).tail(300).reset_index(drop=True)
+    rows = [dict(r) for r in frame.to_dict("records")]
+    scorer.fit_reasons(rows)
+    one = [scorer.score_one(r) for r in rows]  # the served path (LightGBM's single-row API where it applies)
+    scorer.fast_ = None
+    many = scorer.score_many(frame)  # the batch path: a frame, the bundle, the SHAP explainer
+    assert [a.score for a in one] == pytest.approx([b.score for b in many], rel=1e-12, abs=1e-15)
+    assert [(a.entity_id, a.decision, a.reasons) for a in one] == [(b.entity_id, b.decision, b.reasons) for b in many]
+
+
+def _promoted(registry: Path, kind: str) -> bool:
+    return Registry(registry).promoted(f"risk_{kind}") is not None
