@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from cryptoscope.chain.scoring import score_transfers, write_scores
 from cryptoscope.cli import app
-from cryptoscope.demo import STAGES
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.models import APPROVE, BLOCK, REVIEW, Registry
+from cryptoscope.products import ordered
 from cryptoscope.risk.products import ALL_KINDS, KINDS, get_product
 from cryptoscope.risk.scoring import ScoreRun, score
 from cryptoscope.risk.spines import deposit_spine
@@ -54,7 +54,8 @@ def trained(small_world: World, tmp_path_factory: pytest.TempPathFactory) -> tup
 def test_the_product_needs_the_chain_stage_first(small_world: World) -> None:
     with pytest.raises(CryptoscopeError, match="score-transfers"):
         deposit_spine(connect(small_world[0]))  # the shared world as simulated: no chain_exposure yet
-    assert [s.name for s in STAGES].index("deposit risk") > [s.name for s in STAGES].index("on-chain exposure")
+    names = [line.name for line in ordered()]
+    assert names.index("deposit") > names.index("chain")
     assert "deposit" in ALL_KINDS and "deposit" not in KINDS  # the event products the online scorer serves
 
 

@@ -20,6 +20,7 @@ from cryptoscope.cli import (
     graph,
     lake,
     models,
+    products,
     reco,
     risk,
     serve,
@@ -34,7 +35,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 GROUPS: tuple[tuple[typer.Typer, str | None], ...] = (
-    (data.app, None), (demo.app, None), (lake.app, "lake"), (features.app, "features"), (risk.app, "risk"),
+    (data.app, None), (demo.app, None), (products.app, "products"), (lake.app, "lake"), (features.app, "features"),
+    (risk.app, "risk"),
     (models.app, "models"), (graph.app, "graph"), (anomaly.app, "anomaly"), (cases.app, "cases"),
     (chain.app, "chain"), (reco.app, "reco"), (feedback.app, "feedback"), (surveillance.app, "surveillance"),
     (behaviour.app, "behaviour"), (serve.app, "serve"),
