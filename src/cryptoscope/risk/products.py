@@ -50,7 +50,6 @@ from typing import Any, Literal
 import ibis.expr.types as ir
 import pandas as pd
 
-from cryptoscope.chain.exposure import ExposureConfig
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.spec import FeatureView
 from cryptoscope.features.views import (
@@ -72,6 +71,7 @@ from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
 from cryptoscope.risk import estimators, reasons, rules, spines
 from cryptoscope.risk.columns import Columns, Data, Value, fill, flag, floor, positive, with_columns
 from cryptoscope.risk.rules import Rules
+from cryptoscope.schema.scores import EXPOSURE_MAX_HOPS
 
 RULE_COLUMN = "rule_decision"
 GUARD_COLUMN = "guardrail_decision"
@@ -79,7 +79,6 @@ KINDS = ("kyc", "payment", "withdrawal", "credit")  # decided as events arrive (
 ALL_KINDS = (*KINDS, "deposit")  # and those that need the chain stage's chain_exposure first
 CREDIT_LGD = 0.25
 DEPOSIT_INVESTIGATION_USD = 100.0
-EXPOSURE_MAX_HOPS = ExposureConfig().max_hops  # the tracing limit chain_exposure was scored with by default
 
 
 @dataclass(frozen=True)

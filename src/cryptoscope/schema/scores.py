@@ -27,6 +27,10 @@ RISK_SCORES = Table(
     primary_key=("score_id",),
 )
 
+#: how many transactions upstream or downstream ``chain_exposure`` is traced by default: a source further away
+#: leaves ``hops`` null (the chain line's tracing limit, and what the deposit risk product reads it against)
+EXPOSURE_MAX_HOPS = 3
+
 CHAIN_EXPOSURE = Table(
     name="chain_exposure",
     domain="risk scores",
@@ -45,7 +49,8 @@ CHAIN_EXPOSURE = Table(
         col("haircut", F, "Share of the value traced to illicit sources, proportional (haircut) method, "
             "hop-decayed, 0..1."),
         col("poison", F, "Poison method: 1 if any illicit source within the hop limit, hop-decayed, 0..1."),
-        col("hops", INT, "Fewest transactions between the counterparty and an illicit source (0: it is one).",
+        col("hops", INT, "Fewest transactions between the counterparty and an illicit source (0: it is one; "
+            "null: none within the tracing limit).",
             nullable=True),
         col("category", S, "Category with the largest haircut share, e.g. mixer.", nullable=True),
         col("evidence", S, "JSON list of the strongest paths: category, label source, hops, share, "
