@@ -225,7 +225,7 @@ def world(lake: Lake, start: dt.datetime, days: int, out_html: Path) -> tuple[di
     graph = None
     for at in runs:
         t0 = time.perf_counter()
-        graph = build_graph(lake, at, con=backend.con)
+        graph = build_graph(lake, at, backend=backend)
         t1 = time.perf_counter()
         feats = behaviour_features(backend, at)
         t2 = time.perf_counter()
@@ -235,7 +235,7 @@ def world(lake: Lake, start: dt.datetime, days: int, out_html: Path) -> tuple[di
             last_scores[name] = scored.users["score"]
         backend_d = connect(decided)  # a new connection sees the labels decided after the last run
         _, scored = detect(decided, stores[DECIDED], at, VARIANTS["ensemble + graph"],
-                           graph=build_graph(decided, at, con=backend_d.con), backend=backend_d, features=feats)
+                           graph=build_graph(decided, at, backend=backend_d), backend=backend_d, features=feats)
         last_scores[DECIDED] = scored.users["score"]
         decisions = decide_top(stores[DECIDED], decided, bad, at)
         timing["graph_s"] += t1 - t0

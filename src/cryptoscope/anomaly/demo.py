@@ -44,7 +44,7 @@ def run_abnormal_demo(lake: Path, work: Path | None = None, db_url: str | None =
     start = time.perf_counter()
     work = work or work_dir_of(lake)
     backend = connect(lake)
-    graph = build_graph(lake, con=backend.con)
+    graph = build_graph(lake, backend=backend)
     save_graph(graph, work / "graph")
     store = CaseStore(db_url or default_url(work))
     run, _ = detect(lake, store, graph.as_of, DetectionConfig(), graph=graph, backend=backend)

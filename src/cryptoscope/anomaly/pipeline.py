@@ -107,10 +107,9 @@ def analyst_decisions(backend: Any, as_of: dt.datetime, users: pd.Index) -> np.n
     These are the labels closed cases write back (`cryptoscope.cases.labels`), read point in time: a
     decision taken after the run's time cannot weight it.
     """
-    frame = backend.con.sql(
-        "SELECT user_id, arg_max(label, event_time) AS label FROM labels "
-        "WHERE label_type = $1 AND event_time < $2 AND user_id IS NOT NULL GROUP BY user_id",
-        params=[LABEL_TYPE, as_of]).df()
+    t = backend.table("labels")
+    t = t.filter((t.label_type == LABEL_TYPE) & (t.event_time < as_of) & t.user_id.notnull())
+    frame = t.group_by("user_id").aggregate(label=t.label.argmax(t.event_time)).to_pyarrow().to_pandas()
     known = pd.Series(frame["label"].to_numpy(dtype=float), index=frame["user_id"].to_numpy(dtype="int64"))
     return known.reindex(users).to_numpy(dtype=float)
 
@@ -118,9 +117,9 @@ def analyst_decisions(backend: Any, as_of: dt.datetime, users: pd.Index) -> np.n
 def risk_signal(backend: Any, as_of: dt.datetime, days: int = 30) -> pd.Series:
     """Each user's highest supervised risk score (table risk_scores) in the ``days`` before ``as_of``."""
     start = as_of - dt.timedelta(days=days)
-    frame = backend.con.sql(
-        "SELECT user_id, max(score) AS risk FROM risk_scores WHERE event_time < $1 AND event_time >= $2 "
-        "GROUP BY user_id", params=[as_of, start]).df()
+    t = backend.table("risk_scores")
+    t = t.filter((t.event_time < as_of) & (t.event_time >= start))
+    frame = t.group_by("user_id").aggregate(risk=t.score.max()).to_pyarrow().to_pandas()
     return pd.Series(frame["risk"].to_numpy(dtype=float), index=frame["user_id"].to_numpy(dtype="int64"))
 
 
@@ -185,9 +184,9 @@ def detect(lake: Lake | str | os.PathLike[str], store: CaseStore, as_of: dt.date
     """Score everyone as of ``as_of`` (default: the end of the lake) and file the alerts as cases."""
     config = config or DetectionConfig()
     backend = backend if backend is not None else connect(lake)
-    at = as_of or lake_end(backend.con)
+    at = as_of or lake_end(backend)
     if config.use_graph and graph is None:
-        graph = build_graph(lake, at, con=backend.con)
+        graph = build_graph(lake, at, backend=backend)
     scored = score_users(backend, at, config, graph if config.use_graph else None, features)
     users, rings = alerts_of(scored, config)
     run_key = f"{at.isoformat()}#{config.key()}"

@@ -8,7 +8,7 @@ IPs are down-weighted by their own degree, never by a hand-made list. Entities a
 summed weight stays under ``min_weight`` are dropped: two strangers who once shared a busy IP in
 the same week are not a tie, a household that shares its home IP every week is.
 
->>> g = EntityGraph.from_links(read_links(connect("demo-lake").con))   # doctest: +SKIP
+>>> g = EntityGraph.from_links(read_links(connect("demo-lake")))       # doctest: +SKIP
 >>> g.graph.vcount(), g.graph.ecount()                                  # doctest: +SKIP
 """
 

@@ -6,87 +6,127 @@ image, or a referrer. Two users sharing an entity become neighbours in `cryptosc
 
 IPs are keyed by (IP, time window): a dynamic IP re-assigned weeks later is a different entity,
 while two accounts behind one IP in the same week are linked.
+
+Every read is an Ibis expression over the lake's canonical tables, so the same links come out of
+DuckDB and Spark (`cryptoscope.features.engines.connect`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
-#: Link kinds and the SQL (over the lake's canonical views) that yields (user_id, entity, event_time).
-#: ``{ip_window}`` is the IP window in seconds; ``{cutoff}`` filters to events strictly before the cut-off.
-_LINK_SQL: dict[str, tuple[str, ...]] = {
-    "device": (
-        "SELECT user_id, device_id AS entity, event_time FROM sessions",
-        "SELECT user_id, signup_device_id AS entity, event_time FROM accounts",
-        "SELECT user_id, device_id AS entity, event_time FROM payments",
-        "SELECT user_id, device_id AS entity, event_time FROM account_changes",
-    ),
-    "ip": (
-        "SELECT user_id, ip AS entity, event_time FROM sessions",
-        "SELECT user_id, signup_ip AS entity, event_time FROM accounts",
-        "SELECT user_id, ip AS entity, event_time FROM payments",
-    ),
-    "card": ("SELECT user_id, instrument_hash AS entity, event_time FROM payments WHERE method = 'card'",),
-    "bank": ("SELECT user_id, instrument_hash AS entity, event_time FROM payments WHERE method <> 'card'",),
-    "address": ("SELECT user_id, address AS entity, event_time FROM chain_transfers",),
-    "document": (
-        "SELECT user_id, document_hash AS entity, event_time FROM kyc_submissions",
-        "SELECT user_id, 'selfie:' || selfie_hash AS entity, event_time FROM kyc_submissions",
-    ),
-    "referrer": (
-        # the referrer and everyone it referred share the entity "ref:<referrer>"
-        "SELECT user_id, 'ref:' || CAST(referrer_user_id AS VARCHAR) AS entity, event_time FROM accounts "
-        "WHERE referrer_user_id IS NOT NULL",
-        "SELECT referrer_user_id AS user_id, 'ref:' || CAST(referrer_user_id AS VARCHAR) AS entity, "
-        "min(event_time) AS event_time FROM accounts WHERE referrer_user_id IS NOT NULL GROUP BY referrer_user_id",
-    ),
+
+def _rows(t: ir.Table, entity: ir.Value, user: str = "user_id") -> ir.Table:
+    """(user_id, entity, event_time) of one table: the shape every link kind is read into."""
+    return t.select(user_id=t[user].cast("int64"), entity=entity.cast("string"), event_time=t.event_time)
+
+
+def _device(b: Any) -> list[ir.Table]:
+    s, a, p, c = (b.table(n) for n in ("sessions", "accounts", "payments", "account_changes"))
+    return [_rows(s, s.device_id), _rows(a, a.signup_device_id), _rows(p, p.device_id), _rows(c, c.device_id)]
+
+
+def _ip(b: Any) -> list[ir.Table]:
+    s, a, p = (b.table(n) for n in ("sessions", "accounts", "payments"))
+    return [_rows(s, s.ip), _rows(a, a.signup_ip), _rows(p, p.ip)]
+
+
+def _card(b: Any) -> list[ir.Table]:
+    p = b.table("payments")
+    return [_rows(p.filter(p.method == "card"), p.instrument_hash)]
+
+
+def _bank(b: Any) -> list[ir.Table]:
+    p = b.table("payments")
+    return [_rows(p.filter(p.method != "card"), p.instrument_hash)]
+
+
+def _address(b: Any) -> list[ir.Table]:
+    c = b.table("chain_transfers")
+    return [_rows(c, c.address)]
+
+
+def _document(b: Any) -> list[ir.Table]:
+    k = b.table("kyc_submissions")
+    return [_rows(k, k.document_hash), _rows(k, ibis.literal("selfie:") + k.selfie_hash)]
+
+
+def _referrer(b: Any) -> list[ir.Table]:
+    """The referrer and everyone it referred share the entity "ref:<referrer>"; the referrer from its first referral."""
+    a = b.table("accounts")
+    referred = a.filter(a.referrer_user_id.notnull())
+    ref = ibis.literal("ref:") + referred.referrer_user_id.cast("string")
+    first = (referred.mutate(entity=ref).group_by(["referrer_user_id", "entity"])
+             .aggregate(event_time=referred.event_time.min()))
+    return [_rows(referred, ref), _rows(first, first.entity, user="referrer_user_id")]
+
+
+#: Link kinds and the lake rows (user_id, entity, event_time) each is read from.
+_LINK_ROWS: dict[str, Callable[[Any], list[ir.Table]]] = {
+    "device": _device, "ip": _ip, "card": _card, "bank": _bank, "address": _address, "document": _document,
+    "referrer": _referrer,
 }
 
-LINK_KINDS: tuple[str, ...] = tuple(_LINK_SQL)
+LINK_KINDS: tuple[str, ...] = tuple(_LINK_ROWS)
 
 
-def _kind_sql(kind: str, cutoff: dt.datetime | None, ip_window_s: int) -> str:
-    parts = " UNION ALL ".join(f"({q})" for q in _LINK_SQL[kind])
-    where = "entity IS NOT NULL AND user_id IS NOT NULL"
-    if cutoff is not None:
-        where += f" AND event_time < TIMESTAMPTZ '{cutoff.isoformat()}'"
-    entity = "entity"
+def _kind_links(backend: Any, kind: str, cutoff: dt.datetime | None, ip_window_s: int) -> ir.Table:
+    parts = _LINK_ROWS[kind](backend)
+    rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    keep = rows.entity.notnull() & rows.user_id.notnull()
+    rows = rows.filter(keep if cutoff is None else keep & (rows.event_time < cutoff))
+    entity = rows.entity
     if kind == "ip":
-        entity = f"entity || '@' || CAST(floor(epoch(event_time) / {int(ip_window_s)}) AS BIGINT)"
-    return (f"SELECT CAST(user_id AS BIGINT) AS user_id, '{kind}' AS kind, '{kind}:' || {entity} AS entity, "
-            f"min(event_time) AS first_seen, count(*) AS events FROM ({parts}) WHERE {where} "
-            f"GROUP BY ALL")
+        window = rows.event_time.epoch_seconds() // ip_window_s
+        entity = entity + "@" + window.cast("string")
+    rows = rows.select("user_id", kind=ibis.literal(kind), entity=ibis.literal(f"{kind}:") + entity,
+                       event_time=rows.event_time)
+    return rows.group_by(["user_id", "kind", "entity"]).aggregate(first_seen=rows.event_time.min(),
+                                                                   events=rows.count())
 
 
-def read_links(con: Any, cutoff: dt.datetime | None = None, *, ip_window: dt.timedelta = dt.timedelta(days=7),
+def link_table(backend: Any, cutoff: dt.datetime | None = None, *, ip_window: dt.timedelta = dt.timedelta(days=7),
+               kinds: tuple[str, ...] = LINK_KINDS) -> ir.Table:
+    """The links as one Ibis expression over ``backend``: columns user_id, kind, entity, first_seen, events.
+
+    For callers that join the links further on the engine (`cryptoscope.surveillance.links`) instead of
+    reading them into memory.
+    """
+    window_s = int(ip_window.total_seconds())
+    tables = [_kind_links(backend, k, cutoff, window_s) for k in kinds]
+    return tables[0].union(*tables[1:], distinct=False) if len(tables) > 1 else tables[0]
+
+
+def read_links(backend: Any, cutoff: dt.datetime | None = None, *, ip_window: dt.timedelta = dt.timedelta(days=7),
                kinds: tuple[str, ...] = LINK_KINDS) -> pd.DataFrame:
     """Every (user, entity) pair seen before ``cutoff`` with its first time and number of events.
 
-    ``con`` is a DuckDB connection over the lake (``cryptoscope.lake.connect(lake).con``).
-    Columns: user_id, kind, entity, first_seen, events.
+    ``backend`` is an Ibis backend over the lake (`cryptoscope.lake.connect`, or Spark through
+    `cryptoscope.features.engines.connect`). Columns: user_id, kind, entity, first_seen, events.
     """
-    window_s = int(ip_window.total_seconds())
-    sql = " UNION ALL ".join(f"({_kind_sql(k, cutoff, window_s)})" for k in kinds)
-    frame: pd.DataFrame = con.sql(sql).df()
+    frame = link_table(backend, cutoff, ip_window=ip_window, kinds=kinds).to_pyarrow().to_pandas()
     frame["user_id"] = frame["user_id"].astype("int64")
     frame["events"] = frame["events"].astype("int64")
     return frame.sort_values(["kind", "entity", "user_id"], kind="stable").reset_index(drop=True)
 
 
-def known_bad_users(con: Any, cutoff: dt.datetime | None = None) -> set[int]:
+def known_bad_users(backend: Any, cutoff: dt.datetime | None = None) -> set[int]:
     """Users with a bad label (label = 1) known before ``cutoff``: seeds for propagation, never the truth."""
-    where = "label = 1 AND user_id IS NOT NULL"
-    if cutoff is not None:
-        where += f" AND event_time < TIMESTAMPTZ '{cutoff.isoformat()}'"
-    rows = con.sql(f"SELECT DISTINCT user_id FROM labels WHERE {where}").fetchall()
-    return {int(r[0]) for r in rows}
+    t = backend.table("labels")
+    keep = (t.label == 1) & t.user_id.notnull()
+    t = t.filter(keep if cutoff is None else keep & (t.event_time < cutoff))
+    return {int(u) for u in t.select("user_id").distinct().to_pyarrow()["user_id"].to_pylist()}
 
 
-def signup_times(con: Any, cutoff: dt.datetime | None = None) -> pd.Series:
+def signup_times(backend: Any, cutoff: dt.datetime | None = None) -> pd.Series:
     """Account opening time per user (accounts opened before ``cutoff``)."""
-    where = "" if cutoff is None else f" WHERE event_time < TIMESTAMPTZ '{cutoff.isoformat()}'"
-    frame = con.sql(f"SELECT user_id, event_time FROM accounts{where}").df()
+    t = backend.table("accounts")
+    t = t if cutoff is None else t.filter(t.event_time < cutoff)
+    frame = t.select("user_id", "event_time").to_pyarrow().to_pandas()
     return pd.Series(frame["event_time"].to_numpy(), index=frame["user_id"].astype("int64"), name="signup")

@@ -35,26 +35,28 @@ class GraphResult:
     known_bad: frozenset[int]
 
 
-def lake_end(con: Any) -> dt.datetime:
+def lake_end(backend: Any) -> dt.datetime:
     """Just after the last event of the lake: "now" for a lake that is not being written any more."""
-    rows = con.sql("SELECT max(t) FROM (SELECT max(event_time) AS t FROM sessions UNION ALL "
-                   "SELECT max(event_time) FROM payments UNION ALL SELECT max(event_time) FROM chain_transfers)"
-                   ).fetchall()
-    if not rows or rows[0][0] is None:
+    ends = [backend.table(n).aggregate(t=backend.table(n).event_time.max())
+            for n in ("sessions", "payments", "chain_transfers")]
+    end: dt.datetime | None = ends[0].union(*ends[1:], distinct=False).t.max().to_pyarrow().as_py()
+    if end is None:
         raise CryptoscopeError("the lake has no sessions, payments or chain transfers to build a graph from")
-    end: dt.datetime = rows[0][0]
     return end.astimezone(dt.UTC) + dt.timedelta(microseconds=1)
 
 
-def build_graph(lake: Lake | str | os.PathLike[str], as_of: dt.datetime | None = None, *, con: Any = None,
+def build_graph(lake: Lake | str | os.PathLike[str], as_of: dt.datetime | None = None, *, backend: Any = None,
                 ip_window: dt.timedelta = dt.timedelta(days=7), resolution: float = 0.2) -> GraphResult:
-    """Links, graph, communities and features from everything the lake saw before ``as_of``."""
-    con = con if con is not None else connect(lake).con
-    at = as_of or lake_end(con)
-    links = read_links(con, at, ip_window=ip_window)
+    """Links, graph, communities and features from everything the lake saw before ``as_of``.
+
+    ``backend`` is the Ibis backend that reads ``lake`` (default: `cryptoscope.lake.connect`).
+    """
+    backend = backend if backend is not None else connect(lake)
+    at = as_of or lake_end(backend)
+    links = read_links(backend, at, ip_window=ip_window)
     eg = EntityGraph.from_links(links)
-    bad = known_bad_users(con, at)
-    feats = graph_features(eg, bad, signup_times(con, at), resolution=resolution)
+    bad = known_bad_users(backend, at)
+    feats = graph_features(eg, bad, signup_times(backend, at), resolution=resolution)
     return GraphResult(eg, feats, at, frozenset(bad))
 
 
