@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.offline import point_in_time, view_features
 from cryptoscope.features.spec import Agg, FeatureView, Source, eq, isin
 from cryptoscope.features.views import VIEWS
@@ -124,6 +125,9 @@ def world_bounds(con: Any) -> tuple[dt.datetime, dt.datetime]:
     """First and last session time in the lake: the period every analysis works inside."""
     s = con.table("sessions")
     row = s.aggregate(lo=s.event_time.min(), hi=s.event_time.max()).to_pyarrow().to_pylist()[0]
+    if row["lo"] is None:
+        raise CryptoscopeError("the lake has no sessions: the behaviour analysis works inside the period they "
+                               "cover; run `cryptoscope simulate` or `cryptoscope ingest sessions FILE`")
     return pd.Timestamp(row["lo"]).floor("D").to_pydatetime(), pd.Timestamp(row["hi"]).ceil("D").to_pydatetime()
 
 
