@@ -6,67 +6,75 @@ features describe real ethereum-etl exports and the simulated world.
 
 from __future__ import annotations
 
-import os
-
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cryptoscope.chain.flows import lake_sql, lake_sql_with
-
-_FEATURES_SQL = """
-WITH moves AS (
-  SELECT chain, from_address AS address, to_address AS other, 'sent' AS side, TRY_CAST(value AS DOUBLE) AS v,
-         epoch(event_time) / 60 AS minute, 0 AS token FROM eth_transactions WHERE to_address IS NOT NULL
-  UNION ALL SELECT chain, to_address, from_address, 'received', TRY_CAST(value AS DOUBLE), epoch(event_time) / 60, 0
-  FROM eth_transactions WHERE to_address IS NOT NULL
-  UNION ALL SELECT chain, from_address, to_address, 'sent', TRY_CAST(value AS DOUBLE), epoch(event_time) / 60, 1
-  FROM eth_token_transfers
-  UNION ALL SELECT chain, to_address, from_address, 'received', TRY_CAST(value AS DOUBLE), epoch(event_time) / 60, 1
-  FROM eth_token_transfers),
-wanted AS (SELECT * FROM moves WHERE (chain, address) IN (SELECT chain, address FROM targets))
-SELECT chain, address,
-  count(*) FILTER (WHERE side = 'sent') AS sent_tx, count(*) FILTER (WHERE side = 'received') AS received_tx,
-  count(DISTINCT other) FILTER (WHERE side = 'sent') AS unique_sent_to,
-  count(DISTINCT other) FILTER (WHERE side = 'received') AS unique_received_from,
-  ln(1 + coalesce(sum(v) FILTER (WHERE side = 'sent'), 0)) AS log_total_sent,
-  ln(1 + coalesce(sum(v) FILTER (WHERE side = 'received'), 0)) AS log_total_received,
-  ln(1 + coalesce(max(v) FILTER (WHERE side = 'sent'), 0)) AS log_max_sent,
-  ln(1 + coalesce(max(v) FILTER (WHERE side = 'received'), 0)) AS log_max_received,
-  coalesce((max(minute) FILTER (WHERE side = 'sent') - min(minute) FILTER (WHERE side = 'sent'))
-           / nullif(count(*) FILTER (WHERE side = 'sent') - 1, 0), 0) AS avg_min_between_sent,
-  coalesce((max(minute) FILTER (WHERE side = 'received') - min(minute) FILTER (WHERE side = 'received'))
-           / nullif(count(*) FILTER (WHERE side = 'received') - 1, 0), 0) AS avg_min_between_received,
-  max(minute) - min(minute) AS active_minutes,
-  avg(token) AS token_share,
-  min(minute) AS first_minute
-FROM wanted GROUP BY chain, address
-"""
+from cryptoscope.chain.backend import Source, backend_of, lake_table
+from cryptoscope.chain.planted import planted_paths
 
 FEATURES = ("sent_tx", "received_tx", "unique_sent_to", "unique_received_from", "log_total_sent",
             "log_total_received", "log_max_sent", "log_max_received", "avg_min_between_sent",
             "avg_min_between_received", "active_minutes", "token_share")
 
 
-def address_features(lake: str | os.PathLike[str], targets: pd.DataFrame) -> pd.DataFrame:
+def moves() -> ir.Table:
+    """Each payment seen from both ends: chain, address, other, side, v (amount), minute, token (0 or 1)."""
+    tx = lake_table("eth_transactions")
+    tx = tx.filter(tx.to_address.notnull())
+    tok = lake_table("eth_token_transfers")
+    ends = (("from_address", "to_address", "sent"), ("to_address", "from_address", "received"))
+    parts = [_side(t, me, other, side, token) for t, token in ((tx, 0), (tok, 1)) for me, other, side in ends]
+    return parts[0].union(*parts[1:], distinct=False)
+
+
+def _side(table: ir.Table, me: str, other: str, side: str, token: int) -> ir.Table:
+    return table.select("chain", address=table[me], other=table[other], side=ibis.literal(side),
+                        v=table.value.try_cast("float64"), minute=table.event_time.epoch_seconds() / 60,
+                        token=ibis.literal(token, "int32"))
+
+
+def features_of(moved: ir.Table) -> ir.Table:
+    """FEATURES and first_minute per (chain, address) of a `moves` table."""
+    sent, received = moved.side == "sent", moved.side == "received"
+    n_sent, n_received = moved.count(where=sent), moved.count(where=received)
+    span_sent = moved.minute.max(where=sent) - moved.minute.min(where=sent)
+    span_received = moved.minute.max(where=received) - moved.minute.min(where=received)
+    return moved.group_by(["chain", "address"]).aggregate(
+        sent_tx=n_sent, received_tx=n_received,
+        unique_sent_to=moved.other.nunique(where=sent), unique_received_from=moved.other.nunique(where=received),
+        log_total_sent=(1 + moved.v.sum(where=sent).coalesce(0)).ln(),
+        log_total_received=(1 + moved.v.sum(where=received).coalesce(0)).ln(),
+        log_max_sent=(1 + moved.v.max(where=sent).coalesce(0)).ln(),
+        log_max_received=(1 + moved.v.max(where=received).coalesce(0)).ln(),
+        avg_min_between_sent=(span_sent / (n_sent - 1).nullif(0)).coalesce(0),
+        avg_min_between_received=(span_received / (n_received - 1).nullif(0)).coalesce(0),
+        active_minutes=moved.minute.max() - moved.minute.min(), token_share=moved.token.mean(),
+        first_minute=moved.minute.min())
+
+
+def address_features(source: Source, targets: pd.DataFrame) -> pd.DataFrame:
     """One row per (chain, address) of ``targets`` that moved funds: the FEATURES plus first_minute."""
-    with lake_sql_with(lake, targets=targets[["chain", "address"]].drop_duplicates()) as con:
-        return con.sql(_FEATURES_SQL).to_df()
+    backend = backend_of(source)
+    wanted = ibis.memtable(targets[["chain", "address"]].drop_duplicates())
+    moved = moves()
+    return backend.to_pandas(features_of(moved.semi_join(wanted, ["chain", "address"])))
 
 
-def simulated_accounts(lake: str | os.PathLike[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+def simulated_accounts(source: Source) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """Counterparties of the exchange's account-chain transfers, labelled illicit-linked from ground truth.
 
     Returns (features, labels, address groups, True where first seen in the later third of the window).
     """
-    con = lake_sql(lake)
-    targets = con.sql("""
-        WITH truth AS (SELECT user_id, event_time, split_part(typology, '_', 2) AS direction FROM ground_truth
-                       WHERE typology LIKE 'illicit_%hop')
-        SELECT c.chain, c.address, max(t.user_id IS NOT NULL)::INT AS illicit
-        FROM chain_transfers c LEFT JOIN truth t
-          ON c.user_id = t.user_id AND c.event_time = t.event_time AND c.direction = t.direction
-        WHERE c.chain IN (SELECT DISTINCT chain FROM eth_transactions) GROUP BY ALL""").to_df()
-    feats = address_features(lake, targets).merge(targets, on=["chain", "address"])
+    backend = backend_of(source)
+    truth = planted_paths()
+    transfers = lake_table("chain_transfers")
+    transfers = transfers.filter(transfers.chain.isin(lake_table("eth_transactions").chain))
+    joined = transfers.left_join(truth, ["user_id", "event_time", "direction"])
+    targets = backend.to_pandas(joined.group_by(["chain", "address"]).aggregate(
+        illicit=joined.user_id_right.notnull().max().cast("int32")))
+    feats = address_features(backend, targets).merge(targets, on=["chain", "address"])
     x = feats[list(FEATURES)].astype(float)
     x["is_ethereum"] = (feats["chain"] == "ethereum").astype(float)
     first = feats["first_minute"].to_numpy()

@@ -24,13 +24,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+from cryptoscope.chain import links as heuristics
+from cryptoscope.lake.scratch import scratch
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
 
 HEURISTICS = ("multi_input", "change", "deposit_reuse")
 
@@ -50,55 +58,11 @@ class ClusterConfig:
     sweep_share: float = 0.9
 
 
-_COINJOIN_SQL = """
-SELECT txid FROM (SELECT txid, count(*) AS n_in FROM inputs GROUP BY txid HAVING count(*) >= 2)
-JOIN (SELECT txid, max(c) AS max_eq FROM (SELECT txid, value, count(*) AS c FROM outputs GROUP BY txid, value)
-      GROUP BY txid) USING (txid)
-WHERE max_eq >= $min_eq OR n_in > $max_in
-"""
-
-_MULTI_INPUT_SQL = """
-SELECT DISTINCT a, b FROM (
-  SELECT min(address) OVER (PARTITION BY txid) AS a, address AS b FROM inputs
-  WHERE address IS NOT NULL AND txid NOT IN (SELECT txid FROM coinjoins))
-WHERE a <> b
-"""
-
 #: script types as small integers; an input's type is read from its address's form (bc1p = taproot,
 #: bc1q of 42 characters = P2WPKH, ...). Unknown input and output types get different codes so that
 #: two unknowns never count as a match.
 SCRIPT_TYPES = ("p2pkh", "p2sh", "p2wpkh", "p2wsh", "p2tr")
 _UNKNOWN_IN, _UNKNOWN_OUT = 8, 9
-
-_CHANGE_SQL = """
-WITH ins AS (SELECT txid, min(address) AS rep, count(DISTINCT stype) AS n_types, min(stype) AS in_type
-             FROM inputs WHERE address IS NOT NULL GROUP BY txid),
-first_time AS (SELECT address, min(event_time) AS t0 FROM outputs WHERE address IS NOT NULL GROUP BY address),
-first_tx AS (SELECT o.address, min(o.txid) AS first_txid, count(DISTINCT o.txid) AS n_first
-             FROM outputs o JOIN first_time f ON o.address = f.address AND o.event_time = f.t0 GROUP BY o.address),
-selfpay AS (SELECT DISTINCT o.txid FROM outputs o JOIN inputs i ON o.txid = i.txid AND o.address = i.address),
-o AS (SELECT o.txid, ins.rep, o.address, f.first_txid = o.txid AND f.n_first = 1 AS fresh,
-             ins.n_types = 1 AND o.stype = ins.in_type AS same_type, o.value % $round = 0 AS is_round
-      FROM outputs o JOIN ins USING (txid) JOIN first_tx f USING (address)
-      WHERE o.txid NOT IN (SELECT txid FROM coinjoins) AND o.txid NOT IN (SELECT txid FROM selfpay)),
-t AS (SELECT txid, count(*) AS n_out, sum(fresh::INT) AS n_fresh, sum(same_type::INT) AS n_same,
-             sum(is_round::INT) AS n_round FROM o GROUP BY txid HAVING count(*) >= 2),
-v AS (SELECT o.txid, o.rep, o.address, (o.fresh AND t.n_fresh = 1)::INT + (o.same_type AND t.n_same = 1)::INT
-             + (NOT o.is_round AND t.n_round = t.n_out - 1)::INT AS votes FROM o JOIN t USING (txid)),
-w AS (SELECT *, max(votes) OVER (PARTITION BY txid) AS top FROM v)
-SELECT any_value(rep) AS a, any_value(address) AS b FROM w WHERE votes = top AND votes >= $min_votes
-GROUP BY txid HAVING count(*) = 1
-"""
-
-_DEPOSIT_SQL = """
-WITH dep AS (SELECT address FROM deposits
-             UNION SELECT src FROM flows WHERE src NOT IN (SELECT address FROM exchange)
-             GROUP BY src HAVING avg((dst IN (SELECT address FROM exchange))::INT) >= $share),
-pay AS (SELECT DISTINCT src, dst FROM flows WHERE dst IN (SELECT address FROM dep)
-        AND src NOT IN (SELECT address FROM exchange) AND src NOT IN (SELECT address FROM dep))
-SELECT dst AS a, src AS b FROM pay WHERE src IN (SELECT src FROM pay GROUP BY src HAVING count(*) <= $max_targets)
-"""
-
 
 @dataclass(frozen=True)
 class ClusterStats:
@@ -170,8 +134,9 @@ def cluster_tables(chain: str, *, inputs: pa.Table | None = None, outputs: pa.Ta
 
     ``inputs``: txid, address, value; ``outputs``: txid, output_index, event_time, value, script_type,
     address (UTXO chains); ``flows``: src, dst (any chain, for deposit reuse, see `flows.read_flows`).
-    Addresses and txids become integers first (one hash pass in Arrow), so every join below is on
-    integers and the links come back as the node ids the union-find needs.
+    Addresses and txids become integers first (one hash pass in Arrow), so every join of the
+    heuristics (`links`, run in process) is on integers and the links come back as the node ids the
+    union-find needs.
     """
     cfg = config or ClusterConfig()
     utxo = inputs is not None and outputs is not None
@@ -179,28 +144,37 @@ def cluster_tables(chain: str, *, inputs: pa.Table | None = None, outputs: pa.Ta
     if flows is not None:
         columns += [flows["src"], flows["dst"]]
     addresses, codes = _encode(columns)
-    con = duckdb.connect()
-    con.register("exchange", pa.table({"address": _codes_of(addresses, exchange_addresses)}))
-    con.register("deposits", pa.table({"address": _codes_of(addresses, deposit_addresses)}))
     links: dict[str, pa.Table] = {}
     coinjoins = 0
-    if utxo:
-        assert inputs is not None and outputs is not None
-        _register_utxo(con, inputs, outputs, codes[0], codes[1])
-        con.execute(f"CREATE TEMP TABLE coinjoins AS {_COINJOIN_SQL}",
-                    {"min_eq": cfg.coinjoin_min_equal_outputs, "max_in": cfg.coinjoin_max_inputs})
-        coinjoins = _scalar(con, "SELECT count(*) FROM coinjoins")
-        if cfg.multi_input:
-            links["multi_input"] = con.sql(_MULTI_INPUT_SQL).to_arrow_table()
-        if cfg.change:
-            links["change"] = con.sql(_CHANGE_SQL, params={"round": cfg.round_sat,
-                                                           "min_votes": cfg.change_min_votes}).to_arrow_table()
-    if flows is not None and cfg.deposit_reuse:
-        con.register("flows", pa.table({"src": codes[-2], "dst": codes[-1]}))
-        links["deposit_reuse"] = con.sql(_DEPOSIT_SQL, params={"share": cfg.sweep_share, "max_targets":
-                                                               cfg.deposit_max_targets}).to_arrow_table()
-    con.close()
+    with scratch() as backend:
+        if utxo:
+            assert inputs is not None and outputs is not None
+            ins, outs = _coded_utxo(inputs, outputs, codes[0], codes[1])
+            links, coinjoins = _utxo_links(backend, ins, outs, cfg)
+        if flows is not None and cfg.deposit_reuse:
+            links["deposit_reuse"] = backend.to_pyarrow(heuristics.deposit_reuse(
+                ibis.memtable(pa.table({"src": codes[-2], "dst": codes[-1]})),
+                _address_table(addresses, exchange_addresses), _address_table(addresses, deposit_addresses),
+                sweep_share=cfg.sweep_share, max_targets=cfg.deposit_max_targets))
     return _components(chain, addresses, links, coinjoins)
+
+
+def _utxo_links(backend: BaseBackend, ins: ir.Table, outs: ir.Table, cfg: ClusterConfig
+                ) -> tuple[dict[str, pa.Table], int]:
+    """Multi-input and change links, and how many CoinJoins were left unlinked.
+
+    The CoinJoins are found once and handed to both heuristics as a table of their own.
+    """
+    skipped = backend.to_pyarrow(heuristics.coinjoins(ins, outs, min_equal_outputs=cfg.coinjoin_min_equal_outputs,
+                                                      max_inputs=cfg.coinjoin_max_inputs))
+    skip = ibis.memtable(skipped)
+    links = {}
+    if cfg.multi_input:
+        links["multi_input"] = backend.to_pyarrow(heuristics.multi_input(ins, skip))
+    if cfg.change:
+        links["change"] = backend.to_pyarrow(heuristics.change(ins, outs, skip, round_unit=cfg.round_sat,
+                                                               min_votes=cfg.change_min_votes))
+    return links, skipped.num_rows
 
 
 def _encode(columns: list[pa.ChunkedArray]) -> tuple[pa.Array, list[pa.Array]]:
@@ -218,21 +192,22 @@ def _encode(columns: list[pa.ChunkedArray]) -> tuple[pa.Array, list[pa.Array]]:
     return dictionary, out
 
 
-def _codes_of(addresses: pa.Array, wanted: Iterable[str]) -> pa.Array:
+def _address_table(addresses: pa.Array, wanted: Iterable[str]) -> ir.Table:
+    """The codes of the ``wanted`` addresses that occur at all, as a one-column ``address`` table."""
     hits = pc.index_in(pa.array(sorted(set(wanted)), pa.string()), value_set=addresses)
-    return pc.drop_null(hits).cast(pa.int64())
+    return ibis.memtable(pa.table({"address": pc.drop_null(hits).cast(pa.int64())}))
 
 
-def _register_utxo(con: duckdb.DuckDBPyConnection, inputs: pa.Table, outputs: pa.Table, in_codes: pa.Array,
-                   out_codes: pa.Array) -> None:
+def _coded_utxo(inputs: pa.Table, outputs: pa.Table, in_codes: pa.Array, out_codes: pa.Array
+                ) -> tuple[ir.Table, ir.Table]:
     """inputs(txid, address, stype) and outputs(txid, event_time, value, stype, address) with integer ids."""
     _, (in_tx, out_tx) = _encode([inputs["txid"], outputs["txid"]])
     known = pa.array(SCRIPT_TYPES, pa.string())
     out_type = pc.fill_null(pc.index_in(outputs["script_type"], value_set=known), _UNKNOWN_OUT)
-    con.register("inputs", pa.table({"txid": in_tx, "address": in_codes,
-                                     "stype": _script_of_address(inputs["address"])}))
-    con.register("outputs", pa.table({"txid": out_tx, "event_time": outputs["event_time"], "value": outputs["value"],
-                                      "stype": out_type, "address": out_codes}))
+    ins = pa.table({"txid": in_tx, "address": in_codes, "stype": _script_of_address(inputs["address"])})
+    outs = pa.table({"txid": out_tx, "event_time": outputs["event_time"], "value": outputs["value"],
+                     "stype": out_type, "address": out_codes})
+    return ibis.memtable(ins), ibis.memtable(outs)
 
 
 def _script_of_address(address: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -243,11 +218,6 @@ def _script_of_address(address: pa.ChunkedArray) -> pa.ChunkedArray:
     code = pc.if_else(bc1q, 3, code)
     code = pc.if_else(pc.and_(bc1q, pc.equal(pc.utf8_length(address), 42)), 2, code)
     return pc.fill_null(pc.if_else(pc.starts_with(address, "bc1p"), 4, code), _UNKNOWN_IN)
-
-
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    rows = con.execute(sql).fetchall()
-    return int(rows[0][0]) if rows else 0
 
 
 def _components(chain: str, addresses: pa.Array, links: dict[str, pa.Table], coinjoins: int) -> Clustering:

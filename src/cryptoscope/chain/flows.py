@@ -9,101 +9,70 @@ ratios within one asset are ever used (the haircut shares), never sums across as
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from cryptoscope.lake import Lake, connect
+from cryptoscope.chain.backend import Source, backend_of, epoch_us, lake_table
 
 NATIVE = "native"
-LakeLike = Lake | str | os.PathLike[str]
 
 
-def lake_sql(lake: LakeLike) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with every lake table as a view, shared by the chain analytics.
-
-    Building the views takes seconds on a big lake and one command asks many questions, so the
-    connection is kept per lake folder and catalog version: any commit gives a fresh one.
-    """
-    root = Path(lake.root if isinstance(lake, Lake) else lake).resolve()
-    return _connection(str(root), Lake(root).catalog().version)
-
-
-@contextmanager
-def lake_sql_with(lake: LakeLike, **tables: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """`lake_sql` with Arrow tables or frames registered under the given names for the block's duration.
-
-    (A cursor would not do: the lake's views read Arrow tables registered on the main connection.)
-    """
-    con = lake_sql(lake)
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield con
-    finally:
-        for name in tables:
-            con.unregister(name)
+def utxo_flows(chain: str) -> ir.Table:
+    """txid, src, dst, amount, asset, time (the earliest output's timestamp) of a UTXO chain."""
+    ins = lake_table("chain_inputs")
+    ins = ins.filter(ins.chain == chain, ins.address.notnull()).select(
+        "txid", src=ins.address, v=ins.value.coalesce(0))
+    totals = ins.group_by("txid").aggregate(tot=ins.v.sum(), n=ins.count())
+    outs = lake_table("chain_outputs")
+    outs = outs.filter(outs.chain == chain, outs.address.notnull()).select(
+        "txid", dst=outs.address, value=outs.value, event_time=outs.event_time)
+    paid = ins.join(totals, "txid").join(outs, "txid")
+    paid = paid.filter(paid.src != paid.dst)
+    value = paid.value.cast("float64")
+    share = (paid.tot > 0).ifelse(value * paid.v / paid.tot, value / paid.n)
+    edges = paid.group_by(["txid", "src", "dst"]).aggregate(amount=share.sum(), time=paid.event_time.min())
+    return edges.select("txid", "src", "dst", "amount", asset=ibis.literal(NATIVE), time=edges.time)
 
 
-@lru_cache(maxsize=4)
-def _connection(root: str, version: int) -> duckdb.DuckDBPyConnection:
-    return connect(root).con
-
-_UTXO_SQL = """
-WITH i AS (SELECT txid, address AS src, coalesce(value, 0) AS v FROM chain_inputs
-           WHERE chain = $chain AND address IS NOT NULL),
-     it AS (SELECT txid, sum(v) AS tot, count(*) AS n FROM i GROUP BY txid),
-     o AS (SELECT txid, address AS dst, value, event_time FROM chain_outputs
-           WHERE chain = $chain AND address IS NOT NULL)
-SELECT i.txid AS txid, i.src AS src, o.dst AS dst,
-       sum(CASE WHEN it.tot > 0 THEN o.value::DOUBLE * i.v / it.tot ELSE o.value::DOUBLE / it.n END) AS amount,
-       'native' AS asset, min(epoch_us(o.event_time)) AS time
-FROM i JOIN it USING (txid) JOIN o USING (txid)
-WHERE i.src <> o.dst
-GROUP BY 1, 2, 3
-"""
-
-_ACCOUNT_SQL = """
-SELECT tx_hash AS txid, from_address AS src, to_address AS dst, TRY_CAST(value AS DOUBLE) AS amount,
-       'native' AS asset, epoch_us(event_time) AS time
-FROM eth_transactions
-WHERE chain = $chain AND to_address IS NOT NULL AND value <> '0' AND coalesce(receipt_status, 1) = 1
-      AND from_address <> to_address
-UNION ALL
-SELECT tx_hash, from_address, to_address, TRY_CAST(value AS DOUBLE), token_address, epoch_us(event_time)
-FROM eth_token_transfers
-WHERE chain = $chain AND from_address <> to_address AND value <> '0'
-"""
+def account_flows(chain: str) -> ir.Table:
+    """The same columns for an account chain: successful native payments, then token transfers."""
+    tx = lake_table("eth_transactions")
+    native = tx.filter(tx.chain == chain, tx.to_address.notnull(), tx.value != "0",
+                       tx.receipt_status.coalesce(1) == 1, tx.from_address != tx.to_address).select(
+        txid=tx.tx_hash, src=tx.from_address, dst=tx.to_address, amount=tx.value.try_cast("float64"),
+        asset=ibis.literal(NATIVE), time=tx.event_time)
+    tok = lake_table("eth_token_transfers")
+    tokens = tok.filter(tok.chain == chain, tok.from_address != tok.to_address, tok.value != "0").select(
+        txid=tok.tx_hash, src=tok.from_address, dst=tok.to_address, amount=tok.value.try_cast("float64"),
+        asset=tok.token_address, time=tok.event_time)
+    return native.union(tokens, distinct=False)
 
 
-def chains_in_lake(lake: LakeLike) -> list[str]:
+def chains_in_lake(source: Source) -> list[str]:
     """Every chain with transactions in the lake, UTXO and account chains alike."""
-    con = lake_sql(lake)
-    rows = con.sql("SELECT DISTINCT chain FROM chain_outputs UNION SELECT DISTINCT chain FROM eth_transactions "
-                   "UNION SELECT DISTINCT chain FROM eth_token_transfers ORDER BY 1").fetchall()
-    return [str(r[0]) for r in rows]
+    chains = [lake_table(t).select("chain").distinct()
+              for t in ("chain_outputs", "eth_transactions", "eth_token_transfers")]
+    rows = backend_of(source).to_pyarrow(chains[0].union(*chains[1:], distinct=True).order_by("chain"))
+    return [str(c) for c in rows["chain"].to_pylist()]
 
 
-def is_utxo(lake: LakeLike, chain: str) -> bool:
-    con = lake_sql(lake)
-    row = con.execute("SELECT count(*) FROM chain_outputs WHERE chain = $chain", {"chain": chain}).fetchall()
-    return bool(row and row[0][0])
+def is_utxo(source: Source, chain: str) -> bool:
+    outputs = lake_table("chain_outputs")
+    return bool(backend_of(source).to_pyarrow(outputs.filter(outputs.chain == chain).count()).as_py())
 
 
-def read_flows(lake: LakeLike, chain: str) -> pa.Table:
+def read_flows(source: Source, chain: str) -> pa.Table:
     """Flow edges of ``chain``: txid, src, dst, amount, asset, time (µs since the epoch, UTC)."""
-    con = lake_sql(lake)
-    sql = _UTXO_SQL if is_utxo(lake, chain) else _ACCOUNT_SQL
-    table = con.sql(sql, params={"chain": chain}).to_arrow_table()
-    return table.filter(pa.compute.is_valid(table["amount"]))
+    backend = backend_of(source)
+    table = backend.to_pyarrow(utxo_flows(chain) if is_utxo(backend, chain) else account_flows(chain))
+    table = table.set_column(table.schema.get_field_index("time"), "time", epoch_us(table["time"]))
+    return table.filter(pc.is_valid(table["amount"]))
 
 
 @dataclass

@@ -10,15 +10,15 @@ three gets a Diebold-Mariano test; "no edge" is reported as such.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.linear_model import Ridge
 
-from cryptoscope.chain.flows import lake_sql
+from cryptoscope.chain.backend import Source, backend_of, lake_table
 from cryptoscope.errors import CryptoscopeError
 
 LAG_FEATURES = ("log_vol", "log_vol_mean7")
@@ -51,31 +51,42 @@ class Backtest:
         return "\n".join(lines)
 
 
-def daily_frame(lake: str | os.PathLike[str], symbol: str) -> pd.DataFrame:
+def daily_frame(source: Source, symbol: str) -> pd.DataFrame:
     """One row per day: realised volatility, the base asset's exchange flows and its chain activity."""
     base = symbol.split("-")[0]
-    con = lake_sql(lake)
-    vol = con.sql("""
-        WITH h AS (SELECT date_trunc('hour', event_time) AS hour, arg_max(price, event_time) AS price
-                   FROM trades WHERE symbol = $s GROUP BY 1),
-             r AS (SELECT hour, ln(price / lag(price) OVER (ORDER BY hour)) AS ret FROM h)
-        SELECT CAST(hour AS DATE) AS day, stddev_samp(ret) AS vol, count(ret) AS n FROM r GROUP BY 1
-        """, params={"s": symbol}).to_df()
-    flows = con.sql("""
-        SELECT CAST(event_time AS DATE) AS day,
-               sum(CASE WHEN direction = 'deposit' THEN amount_usd ELSE -amount_usd END) AS net_usd,
-               sum(amount_usd) AS gross_usd, count(*) FILTER (WHERE direction = 'deposit') AS deposit_count,
-               count(*) FILTER (WHERE direction = 'withdrawal') AS withdrawal_count
-        FROM chain_transfers WHERE asset = $a AND status <> 'rejected' GROUP BY 1""", params={"a": base}).to_df()
-    frame = vol[vol["n"] >= 6].merge(flows, on="day", how="left")
+    backend = backend_of(source)
+    frame = backend.to_pandas(daily_volatility(symbol))
+    frame = frame[frame["n"] >= 6].merge(backend.to_pandas(daily_flows(base)), on="day", how="left")
     if base in _CHAIN_TABLE:
-        table, chain = _CHAIN_TABLE[base]
-        chain_tx = con.sql(f"SELECT CAST(event_time AS DATE) AS day, count(*) AS chain_tx FROM {table} "
-                           "WHERE chain = $c GROUP BY 1", params={"c": chain}).to_df()
-        frame = frame.merge(chain_tx, on="day", how="left")
+        name, chain = _CHAIN_TABLE[base]
+        activity = lake_table(name)
+        mine = activity.filter(activity.chain == chain)
+        chain_tx = mine.group_by(day=mine.event_time.date()).aggregate(chain_tx=mine.count())
+        frame = frame.merge(backend.to_pandas(chain_tx), on="day", how="left")
     else:
         frame["chain_tx"] = 0.0
     return frame.sort_values("day").fillna(0.0).reset_index(drop=True)
+
+
+def daily_volatility(symbol: str) -> ir.Table:
+    """day, vol (standard deviation of hourly log returns of the last trade price each hour), n (returns)."""
+    trades = lake_table("trades")
+    trades = trades.filter(trades.symbol == symbol)
+    hourly = trades.group_by(hour=trades.event_time.truncate("h")).aggregate(
+        price=trades.price.argmax(trades.event_time))
+    returns = hourly.select("hour", ret=(hourly.price / hourly.price.lag().over(order_by=hourly.hour)).ln())
+    return returns.group_by(day=returns.hour.date()).aggregate(vol=returns.ret.std(how="sample"),
+                                                               n=returns.ret.count())
+
+
+def daily_flows(asset: str) -> ir.Table:
+    """day, net_usd (deposits less withdrawals), gross_usd and the counts of ``asset``'s settled transfers."""
+    transfers = lake_table("chain_transfers")
+    moved = transfers.filter(transfers.asset == asset, transfers.status != "rejected")
+    deposit = moved.direction == "deposit"
+    return moved.group_by(day=moved.event_time.date()).aggregate(
+        net_usd=deposit.ifelse(moved.amount_usd, -moved.amount_usd).sum(), gross_usd=moved.amount_usd.sum(),
+        deposit_count=moved.count(where=deposit), withdrawal_count=moved.count(where=moved.direction == "withdrawal"))
 
 
 def features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,10 +104,10 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[:-1]
 
 
-def backtest(lake: str | os.PathLike[str], symbol: str, min_train_days: int = 30, alpha: float = 1.0) -> Backtest:
-    frame = daily_frame(lake, symbol)
+def backtest(source: Source, symbol: str, min_train_days: int = 30, alpha: float = 1.0) -> Backtest:
+    frame = daily_frame(source, symbol)
     if len(frame) < min_train_days + 6:
-        raise CryptoscopeError(f"lake {lake}: {symbol} has only {len(frame)} days with hourly trades; the backtest "
+        raise CryptoscopeError(f"lake {source}: {symbol} has only {len(frame)} days with hourly trades; the backtest "
                                f"needs at least {min_train_days + 6}")
     return backtest_frame(frame, symbol, min_train_days, alpha)
 

@@ -9,22 +9,24 @@ wallets with several tokens, against recommending the most popular tokens.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from cryptoscope.chain.flows import lake_sql
+from cryptoscope.chain.backend import Source, backend_of, lake_table
 from cryptoscope.errors import CryptoscopeError
 
-_WALLET_TOKENS_SQL = """
-SELECT wallet, token, chain, count(*) AS n FROM (
-  SELECT from_address AS wallet, token_address AS token, chain FROM eth_token_transfers
-  UNION ALL SELECT to_address, token_address, chain FROM eth_token_transfers)
-GROUP BY 1, 2, 3
-"""
+
+def wallet_tokens() -> ir.Table:
+    """wallet, token, chain, n: how many transfers of each token each wallet sent or received."""
+    tok = lake_table("eth_token_transfers")
+    ends = [tok.select(wallet=tok[side], token=tok.token_address, chain=tok.chain)
+            for side in ("from_address", "to_address")]
+    moved = ends[0].union(ends[1], distinct=False)
+    return moved.group_by(["wallet", "token", "chain"]).aggregate(n=moved.count())
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ class WalletTokenRecommender:
         self.wallet_chains_ = (counts.groupby("wallet")["chain"].agg(set) if "chain" in counts else None)
         return self
 
-    def fit_lake(self, lake: str | os.PathLike[str]) -> WalletTokenRecommender:
-        return self.fit(lake_sql(lake).sql(_WALLET_TOKENS_SQL).to_df())
+    def fit_lake(self, source: Source) -> WalletTokenRecommender:
+        backend = backend_of(source)
+        return self.fit(backend.to_pandas(wallet_tokens()))
 
     def recommend(self, wallets: list[str], k: int = 5, exclude: set[str] | None = None) -> list[tuple[str, float]]:
         """Top-k tokens for the owner of ``wallets`` (tokens they already moved left out)."""
@@ -95,11 +98,12 @@ class WalletTokenRecommender:
         best = [i for i in np.argsort(-scores, kind="stable")[:k] if scores[i] > 0]
         return [(str(self.tokens_[i]), float(scores[i])) for i in best]
 
-    def recommend_user(self, lake: str | os.PathLike[str], user_id: int, k: int = 5) -> list[tuple[str, float]]:
+    def recommend_user(self, source: Source, user_id: int, k: int = 5) -> list[tuple[str, float]]:
         """Via the user's linked wallets: the addresses of their deposits and withdrawals."""
-        linked = lake_sql(lake).sql("SELECT DISTINCT address FROM chain_transfers WHERE user_id = $u",
-                                       params={"u": user_id}).fetchall()
-        return self.recommend([str(a) for (a,) in linked], k)
+        transfers = lake_table("chain_transfers")
+        linked = backend_of(source).to_pyarrow(transfers.filter(transfers.user_id == user_id).select("address")
+                                               .distinct())
+        return self.recommend([str(a) for a in linked["address"].to_pylist()], k)
 
 
 def _normalise(m: sparse.csr_matrix) -> sparse.csr_matrix:

@@ -12,12 +12,14 @@ import json
 import os
 from pathlib import Path
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import jinja2
 from matplotlib.axes import Axes
 
 from cryptoscope.chain.exposure import UPSTREAM, Exposure, ExposureConfig, ExposurePath
 from cryptoscope.lake import Lake
+from cryptoscope.lake.scratch import scratch
 from cryptoscope.models import plots
 
 _TEMPLATE = """<!doctype html>
@@ -154,14 +156,10 @@ def write_demo_report(lake: Lake | str | os.PathLike[str], out_dir: str | os.Pat
 
     rows = score_transfers(lake)
     write_scores(lake, rows)
-    con = duckdb.connect()  # only the fresh scores are queried here
-    con.register("s", rows)
-    summary = [list(r) for r in con.sql(
-        "SELECT mode, direction, count(*), count(*) FILTER (WHERE poison > 0), round(avg(haircut), 5), "
-        "count(*) FILTER (WHERE hops >= 1) FROM s GROUP BY ALL ORDER BY ALL").fetchall()]
-    picks = con.sql("SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY direction, hops ORDER BY haircut DESC,"
-                    " transfer_id) AS k FROM s WHERE mode = 'retrospective' AND poison > 0) WHERE k = 1 "
-                    "ORDER BY hops DESC, direction LIMIT $n", params={"n": examples}).to_arrow_table().to_pylist()
+    with scratch() as backend:  # only the fresh scores are queried here
+        scores = ibis.memtable(rows)
+        summary = [list(r.values()) for r in backend.to_pyarrow(_summary(scores)).to_pylist()]
+        picks = backend.to_pyarrow(_most_exposed(scores, examples)).to_pylist()
     sections = [(f"{r['direction']} {r['transfer_id']} of user {r['user_id']} on {r['chain']} "
                  f"({r['hops']} hops)", exposure_from_row(r)) for r in picks]
     out = Path(out_dir) / "chain_exposure.html"
@@ -170,3 +168,21 @@ def write_demo_report(lake: Lake | str | os.PathLike[str], out_dir: str | os.Pat
                                  "scores in the lake table chain_exposure",
                         summary=summary, summary_head=["mode", "direction", "transfers", "exposed",
                                                        "mean haircut", "exposed at 1+ hops"])
+
+
+def _summary(scores: ir.Table) -> ir.Table:
+    """Per mode and direction: transfers, exposed ones, mean haircut, exposed ones at one hop or more."""
+    return scores.group_by(["mode", "direction"]).aggregate(
+        transfers=scores.count(), exposed=scores.count(where=scores.poison > 0),
+        mean_haircut=scores.haircut.mean().round(5), far=scores.count(where=scores.hops >= 1)
+    ).order_by(["mode", "direction"])
+
+
+def _most_exposed(scores: ir.Table, examples: int) -> ir.Table:
+    """The most exposed retrospective transfer of each direction and hop count, farthest first."""
+    exposed = scores.filter(scores.mode == "retrospective", scores.poison > 0)
+    rank = ibis.row_number().over(group_by=[exposed.direction, exposed.hops],
+                                  order_by=[exposed.haircut.desc(), exposed.transfer_id])
+    best = exposed.mutate(_rank=rank)
+    best = best.filter(best._rank == 0).drop("_rank")
+    return best.order_by([best.hops.desc(), best.direction]).limit(examples)

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
+from cryptoscope.chain.backend import LakeLike, Source, backend_of, epoch_us, lake_table
 from cryptoscope.chain.exposure import DOWNSTREAM, UPSTREAM, ExposureConfig, Labels, trace
-from cryptoscope.chain.flows import NATIVE, FlowGraph, lake_sql, lake_sql_with, read_flows
+from cryptoscope.chain.flows import NATIVE, FlowGraph, read_flows
+from cryptoscope.chain.planted import planted_paths
 from cryptoscope.chain.store import exchange_addresses, read_labels
 from cryptoscope.lake import Lake
 from cryptoscope.schema import get_table
 
-LakeLike = Lake | str | os.PathLike[str]
 MODES = ("point_in_time", "retrospective")
 NATIVE_SYMBOLS = {"bitcoin": "BTC", "ethereum": "ETH", "tron": "TRX"}
 Progress = Callable[[int, int], None]
@@ -47,26 +48,29 @@ class ChainTracer:
     labels: Labels
 
     @classmethod
-    def from_lake(cls, lake: LakeLike, chain: str, node_of: dict[str, str] | None = None) -> ChainTracer:
-        graph = FlowGraph.build(read_flows(lake, chain), node_of)
-        hot, deposits = exchange_addresses(lake, chain)
-        labels = Labels.build(graph, read_labels(lake, chain), stop_addresses=hot | deposits, node_of=node_of)
+    def from_lake(cls, source: Source, chain: str, node_of: dict[str, str] | None = None) -> ChainTracer:
+        backend = backend_of(source)
+        graph = FlowGraph.build(read_flows(backend, chain), node_of)
+        hot, deposits = exchange_addresses(backend, chain)
+        labels = Labels.build(graph, read_labels(backend, chain), stop_addresses=hot | deposits, node_of=node_of)
         return cls(chain, graph, labels)
 
 
-def score_transfers(lake: LakeLike, *, modes: tuple[str, ...] = MODES, config: ExposureConfig | None = None,
+def score_transfers(source: Source, *, modes: tuple[str, ...] = MODES, config: ExposureConfig | None = None,
                     progress: Progress | None = None) -> pa.Table:
     """One `chain_exposure` row per transfer and mode (not written; see `write_scores`)."""
-    con = lake_sql(lake)
-    transfers = con.sql("SELECT transfer_id, user_id, epoch_us(event_time) AS t, direction, chain, asset, address "
-                        "FROM chain_transfers ORDER BY transfer_id").to_arrow_table().to_pylist()
+    backend = backend_of(source)
+    chain_transfers = lake_table("chain_transfers")
+    picked = chain_transfers.select("transfer_id", "user_id", "event_time", "direction", "chain", "asset", "address")
+    read = backend.to_pyarrow(picked.order_by("transfer_id"))
+    transfers = read.set_column(2, "t", epoch_us(read["event_time"])).to_pylist()
     now = dt.datetime.now(dt.UTC)
     rows: list[dict[str, object]] = []
     tracers: dict[str, ChainTracer] = {}
     for i, tr in enumerate(transfers):
         chain = str(tr["chain"])
         if chain not in tracers:
-            tracers[chain] = ChainTracer.from_lake(lake, chain)
+            tracers[chain] = ChainTracer.from_lake(backend, chain)
         tracer = tracers[chain]
         for mode in modes:
             rows.append(_score_one(tracer, tr, mode, config, now))
@@ -119,18 +123,15 @@ class ExposureEvaluation:
     false_positive_rate: float
 
 
-def evaluate(lake: LakeLike, rows: pa.Table) -> list[ExposureEvaluation]:
+def evaluate(source: Source, rows: pa.Table) -> list[ExposureEvaluation]:
     """Match scores to ground_truth's illicit_{deposit,withdrawal}_Nhop rows by user, time and direction;
     one result per mode over all transfers, then per mode and direction."""
-    scores = rows.select(["transfer_id", "user_id", "event_time", "direction", "mode", "haircut", "poison"])
-    with lake_sql_with(lake, scores=scores) as con:
-        frame = con.sql("""
-            WITH truth AS (SELECT user_id, event_time, split_part(typology, '_', 2) AS direction,
-                                  TRY_CAST(regexp_extract(typology, '_(\\d)hop', 1) AS INTEGER) AS hops
-                           FROM ground_truth WHERE typology LIKE 'illicit_%hop')
-            SELECT s.mode, s.direction, s.haircut, s.poison, t.hops FROM scores s
-            LEFT JOIN truth t ON s.user_id = t.user_id AND s.event_time = t.event_time AND s.direction = t.direction
-            """).to_df()
+    backend = backend_of(source)
+    truth = planted_paths()
+    scores = ibis.memtable(rows.select(["transfer_id", "user_id", "event_time", "direction", "mode", "haircut",
+                                        "poison"]))
+    matched = scores.left_join(truth, ["user_id", "event_time", "direction"])
+    frame = backend.to_pandas(matched.select("mode", "direction", "haircut", "poison", "hops"))
     groups = [(str(m), part) for m, part in frame.groupby("mode")]
     groups += [(f"{m} {d}", part) for (m, d), part in frame.groupby(["mode", "direction"])]
     return [e for name, part in groups if (e := _judge(name, part)) is not None]
