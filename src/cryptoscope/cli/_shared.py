@@ -94,11 +94,8 @@ def run_simulation(lake: Path, users: int, days: int, seed: int, start: str, fra
     from cryptoscope.sources.simulate.config import SimConfig
     from cryptoscope.sources.simulate.world import simulate
 
-    try:
-        first_day = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise CryptoscopeError(f"--start must be a date like 2025-01-01 (got {start!r})") from None
-    cfg = SimConfig(users=users, days=days, seed=seed, start=first_day, fraud_scale=fraud_scale)
+    cfg = SimConfig(users=users, days=days, seed=seed, start=utc_time(start, "--start", "2025-01-01"),
+                    fraud_scale=fraud_scale)
     columns = (TextColumn("[bold]simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
                TimeElapsedColumn())
     with Progress(*columns, console=err_console) as progress:
