@@ -135,7 +135,7 @@ def speed(n_orders: int, root: Path) -> dict[str, Any]:
     written = time.perf_counter() - t
     del orders, trades
     t = time.perf_counter()
-    alerts = detect(engines.connect(lake, "duckdb"), lake)
+    alerts = detect(engines.connect(lake, "duckdb"))
     took = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     found = {t: alerts.filter(pa.compute.equal(alerts["typology"], t)).num_rows for t in ("wash_trading", "spoofing")}
@@ -179,8 +179,8 @@ def stream_check(lake: Lake) -> dict[str, Any]:
     from cryptoscope.surveillance.stream import StreamDetector, events
 
     con = engines.connect(lake, "duckdb")
-    links = account_links(lake, con)
-    batch = detect(con, lake, links=links)
+    links = account_links(con)
+    batch = detect(con, links=links)
     orders, trades = con.table("orders").to_pyarrow(), con.table("trades").to_pyarrow()
     t = time.perf_counter()
     stream = StreamDetector(links).run(events(orders, trades)).alerts()

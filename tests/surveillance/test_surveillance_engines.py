@@ -38,7 +38,8 @@ def test_detectors_give_the_same_alerts_on_duckdb_and_spark(tmp_path: Path, spar
     """On a hand-built book with every typology (a simulated world takes Spark minutes on two cores)."""
     lake = every_typology_book().lake(tmp_path / "lake")
     duck = engines.connect(lake, "duckdb")
-    links = account_links(lake, duck)  # read once from the lake, handed to both engines
-    out = {name: detect(engines.connect(lake, name), lake, links=links) for name in ("duckdb", "spark")}
+    links = account_links(duck)  # read once from the lake, handed to both engines
+    assert account_links(engines.connect(lake, "spark")).to_pylist() == links.to_pylist() != []
+    out = {name: detect(engines.connect(lake, name), links=links) for name in ("duckdb", "spark")}
     assert sorted(set(out["duckdb"]["typology"].to_pylist())) == ["pump_and_dump", "spoofing", "wash_trading"]
     assert_same_alerts(out["duckdb"], out["spark"], "duckdb vs spark")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 def scores(lake: Lake) -> dict[str, dict[str, float]]:
     con = connect(lake)
-    return evaluate.score(detect(con, lake), con)["typologies"]  # type: ignore[no-any-return]
+    return evaluate.score(detect(con), con)["typologies"]  # type: ignore[no-any-return]
 
 
 def test_every_typology_at_least_0_9_on_the_shared_world(small_world: tuple[Lake, SimConfig, SimSummary]) -> None:

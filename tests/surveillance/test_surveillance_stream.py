@@ -17,8 +17,8 @@ from cryptoscope.surveillance.stream import StreamDetector, events
 
 def batch_and_stream(lake: Lake) -> tuple[object, object, StreamDetector]:
     con = engines.connect(lake, "duckdb")
-    links = account_links(lake, con)
-    batch = detect(con, lake, links=links)
+    links = account_links(con)
+    batch = detect(con, links=links)
     stream = StreamDetector(links).run(events(con.table("orders").to_pyarrow(), con.table("trades").to_pyarrow()))
     return batch, stream.alerts(), stream
 

@@ -1,20 +1,18 @@
 """The batch job: every detector as Ibis expressions on one backend (DuckDB or Spark), finished in Python.
 
-The expressions read only the canonical ``orders`` and ``trades`` views that `cryptoscope.features.engines`
-connects, so the same code runs in process on DuckDB and on a Spark cluster. Linked accounts come
-from the lake once (`links`), as a small table both engines join against.
+The expressions read only the canonical views that `cryptoscope.features.engines` connects, so the
+same code runs in process on DuckDB and on a Spark cluster. Linked accounts are read once (`links`),
+as a small table the detectors join against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
-from cryptoscope.lake.store import Lake
 from cryptoscope.surveillance import alerts
 from cryptoscope.surveillance.links import LINK_SCHEMA, linked_pairs
 from cryptoscope.surveillance.params import DEFAULT, Params
@@ -28,22 +26,15 @@ def _rows(expr: Any) -> list[dict[str, Any]]:
     return list(table.to_pylist())
 
 
-def account_links(lake: Lake | str | os.PathLike[str], con: Any, p: Params = DEFAULT) -> pa.Table:
-    """Linked pairs among the pairs that trade with each other, read once over the lake with DuckDB."""
-    from cryptoscope.lake.engine import connect as connect_duckdb
-
-    candidates = con.table("trades").pipe(candidate_pairs, p).to_pyarrow()
-    duck = connect_duckdb(lake).con
-    try:
-        return linked_pairs(duck, candidates)
-    finally:
-        duck.close()
+def account_links(con: Any, p: Params = DEFAULT) -> pa.Table:
+    """Linked pairs among the pairs that trade with each other, read once on ``con`` (any Ibis backend)."""
+    return linked_pairs(con, con.table("trades").pipe(candidate_pairs, p))
 
 
-def detect(con: Any, lake: Lake | str | os.PathLike[str], p: Params = DEFAULT, *,
-           links: pa.Table | None = None, scored_at: dt.datetime | None = None) -> pa.Table:
+def detect(con: Any, p: Params = DEFAULT, *, links: pa.Table | None = None,
+           scored_at: dt.datetime | None = None) -> pa.Table:
     """All alerts over the lake that ``con`` (an Ibis backend from `engines.connect`) reads."""
-    links = account_links(lake, con, p) if links is None else links
+    links = account_links(con, p) if links is None else links
     orders, trades = con.table("orders"), con.table("trades")
     link_t = ibis.memtable(links.cast(LINK_SCHEMA).combine_chunks())
     rows = alerts.wash_rows(_rows(wash_alerts(trades, link_t, p)))

@@ -31,7 +31,7 @@ def run_surveillance(lake: Lake | str | os.PathLike[str], *, engine: str = "duck
 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     con = engines.connect(lake, engine)
-    table = detect(con, lake, params)
+    table = detect(con, params)
     written = 0
     if write and table.num_rows:
         with lake.transaction() as tx:

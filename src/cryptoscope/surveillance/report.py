@@ -143,7 +143,7 @@ def evaluate_lake(lake: Lake | str | os.PathLike[str], *, engine: str = "duckdb"
     from cryptoscope.surveillance.batch import detect
 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    alerts = detect(engines.connect(lake, engine), lake, p)
+    alerts = detect(engines.connect(lake, engine), p)
     duck = connect(lake)
     result = evaluate.score(alerts, duck)
     result["pump_burst_delay"] = burst_delays(duck, p)
