@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from cryptoscope.anomaly.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.cases import CaseStore, IllegalTransitionError, UnknownCaseError, sync_labels
+from cryptoscope.cases.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.lake import Lake, connect
 
 AT = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)

@@ -38,7 +38,7 @@ class ServeWorld:
 
 def build(lake: Lake, root: Path) -> ServeWorld:
     """Train, save the graph, file the cases (see the module doc)."""
-    from cryptoscope.anomaly.grouping import RingAlert, UserAlert, file_alerts
+    from cryptoscope.cases.grouping import RingAlert, UserAlert, file_alerts
     from cryptoscope.cases.store import CaseStore, default_url
     from cryptoscope.graph.pipeline import build_graph, save_graph
 

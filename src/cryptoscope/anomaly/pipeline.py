@@ -18,8 +18,8 @@ import pandas as pd
 
 from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble, percentile_ranks
 from cryptoscope.anomaly.features import behaviour_features
-from cryptoscope.anomaly.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.anomaly.reasons import feature_reasons, graph_reasons, peer_percentiles, top_by
+from cryptoscope.cases.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.cases.labels import LABEL_TYPE
 from cryptoscope.cases.store import CaseStore
 from cryptoscope.graph.pipeline import GraphResult, build_graph, lake_end

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -40,16 +39,11 @@ def run_surveillance(lake: Lake | str | os.PathLike[str], *, engine: str = "duck
     return SurveillanceResult(table, written, filed)
 
 
-def file_cases(table: pa.Table, url: str) -> int | None:
-    """Each alert as a ring (several accounts) or user alert in the case queue, through its public API.
-
-    Returns the number of new alerts filed, or None when the case queue is not part of this install.
-    """
-    if importlib.util.find_spec("cryptoscope.cases") is None or importlib.util.find_spec(
-            "cryptoscope.anomaly.grouping") is None:
-        return None
-    from cryptoscope.anomaly.grouping import RingAlert, UserAlert, file_alerts
+def file_cases(table: pa.Table, url: str) -> int:
+    """Each alert as a ring (several accounts) or user alert in the case queue (``cases.grouping``, the same
+    grouping the abnormal-user line files through); returns the number of new alerts filed."""
     from cryptoscope.cases import CaseStore
+    from cryptoscope.cases.grouping import RingAlert, UserAlert, file_alerts
 
     store = CaseStore(url)
     filed = 0
@@ -68,10 +62,8 @@ def file_cases(table: pa.Table, url: str) -> int | None:
     return filed
 
 
-def default_cases_url(lake: str | os.PathLike[str]) -> str | None:
-    """The SQLite case queue the anomaly detectors use beside the lake; None when the queue is not installed."""
-    if importlib.util.find_spec("cryptoscope.cases") is None:
-        return None
+def default_cases_url(lake: str | os.PathLike[str]) -> str:
+    """The SQLite case queue the anomaly detectors use beside the lake."""
     from pathlib import Path
 
     from cryptoscope.cases import default_url
