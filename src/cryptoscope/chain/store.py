@@ -62,13 +62,10 @@ def cluster_lake(source: Source, chain: str, config: ClusterConfig | None = None
     return cluster_tables(chain, flows=flows, exchange_addresses=hot, deposit_addresses=deposits, config=config)
 
 
-def write_clusters(lake: LakeLike, clustering: Clustering, *, source: Source | None = None) -> int:
-    """Replace ``clustering.chain``'s rows of `address_clusters` (other chains' rows stay); rows written.
-
-    ``source`` is where the lake is read (first sightings, other chains' rows): ``lake`` itself by default.
-    """
+def write_clusters(lake: LakeLike, clustering: Clustering) -> int:
+    """Replace ``clustering.chain``'s rows of `address_clusters` (other chains' rows stay); rows written."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    backend = backend_of(lake if source is None else source)
+    backend = backend_of(lake)
     seen = backend.to_pyarrow(first_seen(clustering.chain, utxo=is_utxo(backend, clustering.chain)))
     rows = clustering.to_arrow()
     at = pc.index_in(rows["address"], value_set=seen["address"]).to_numpy(zero_copy_only=False)
