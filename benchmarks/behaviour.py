@@ -51,7 +51,7 @@ def seeds_run(seeds: list[int], users: int, days: int) -> dict[str, Any]:
     runs = {}
     for seed in seeds:
         started = time.perf_counter()
-        figures = evaluate(world(seed, users, days), chunk_users=4_000)
+        figures = evaluate(world(seed, users, days))
         figures["seconds"] = round(time.perf_counter() - started, 1)
         runs[str(seed)] = figures
         print(seed, json.dumps({k: figures[k] for k in ("segments_ari", "churn", "baselines")}), flush=True)

@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from cryptoscope.behaviour import analysis
-from cryptoscope.behaviour.latent import find_config, latent_kinds
+from cryptoscope.behaviour.latent import WorldSettings, latent_kinds, world_settings
 from cryptoscope.behaviour.report import write_report
 from cryptoscope.behaviour.segments import fit_segments, segment_features
 from cryptoscope.behaviour.store import write_outputs
@@ -30,11 +32,10 @@ def result(small_world: Any) -> analysis.Analysis:
 def test_segments_recover_the_planted_user_kinds(small_world: Any, result: analysis.Analysis) -> None:
     lake, cfg, _ = small_world
     con = engines.connect(lake, "duckdb")
-    found = find_config(con, result.start, (result.end - result.start).days)
-    assert (found.seed, found.chunk_users) == (cfg.seed, cfg.chunk_users)
-    kinds = latent_kinds(con, found)
+    assert world_settings(con) == WorldSettings(cfg.seed, cfg.users, cfg.days)
     labels = result.extras["profile_labels"]
-    assert adjusted_rand_score(kinds.reindex(labels.index), labels) > 0.45
+    kinds = latent_kinds(con, labels.index)
+    assert adjusted_rand_score(kinds, labels) > 0.45
     assert set(result.model.names) >= {"dormant", "travellers", "shared-home accounts"}
     assert min(result.stability) > 0.6, "re-fits on 80 % samples with other seeds must agree"
 
@@ -79,11 +80,18 @@ def test_outputs_are_idempotent_and_the_report_is_written(small_world: Any, resu
     assert "Onboarding funnel" in html and "data:image/png;base64" in html
 
 
-def test_a_lake_from_another_world_is_refused(small_world: Any, result: analysis.Analysis) -> None:
-    lake, cfg, _ = small_world
+def test_a_lake_without_the_simulators_truth_is_refused(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
     con = engines.connect(lake, "duckdb")
-    with pytest.raises(CryptoscopeError, match="matches no simulated world"):
-        find_config(con, result.start, 90, seed=cfg.seed + 1, chunk_users=cfg.chunk_users)
+    with pytest.raises(CryptoscopeError, match="simulation_runs has no row"):
+        world_settings(con)
+    with pytest.raises(CryptoscopeError, match="no user_kinds"):
+        latent_kinds(con, pd.Index([1, 2]))
+    kinds = pa.table({"user_id": [1], "event_time": pa.array([0], pa.timestamp("us", tz="UTC")), "kind": ["idle"]})
+    with lake.transaction() as tx:
+        tx.append("user_kinds", kinds)
+    with pytest.raises(CryptoscopeError, match=r"no kind for 1 of 2 users \(user_id 2 first\)"):
+        latent_kinds(engines.connect(lake, "duckdb"), pd.Index([1, 2]))
 
 
 def test_profiles_and_moves_add_up(result: analysis.Analysis) -> None:

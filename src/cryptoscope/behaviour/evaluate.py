@@ -10,25 +10,25 @@ from typing import Any
 from sklearn.metrics import adjusted_rand_score
 
 from cryptoscope.behaviour import analysis
-from cryptoscope.behaviour.latent import find_config, latent_kinds
+from cryptoscope.behaviour.latent import latent_kinds, world_settings
 from cryptoscope.features import engines
 
 
-def evaluate(lake: str | os.PathLike[str], engine: str = "duckdb", *, seed: int = 0, world_seed: int | None = None,
-             chunk_users: int | None = None, horizon_days: int = 28, history_days: int = 14) -> dict[str, Any]:
+def evaluate(lake: str | os.PathLike[str], engine: str = "duckdb", *, seed: int = 0, horizon_days: int = 28,
+             history_days: int = 14) -> dict[str, Any]:
     """The figures of ``evaluate --out``; the latent kinds are read only here, after every fit."""
     result = analysis.run(lake, engine, seed=seed, horizon_days=horizon_days, history_days=history_days,
                           with_patterns=False)
     con = engines.connect(lake, engine)
-    cfg = find_config(con, result.start, (result.end - result.start).days, seed=world_seed, chunk_users=chunk_users)
-    kinds = latent_kinds(con, cfg)
+    world = world_settings(con)
     labels = result.extras["profile_labels"]
+    kinds = latent_kinds(con, labels.index)
     churn = result.extras["churn"]
     return {
-        "segments_ari": float(adjusted_rand_score(kinds.reindex(labels.index).to_numpy(), labels.to_numpy())),
+        "segments_ari": float(adjusted_rand_score(kinds.to_numpy(), labels.to_numpy())),
         "churn": {"roc_auc": churn.metrics["roc_auc"], "pr_auc": churn.metrics["pr_auc"]},
         "baselines": {"recency": churn.baseline},
-        "detail": {"world_seed": cfg.seed, "users": cfg.users, "days": cfg.days, "segments": result.model.names,
+        "detail": {"world_seed": world.seed, "users": world.users, "days": world.days, "segments": result.model.names,
                    "refit_ari": result.stability, "churn_rate": churn.metrics["churn_rate"],
                    "churn_rows": churn.metrics["rows"], "value_errors": result.extras["value_errors"]["all"],
                    "targeting": result.extras["targeting"], "seconds": result.extras["seconds"]},
