@@ -119,5 +119,5 @@ def test_cli_funnel_and_a_bad_engine(small_world: Any) -> None:
     assert ok.exit_code == 0, ok.output
     assert "first_trade" in ok.output
     bad = CliRunner().invoke(app, ["behaviour", "funnel", "--lake", str(lake.root), "--engine", "flink"])
-    # main() turns a CryptoscopeError into one line and exit code 2 (tests/test_cli_abnormal.py checks that)
+    # main() turns a CryptoscopeError into one line and exit code 2 (tests/cli/test_abnormal.py checks that)
     assert isinstance(bad.exception, CryptoscopeError) and "unknown engine" in str(bad.exception)
