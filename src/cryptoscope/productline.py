@@ -112,6 +112,11 @@ class OnlineProduct(ProductLine, Protocol):
         """The lake table its decisions arrive in."""
         ...
 
+    @property
+    def online(self) -> bool:
+        """Whether it is decided as its events arrive (a line that needs another's batch output first is not)."""
+        ...
+
     def is_decision(self, row: Mapping[str, Any]) -> bool:
         """Whether a row of ``table`` is one of its decisions (a card deposit among payments, ...)."""
         ...

@@ -42,7 +42,7 @@ def get(name: str) -> ProductLine:
 def online() -> dict[str, OnlineProduct]:
     """The lines decided event by event as well as in batch (``serve`` and ``stream`` score these)."""
     return {name: line for name, line in LINES.items()
-            if isinstance(line, OnlineProduct) and getattr(line, "product").online}
+            if isinstance(line, OnlineProduct) and line.online}
 
 
 def ordered(names: Iterable[str] | None = None) -> list[ProductLine]:

@@ -54,6 +54,10 @@ class RiskLine(RiskScorer):
     def command(self) -> str:
         return f"cryptoscope risk train|evaluate|score {self.kind}"
 
+    @property
+    def online(self) -> bool:
+        return self.product.online
+
     def run(self, ctx: RunContext) -> StageResult:
         """Train, judge, register and promote; then score every decision when the new version was promoted."""
         ctx.progress(f"training {self.kind} risk")
