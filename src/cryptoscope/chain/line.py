@@ -24,5 +24,5 @@ class ChainLine:
 
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("on-chain exposure")
-        report = write_demo_report(ctx.lake, ctx.reports)
+        report = write_demo_report(ctx.lake, ctx.reports, source=ctx.connect())
         return StageResult(f"exposure of every deposit and withdrawal in chain_exposure; report {report}", report)

@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 import jinja2
 from matplotlib.axes import Axes
 
+from cryptoscope.chain.backend import LakeLike, Source
 from cryptoscope.chain.exposure import UPSTREAM, Exposure, ExposureConfig, ExposurePath
 from cryptoscope.lake import Lake
 from cryptoscope.lake.scratch import scratch
@@ -145,16 +146,17 @@ def exposure_from_row(row: dict[str, object]) -> Exposure:
                     None if row["hops"] is None else int(row["hops"]), cats, paths, None)  # type: ignore[call-overload]
 
 
-def write_demo_report(lake: Lake | str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                      examples: int = 4) -> Path:
+def write_demo_report(lake: LakeLike, out_dir: str | os.PathLike[str], examples: int = 4, *,
+                      source: Source | None = None) -> Path:
     """`make demo`: score the lake's transfers, store the scores, and write ``chain_exposure.html``.
 
     Shows per mode and direction how many transfers are exposed, then the flow graphs of the
-    most exposed deposits and withdrawals at different hop distances.
+    most exposed deposits and withdrawals at different hop distances. ``source``: the Ibis backend
+    to read the lake with (a batch run's engine); the lake's own DuckDB backend when left out.
     """
     from cryptoscope.chain.scoring import score_transfers, write_scores
 
-    rows = score_transfers(lake)
+    rows = score_transfers(lake if source is None else source)
     write_scores(lake, rows)
     with scratch() as backend:  # only the fresh scores are queried here
         scores = ibis.memtable(rows)
