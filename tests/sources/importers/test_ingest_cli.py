@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from fake_rows import fake_rows, payment_fields, payments_csv, write_big_csv
+from fake_rows import csv_text, fake_rows, payment_fields, payments_csv, write_big_csv
 
 from cryptoscope.lake import Lake, connect
 from cryptoscope.lake.catalog import CATALOG_FILE
@@ -21,6 +21,7 @@ CLI = [sys.executable, "-m", "cryptoscope.cli"]
 ENV = {**os.environ, "COLUMNS": "250"}  # wide enough that rich does not shorten file names
 FORTA = Path(__file__).resolve().parents[4] / "shared" / "data" / "address-labels" / "forta"
 BIG_ROWS = 300_000
+CONCURRENT_PROCESSES, CONCURRENT_ROUNDS = 8, 6  # four processes per core of a 2-core machine
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -83,6 +84,28 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path: Path, case: 
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     assert all(part in result.stderr for part in expected), result.stderr
     assert (lake.root / CATALOG_FILE).read_bytes() == catalog
+
+
+def test_concurrent_ingests_of_bad_input_all_exit_2_never_abort(tmp_path: Path) -> None:
+    """Eight ingests at once on a CSV with an extra column, round after round, as a new user tried it.
+
+    Under load a process could print the right error and then abort (SIGABRT, exit 134): Arrow's threaded
+    CSV reader freed a Python file object on a worker thread after the interpreter had begun to exit.
+    About one process in 50 did, and only with more processes than cores: hence 48, eight at a time.
+    """
+    rows = [{**payment_fields(i), "extra": "x"} for i in range(1, 6)]
+    (path := tmp_path / "extra.csv").write_text(csv_text(rows))
+    command = [*CLI, "ingest", "payments", str(path), "--lake", str(tmp_path / "lake")]
+    outcomes = []
+    for _ in range(CONCURRENT_ROUNDS):
+        procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                 for _ in range(CONCURRENT_PROCESSES)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=120)
+            outcomes.append((proc.returncode, err))
+    assert [code for code, _ in outcomes] == [2] * len(outcomes), [err for code, err in outcomes if code != 2]
+    expected = f"error: file {path}, line 1, column 'extra': unexpected column(s) extra for table payments"
+    assert all(err.startswith(expected) and len(err.strip().splitlines()) == 1 for _, err in outcomes), outcomes
 
 
 def test_lake_export_then_ingest_into_a_fresh_lake_round_trips(tmp_path: Path) -> None:
