@@ -22,13 +22,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
+from cryptoscope.features.engines import Engine
 from cryptoscope.lake import Lake
-
-Engine = Literal["duckdb", "spark"]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cryptoscope.anomaly.demo import run_abnormal_demo
+from cryptoscope.anomaly.line import detect_into_cases
 from cryptoscope.cli import app
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake
@@ -19,7 +19,7 @@ from cryptoscope.sources.simulate.world import SimSummary
 def test_demo_then_graph_show_and_cases(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path: Path) -> None:
     lake, _, _ = small_world
     work = tmp_path / "work"
-    demo = run_abnormal_demo(lake.root, work)
+    demo = detect_into_cases(lake.root, work)
     assert demo.run.alerts > 0 and demo.open_cases > 0 and demo.rings > 0
     assert "<img alt=\"graph of case" in demo.report.read_text()
     cli = CliRunner()

@@ -110,9 +110,9 @@ def test_time_split_evaluation_beats_popularity_without_violations(data: LakeDat
     assert 0.0 < ranker["coverage"] <= 1.0 and ranker["novelty"] > 0.0
 
 
-def test_the_demo_page_shows_levels_and_lists_with_reasons(model: Recommender) -> None:
-    from cryptoscope.reco.demo import _page
+def test_the_preview_page_shows_levels_and_lists_with_reasons(model: Recommender) -> None:
+    from cryptoscope.reco.preview import preview_page
     from cryptoscope.reco.serve import BatchRun, day_to_date
 
-    page = _page(model, BatchRun(10, 100, 100, day_to_date(model.as_of), "v"), 1.0)
+    page = preview_page(model, BatchRun(10, 100, 100, day_to_date(model.as_of), "v"), 1.0)
     assert "Suitability levels" in page and page.count("<li>") >= 20 and "within your level" in page

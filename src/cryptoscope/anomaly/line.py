@@ -1,20 +1,68 @@
 """Abnormal users and rings as a product line: entity graph, detectors, case queue, report.
 
 The batch stage builds the entity graph as of the end of the lake, scores every user with the detectors
-(taught by the analysts' closed cases), files new cases in the case queue beside the lake
-(``LAKE/_abnormal``) and writes ``cases.html`` to the reports folder.
+(taught by the analysts' closed cases), files new cases in the case queue (by default SQLite beside the lake,
+``LAKE/_abnormal``, where the graph and the report go too) and copies ``cases.html`` to the reports folder.
+
+>>> print(AbnormalLine().run(RunContext(Lake("demo-lake"))).summary)     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from cryptoscope.anomaly.demo import run_abnormal_demo
+from cryptoscope.anomaly.pipeline import DetectionConfig, RunResult, detect
+from cryptoscope.anomaly.report import write_cases_report
+from cryptoscope.cases.store import CaseStore, default_url
+from cryptoscope.graph.pipeline import build_graph, save_graph
+from cryptoscope.lake import connect
 from cryptoscope.productline import RunContext, StageResult
 
 
+def work_dir_of(lake: Path) -> Path:
+    """Where the graph, the SQLite case queue and the report live by default: beside the lake's tables."""
+    return Path(lake) / "_abnormal"
+
+
+@dataclass(frozen=True)
+class AbnormalRun:
+    """What one run of the line did: the detection run, the graph's size, the case queue, the report."""
+
+    run: RunResult
+    graph_users: int
+    graph_edges: int
+    rings: int
+    open_cases: int
+    report: Path
+    seconds: float
+
+    def text(self) -> str:
+        return (f"abnormal users: graph of {self.graph_users:,} users / {self.graph_edges:,} ties, {self.rings:,} "
+                f"rings of 3+; {self.run.alerts} user and {self.run.ring_alerts} ring alerts -> "
+                f"{self.run.new_cases} new cases ({self.open_cases} open); report {self.report} "
+                f"({self.seconds:.0f}s)")
+
+
+def detect_into_cases(lake: Path, work: Path | None = None, db_url: str | None = None) -> AbnormalRun:
+    """Graph, one detection run as of the end of the lake, cases, and the HTML report of the top cases."""
+    start = time.perf_counter()
+    work = work or work_dir_of(lake)
+    backend = connect(lake)
+    graph = build_graph(lake, backend=backend)
+    save_graph(graph, work / "graph")
+    store = CaseStore(db_url or default_url(work))
+    run, _ = detect(lake, store, graph.as_of, DetectionConfig(), graph=graph, backend=backend)
+    report = write_cases_report(store, graph, work / "cases.html")
+    rings = int((graph.features.rings["size"] >= 3).sum()) if len(graph.features.rings) else 0
+    return AbnormalRun(run, graph.graph.graph.vcount(), graph.graph.graph.ecount(), rings,
+                        len(store.list_cases("open")), report, time.perf_counter() - start)
+
+
 class AbnormalLine:
-    """See the module doc; no parameters: the detection settings are ``DetectionConfig``'s defaults."""
+    """See the module doc. ``work`` and ``db_url`` move the graph, report and case queue (default: beside the lake)."""
 
     name = "abnormal"
     purpose = "Abnormal users and rings from behaviour and shared devices, IPs, cards and addresses, into cases."
@@ -23,9 +71,13 @@ class AbnormalLine:
     after = ("kyc", "payment", "withdrawal", "credit")
     command = "cryptoscope anomaly run"
 
+    def __init__(self, work: Path | None = None, db_url: str | None = None) -> None:
+        self.work = work
+        self.db_url = db_url
+
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("abnormal users: graph, detectors, cases")
-        result = run_abnormal_demo(ctx.lake.root)  # graph, case queue and report live in LAKE/_abnormal
+        result = detect_into_cases(ctx.lake.root, self.work, self.db_url)
         ctx.reports.mkdir(parents=True, exist_ok=True)
         report = ctx.reports / "cases.html"
         shutil.copyfile(result.report, report)  # self-contained: its pictures are inline

@@ -107,7 +107,7 @@ def run_simulation(lake: Path, users: int, days: int, seed: int, start: str, fra
 
 def work_dir(lake: Path, work: Path | None) -> Path:
     """The abnormal-user line's folder (graph, case queue, reports): ``--work``, else beside the lake."""
-    from cryptoscope.anomaly.demo import work_dir_of
+    from cryptoscope.anomaly.line import work_dir_of
 
     return work or work_dir_of(lake)
 

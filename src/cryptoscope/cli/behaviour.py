@@ -65,11 +65,14 @@ def churn_cmd(lake: LakeOpt = Path("./demo-lake"), engine: EngineOpt = "duckdb",
               out_dir: Annotated[Path, typer.Option("--out-dir", help="Where the report goes.")] = Path("./reports"),
               ) -> None:
     """Churn and lifetime value: fit, judge on the later cut-off, write churn_scores and the HTML report."""
-    from cryptoscope.behaviour.demo import run_demo
+    from cryptoscope.behaviour.line import BehaviourLine
+    from cryptoscope.features.engines import engine_name
+    from cryptoscope.lake import Lake
+    from cryptoscope.productline import RunContext
 
     with console.status("segments, funnel, patterns, churn and value"):
-        path = run_demo(lake, out_dir, engine=engine)
-    console.print(f"report {path}")
+        result = BehaviourLine().run(RunContext(Lake(lake), reports=out_dir, engine=engine_name(engine)))
+    console.print(f"report {result.report}")
 
 
 @app.command("evaluate")

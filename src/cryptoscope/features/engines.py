@@ -25,15 +25,22 @@ def connect(lake: Lake | str | os.PathLike[str], engine: Engine | str = "duckdb"
     ``engine`` usually comes from the command line as a plain string, hence the check at run time.
     Spark is imported only when asked for: it starts a JVM, which takes seconds.
     """
-    if engine == "duckdb":
+    if engine_name(engine) == "duckdb":
         from cryptoscope.lake.engine import connect as connect_duckdb
 
         return connect_duckdb(lake)
-    if engine == "spark":
-        from cryptoscope.lake.spark import connect_spark
+    from cryptoscope.lake.spark import connect_spark
 
-        return connect_spark(lake)
-    raise CryptoscopeError(f"unknown engine {engine!r}; expected one of: {', '.join(ENGINES)}")
+    return connect_spark(lake)
 
 
-__all__ = ["ENGINES", "Engine", "connect"]
+def engine_name(text: str) -> Engine:
+    """``text`` as an engine name; a clear error naming the known ones otherwise."""
+    if text == "duckdb":
+        return "duckdb"
+    if text == "spark":
+        return "spark"
+    raise CryptoscopeError(f"unknown engine {text!r}; expected one of: {', '.join(ENGINES)}")
+
+
+__all__ = ["ENGINES", "Engine", "connect", "engine_name"]

@@ -1,14 +1,19 @@
 """Recommendations as a product line: every user's top 10 within their suitability, with reasons.
 
-The batch stage fits the recommender on the lake, saves it beside the reports (``recommender.pkl``, what
-``cryptoscope reco recommend --model`` and the server load), appends every account's list to
-``recommendations`` and writes a preview page.
+The batch stage fits the recommender on the whole lake, saves it as ``recommender.pkl`` in the reports folder
+(what ``cryptoscope reco recommend --model`` and the server load), appends the top 10 of every account to the
+lake table ``recommendations`` and writes ``recommendations.html`` (``preview.py``).
 """
 
 from __future__ import annotations
 
+import time
+
 from cryptoscope.productline import RunContext, StageResult
-from cryptoscope.reco.demo import run_demo
+from cryptoscope.reco.data import load
+from cryptoscope.reco.model import Recommender
+from cryptoscope.reco.preview import preview_page
+from cryptoscope.reco.serve import write_batch
 
 
 class RecommendationsLine:
@@ -22,6 +27,12 @@ class RecommendationsLine:
     command = "cryptoscope reco train|recommend"
 
     def run(self, ctx: RunContext) -> StageResult:
-        ctx.progress("recommendations")
-        page = run_demo(ctx.lake.root, ctx.reports, show_progress=False)
+        started = time.perf_counter()
+        ctx.progress("recommendations: fitting")
+        model = Recommender.fit(load(ctx.lake.root))
+        model.save(ctx.reports / "recommender.pkl")
+        ctx.progress("recommendations: every user's top 10")
+        run = write_batch(model, ctx.lake.root, show_progress=False)
+        page = ctx.reports / "recommendations.html"
+        page.write_text(preview_page(model, run, time.perf_counter() - started), encoding="utf-8")
         return StageResult(f"every user's top 10 in recommendations, within their suitability; preview {page}", page)

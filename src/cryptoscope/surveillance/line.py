@@ -1,13 +1,21 @@
 """Market surveillance as a product line: wash trading, spoofing and pump-and-dump on orders and trades.
 
-The batch stage runs every detector over the lake, appends new alerts to ``surveillance_alerts`` and the
-case queue, scores them against the world's ground truth where it has one, and writes the report.
+The batch stage runs every detector over the lake (DuckDB), appends new alerts to ``surveillance_alerts`` and
+the case queue beside the lake, scores them against the world's ground truth where it has one, and writes
+``surveillance.md``, ``surveillance.json`` and a picture of the most severe pump to the reports folder.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from cryptoscope.lake.engine import connect
 from cryptoscope.productline import RunContext, StageResult
-from cryptoscope.surveillance.demo import run_demo
+from cryptoscope.surveillance import evaluate
+from cryptoscope.surveillance.pipeline import default_cases_url, run_surveillance
 
 
 class SurveillanceLine:
@@ -22,6 +30,59 @@ class SurveillanceLine:
 
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("market surveillance")
-        report = run_demo(ctx.lake, ctx.reports)
+        out = ctx.reports
+        out.mkdir(parents=True, exist_ok=True)
+        result = run_surveillance(ctx.lake, cases_url=default_cases_url(ctx.lake.root))
+        con = connect(ctx.lake)
+        scores = evaluate.score(result.alerts, con)
+        figure = _draw_pump(con, result.alerts.to_pylist(), out / "surveillance_pump.png")
+        (out / "surveillance.json").write_text(json.dumps(scores, indent=2, default=str) + "\n")
+        path = out / "surveillance.md"
+        path.write_text(_markdown(result.alerts.num_rows, result.written, result.cases, scores, figure))
         return StageResult("wash trading, spoofing and pump-and-dump alerts in surveillance_alerts and the case "
-                           f"queue; {report}", report)
+                           f"queue; {path}", path)
+
+
+def _markdown(alerts: int, written: int, cases: int | None, scores: dict[str, Any], figure: Path | None) -> str:
+    lines = ["# Surveillance", "", f"{alerts} alerts, {written} new in `surveillance_alerts`; "
+             f"{'no case queue' if cases is None else f'{cases} new alerts in the case queue'}.", "",
+             "| typology | precision | recall | flagged | abusive | median delay (s) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, m in scores["typologies"].items():
+        lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['flagged']} | {m['abusive']} | "
+                     f"{m['delay_s_median']} |")
+    if figure:
+        lines += ["", f"![the most severe pump]({figure.name})"]
+    return "\n".join(lines) + "\n"
+
+
+def _draw_pump(con: Any, alerts: list[dict[str, Any]], path: Path) -> Path | None:
+    """Price and trades around the most severe pump alert, the named accounts' sells marked."""
+    pumps = sorted((a for a in alerts if a["typology"] == "pump_and_dump"), key=lambda a: -a["severity"])
+    if not pumps:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    a = pumps[0]
+    burst = dt.datetime.fromisoformat(json.loads(a["evidence"])["burst_start"])
+    t = con.table("trades")
+    t = t.filter((t.symbol == a["symbol"]) & (t.event_time >= burst - dt.timedelta(hours=12))
+                 & (t.event_time <= burst + dt.timedelta(hours=6))).to_pyarrow().to_pylist()
+    accounts = {int(x) for x in a["accounts"].split(",")}
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot([r["event_time"] for r in t], [r["price"] for r in t], ".", ms=3, color="grey", label="trades")
+    dumps = [r for r in t if r["seller_user_id"] in accounts and r["aggressor_side"] == "sell"]
+    ax.plot([r["event_time"] for r in dumps], [r["price"] for r in dumps], "v", color="crimson",
+            label="named accounts selling")
+    ax.axvline(burst, color="orange", label="burst bucket")  # type: ignore[arg-type]  # matplotlib takes datetimes
+    ax.axvline(a["detected_at"], color="crimson", ls="--", label="accounts named")
+    ax.set_title(f"{a['symbol']}: pump alert, {len(accounts)} accounts, severity {a['severity']:.2f}")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
