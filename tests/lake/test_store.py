@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cryptoscope.errors import LakeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.lake.catalog import CATALOG_FILE
 from cryptoscope.schema import get_table
@@ -102,6 +103,22 @@ def test_an_exception_inside_a_transaction_leaves_nothing(lake: Lake) -> None:
     assert not (lake.root / "_staging").exists()
     assert lake.catalog().version == 1
     assert seen(lake) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted"])
+def test_a_damaged_committed_file_is_a_lake_error_and_releases_the_lock(lake: Lake, damage: str) -> None:
+    victim = lake.root / lake.catalog().files("payments")[0].path
+    if damage == "truncated":
+        victim.write_bytes(victim.read_bytes()[:100])
+    else:
+        victim.unlink()
+    files = disk(lake)
+    with pytest.raises(LakeError, match="a committed file of payments is missing or unreadable"), \
+            lake.transaction() as tx:
+        tx.append("payments", payments(range(11, 20)))
+    assert disk(lake) == files and lake.catalog().version == 1
+    with lake.transaction():  # the lock is free again
+        pass
 
 
 def test_replace_then_append_replaces_the_table(lake: Lake) -> None:

@@ -144,14 +144,17 @@ class Transaction:
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
         key = ", ".join(f'"{k}"' for k in table.primary_key)
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
-        con = duckdb.connect()
-        con.register("keyed", keyed)
         source = "keyed"
         if files:
             source = f"keyed ANTI JOIN (SELECT {key} FROM {parquet_source(files)}) USING ({key})"
         query = f"SELECT min(_i) AS _i FROM {source} GROUP BY {key}"  # first of in-batch duplicates
-        keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")
-        con.close()
+        with duckdb.connect() as con:  # closed on the error path too, not left to the garbage collector
+            con.register("keyed", keyed)
+            try:
+                keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")
+            except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+                raise LakeError(f"{self.lake.root}: a committed file of {table.name} is missing or unreadable, "
+                                f"so new rows cannot be told from old ones; restore it from a backup ({exc})") from None
         return rows.take(keep)
 
     def _next_path(self, table: Table, day: dt.date) -> Path:
