@@ -119,7 +119,7 @@ def test_the_deposits_own_exposure_is_read_only_once_known() -> None:
     rows = deposit_spine(_con(transfers, exposure)).to_pandas().set_index("entity_id")
     assert rows.loc["1", ["haircut", "hops", "category_sanctioned", "exposure_scored"]].tolist() == [0.5, 1, 1, 1]
     assert rows.loc["2", "exposure_scored"] == 0 and pd.isna(rows.loc["2", "haircut"])  # known an hour too late
-    frame = get_product("deposit").derive(rows.assign(max_haircut_30d=np.nan))
+    frame = get_product("deposit").prepare(rows.assign(max_haircut_30d=np.nan))
     assert frame.loc["2", ["exposed", "hops_to_source"]].tolist() == [0, 4.0]  # unknown reads as not exposed
 
 
