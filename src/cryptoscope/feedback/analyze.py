@@ -18,7 +18,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -29,8 +30,7 @@ from cryptoscope.feedback.classify import TextClassifier, compare_on_split
 from cryptoscope.feedback.embeddings import Embedder, Progress
 from cryptoscope.feedback.sentiment import csat_sentiment, nps_sentiment, sentiment_score
 from cryptoscope.feedback.topics import TopicModel, fit_topics
-from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake import Lake, connect
 
 SCORES_TABLE = "feedback_scores"
 _SEED = 0
@@ -45,23 +45,26 @@ class Analysis:
     scored_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
-def _query(lake: Lake, table: str, sql: str) -> pd.DataFrame:
-    paths = lake.file_paths(table)
-    if not paths:
-        return pd.DataFrame()
-    return duckdb.connect().execute(sql.format(src=parquet_source(paths))).df()
+def feedback_texts(backend: Any) -> ir.Table:
+    """Tickets (subject and body) and non-empty survey comments, with the score each came with, as one expression."""
+    t, s = backend.table("tickets"), backend.table("surveys")
+    tickets = t.select(source=ibis.literal("ticket"), source_id=t.ticket_id, user_id=t.user_id, event_time=t.event_time,
+                       language=t.language, text=t.subject.fill_null("") + "\n" + t.text.fill_null(""),
+                       user_category=t.category, csat=t.csat, nps=ibis.null("int64"))
+    # a comment of spaces only says nothing (what SQL's trim() leaves empty)
+    said = s.filter(s.comment.notnull() & s.comment.re_search("[^ ]"))
+    surveys = said.select(source=ibis.literal("survey"), source_id=said.survey_id, user_id=said.user_id,
+                          event_time=said.event_time, language=said.language, text=said.comment,
+                          user_category=ibis.null("string"), csat=ibis.null("int64"), nps=said.nps)
+    return tickets.union(surveys, distinct=False)
 
 
-def load_feedback(lake: Lake) -> pd.DataFrame:
-    """Tickets (subject and body) and non-empty survey comments, with the sentiment their score implies."""
-    tickets = _query(lake, "tickets", "select 'ticket' as source, ticket_id as source_id, user_id, event_time, "
-                     "language, coalesce(subject, '') || '\n' || coalesce(text, '') as text, category as "
-                     "user_category, csat, null::bigint as nps from {src}")
-    surveys = _query(lake, "surveys", "select 'survey' as source, survey_id as source_id, user_id, event_time, "
-                     "language, comment as text, null::varchar as user_category, null::bigint as csat, nps "
-                     "from {src} where comment is not null and length(trim(comment)) > 0")
-    frame = pd.concat([f for f in (tickets, surveys) if len(f)], ignore_index=True) if len(tickets) + len(
-        surveys) else pd.DataFrame()
+def load_feedback(lake: Lake, *, backend: Any = None) -> pd.DataFrame:
+    """Every text of `feedback_texts` with the sentiment its score implies, oldest first.
+
+    ``backend`` is the Ibis backend that reads ``lake`` (default: `cryptoscope.lake.connect`).
+    """
+    frame = feedback_texts(backend if backend is not None else connect(lake)).to_pyarrow().to_pandas()
     if frame.empty:
         raise CryptoscopeError(f"the lake {lake.root} has no tickets or survey comments to analyse")
     label = pd.Series([None] * len(frame), dtype=object)
@@ -106,9 +109,9 @@ def _fingerprint(frame: pd.DataFrame) -> str:
 
 
 def analyze(lake: Lake, embedder: Embedder | None = None, *, sample: int | None = None,
-            progress: Progress | None = None, evaluate: bool = True) -> Analysis:
-    """Embed, evaluate, fit on all labelled text, score every text, cluster topics."""
-    frame = sample_feedback(load_feedback(lake), sample)
+            progress: Progress | None = None, evaluate: bool = True, backend: Any = None) -> Analysis:
+    """Embed, evaluate, fit on all labelled text, score every text, cluster topics (reading through ``backend``)."""
+    frame = sample_feedback(load_feedback(lake, backend=backend), sample)
     texts = frame["text"].fillna("").astype(str).tolist()
     vectors = (embedder or Embedder()).embed(texts, progress)
     evaluation = _evaluate(frame, vectors) if evaluate else {}

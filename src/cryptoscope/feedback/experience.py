@@ -5,95 +5,120 @@ left pending, funds held, deposits not credited, KYC rejected, loans liquidated 
 declined) and controls (channel, language, segment, account age, how much they deposit). For every NPS
 answer, the same flags over the 30 days before the answer. This is the evidence side of the drivers:
 the text says what users complain about, the lake says what really happened to them.
+
+Every read is an Ibis expression over the lake's canonical tables, so it runs on DuckDB or Spark.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-import duckdb
+import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake import Lake, connect
 
 TICKET_WINDOW_DAYS = 7
 SURVEY_WINDOW_DAYS = 30
 
-#: experience flag -> (what it means in words, SQL for its events: user_id, t)
-EXPERIENCES: dict[str, tuple[str, str]] = {
-    "withdrawal_pending": ("a crypto withdrawal left pending",
-                           "select user_id, event_time as t from chain_transfers "
-                           "where direction = 'withdrawal' and status = 'pending'"),
-    "funds_held": ("a withdrawal held (funds frozen)",
-                   "select user_id, event_time as t from chain_transfers "
-                   "where direction = 'withdrawal' and status = 'held'"),
-    "deposit_missing": ("a crypto deposit not credited (pending or held)",
-                        "select user_id, event_time as t from chain_transfers "
-                        "where direction = 'deposit' and status in ('pending', 'held')"),
-    "kyc_rejected": ("KYC rejected", "select user_id, decision_time as t from kyc_submissions "
-                     "where decision = 'rejected' and decision_time is not null"),
-    "loan_loss": ("a loan or margin position liquidated or defaulted",
-                  "select user_id, outcome_time as t from loans "
-                  "where outcome in ('liquidated', 'defaulted') and outcome_time is not null"),
-    "card_declined": ("a card deposit declined",
-                      "select user_id, event_time as t from payments where status = 'declined'"),
+#: Events of one experience over a backend: (user_id, t).
+Events = Callable[[Any], ir.Table]
+
+
+def _transfers(direction: str, *statuses: str) -> Events:
+    def events(backend: Any) -> ir.Table:
+        c = backend.table("chain_transfers")
+        return c.filter((c.direction == direction) & c.status.isin(statuses)).select("user_id", t=c.event_time)
+    return events
+
+
+def _kyc_rejected(backend: Any) -> ir.Table:
+    k = backend.table("kyc_submissions")
+    return k.filter((k.decision == "rejected") & k.decision_time.notnull()).select("user_id", t=k.decision_time)
+
+
+def _loan_loss(backend: Any) -> ir.Table:
+    loans = backend.table("loans")
+    lost = loans.outcome.isin(["liquidated", "defaulted"]) & loans.outcome_time.notnull()
+    return loans.filter(lost).select("user_id", t=loans.outcome_time)
+
+
+def _card_declined(backend: Any) -> ir.Table:
+    p = backend.table("payments")
+    return p.filter(p.status == "declined").select("user_id", t=p.event_time)
+
+
+#: experience flag -> (what it means in words, its events)
+EXPERIENCES: dict[str, tuple[str, Events]] = {
+    "withdrawal_pending": ("a crypto withdrawal left pending", _transfers("withdrawal", "pending")),
+    "funds_held": ("a withdrawal held (funds frozen)", _transfers("withdrawal", "held")),
+    "deposit_missing": ("a crypto deposit not credited (pending or held)", _transfers("deposit", "pending", "held")),
+    "kyc_rejected": ("KYC rejected", _kyc_rejected),
+    "loan_loss": ("a loan or margin position liquidated or defaulted", _loan_loss),
+    "card_declined": ("a card deposit declined", _card_declined),
 }
-_NEEDED = ("tickets", "chain_transfers", "kyc_submissions", "loans", "payments", "accounts")
 
 
-def _connect(lake: Lake, tables: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with one view per lake table; an empty view with the schema where a table is empty."""
-    from cryptoscope.schema import get_table
-
-    con = duckdb.connect()
-    for name in tables:
-        paths = lake.file_paths(name)
-        if paths:
-            con.execute(f"create view {name} as select * from {parquet_source(paths)}")
-        else:
-            con.register(f"_{name}_empty", get_table(name).empty())
-            con.execute(f"create view {name} as select * from _{name}_empty")
-    return con
+def _flags(backend: Any, spine: ir.Table, key: str, days: int) -> ir.Table:
+    """Per ``key`` of the spine that has any, which experiences its user had in [t - days, t]."""
+    parts = [events(backend).mutate(flag=ibis.literal(name)) for name, (_, events) in EXPERIENCES.items()]
+    events = parts[0].union(*parts[1:], distinct=False)
+    s = spine.select(key, "user_id", "t")
+    hits = s.join(events, [s.user_id == events.user_id, events.t <= s.t, events.t >= s.t - ibis.interval(days=days)])
+    return hits.group_by(key).aggregate(**{name: (hits.flag == name).any() for name in EXPERIENCES})
 
 
-def _flags(con: duckdb.DuckDBPyConnection, spine: str, days: int) -> str:
-    """SQL adding one 0/1 column per experience: an event of that user in [t - days, t]."""
-    cols = [f"cast(exists (select 1 from ({sql}) e where e.user_id = s.user_id and e.t <= s.t "
-            f"and e.t >= s.t - interval {days} day) as integer) as {name}" for name, (_, sql) in EXPERIENCES.items()]
-    return f"select s.*, {', '.join(cols)} from ({spine}) s"
+def _deposits(backend: Any, spine: ir.Table, key: str) -> ir.Table:
+    """Per ``key`` of the spine, the USD its user deposited (completed) up to its time ``t``."""
+    p = backend.table("payments")
+    paid = p.filter((p.direction == "deposit") & (p.status == "completed")).select(
+        "user_id", "amount_usd", paid=p.event_time)
+    s = spine.select(key, "user_id", "t")
+    hits = s.join(paid, [s.user_id == paid.user_id, paid.paid <= s.t])
+    return hits.group_by(key).aggregate(deposits_usd=hits.amount_usd.sum())
 
 
-_CONTROLS = """
-select f.*, coalesce(a.segment, 'unknown') as segment,
-       ln(1 + greatest(date_diff('day', a.event_time, f.t), 0)) as log_tenure_days,
-       ln(1 + coalesce((select sum(amount_usd) from payments p where p.user_id = f.user_id
-                        and p.direction = 'deposit' and p.status = 'completed' and p.event_time <= f.t), 0))
-         as log_deposits_usd
-from ({inner}) f left join accounts a using (user_id)
-"""
+def _read(backend: Any, spine: ir.Table, key: str, days: int) -> pd.DataFrame:
+    """``spine`` (key, user_id, t, ...) with the experience flags (0/1) and the controls, oldest first."""
+    a = backend.table("accounts")
+    accounts = a.select("user_id", "segment", opened=a.event_time)
+    out = (spine.left_join(_flags(backend, spine, key, days), key).left_join(accounts, "user_id")
+           .left_join(_deposits(backend, spine, key), key))
+    tenure = ibis.greatest(out.t.date().delta(out.opened.date(), unit="day"), 0)
+    expr = out.select(*spine.columns, **{name: ibis.coalesce(out[name], False).cast("int32") for name in EXPERIENCES},
+                      segment=ibis.coalesce(out.segment, "unknown"), log_tenure_days=(1 + tenure).ln(),
+                      log_deposits_usd=(1 + ibis.coalesce(out.deposits_usd, 0)).ln())
+    return expr.to_pyarrow().to_pandas().sort_values(["t", key], kind="stable").reset_index(drop=True)
 
 
-def ticket_experience(lake: Lake) -> pd.DataFrame:
-    """One row per ticket: its CSAT, resolution time, category and the experience flags and controls."""
-    if not lake.file_paths("tickets"):
+def ticket_experience(lake: Lake, *, backend: Any = None) -> pd.DataFrame:
+    """One row per ticket: its CSAT, resolution time, category and the experience flags and controls.
+
+    ``backend`` is the Ibis backend that reads ``lake`` (default: `cryptoscope.lake.connect`).
+    """
+    backend = backend if backend is not None else connect(lake)
+    k = backend.table("tickets")
+    if k.count().to_pyarrow().as_py() == 0:
         raise CryptoscopeError(f"the lake {lake.root} has no tickets; simulate or import some first")
-    con = _connect(lake, _NEEDED)
-    spine = ("select ticket_id, user_id, event_time as t, channel, language, category, status, csat, "
-             "case when isnan(resolution_hours) then null else resolution_hours end as resolution_hours from tickets")
-    frame = con.execute(_CONTROLS.format(inner=_flags(con, spine, TICKET_WINDOW_DAYS))).df()
-    return frame.sort_values("t", kind="stable").reset_index(drop=True)
+    spine = k.mutate(t=k.event_time).select("ticket_id", "user_id", "t", "channel", "language", "category", "status",
+                                           "csat", "resolution_hours")
+    return _read(backend, spine, "ticket_id", TICKET_WINDOW_DAYS)
 
 
-def survey_experience(lake: Lake) -> pd.DataFrame:
+def survey_experience(lake: Lake, *, backend: Any = None) -> pd.DataFrame:
     """One row per NPS answer with the author's experiences in the 30 days before, and controls."""
-    con = _connect(lake, (*_NEEDED, "surveys"))
-    spine = ("select survey_id, user_id, event_time as t, channel, language, nps, comment, "
-             "cast(exists (select 1 from tickets k where k.user_id = v.user_id and k.event_time <= v.event_time) "
-             "as integer) as ticket_before from surveys v where nps is not null")
-    frame = con.execute(_CONTROLS.format(inner=_flags(con, spine, SURVEY_WINDOW_DAYS))).df()
-    return frame.sort_values("t", kind="stable").reset_index(drop=True)
+    backend = backend if backend is not None else connect(lake)
+    k = backend.table("tickets")
+    first = k.group_by("user_id").aggregate(first_ticket=k.event_time.min())
+    v = backend.table("surveys")
+    v = v.filter(v.nps.notnull()).left_join(first, "user_id")
+    # a ticket before the answer exists exactly when the user's first ticket is not after it
+    v = v.mutate(t=v.event_time, ticket_before=ibis.coalesce(v.first_ticket <= v.event_time, False).cast("int32"))
+    spine = v.select("survey_id", "user_id", "t", "channel", "language", "nps", "comment", "ticket_before")
+    return _read(backend, spine, "survey_id", SURVEY_WINDOW_DAYS)
 
 
 def describe(flag: str) -> str:

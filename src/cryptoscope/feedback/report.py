@@ -23,7 +23,7 @@ from cryptoscope.feedback.drivers import DriverResult, csat_drivers, importance_
 from cryptoscope.feedback.embeddings import Embedder, Progress
 from cryptoscope.feedback.experience import survey_experience, ticket_experience
 from cryptoscope.feedback.trends import Growth, topic_growth, weekly_counts
-from cryptoscope.lake import Lake
+from cryptoscope.lake import Lake, connect
 
 REPORT_FILE = "feedback.html"
 DEMO_SAMPLE = 6_000
@@ -43,12 +43,13 @@ class FeedbackReport:
 def build_report(lake: Lake, embedder: Embedder | None = None, *, sample: int | None = DEMO_SAMPLE,
                  progress: Progress | None = None) -> FeedbackReport:
     """Everything the page shows, computed from the lake (texts embedded once, then read from the cache)."""
-    analysis = analyze(lake, embedder, sample=sample, progress=progress)
-    tickets = ticket_experience(lake)
+    backend = connect(lake)  # one connection for every read of the lake
+    analysis = analyze(lake, embedder, sample=sample, progress=progress, backend=backend)
+    tickets = ticket_experience(lake, backend=backend)
     csat = csat_drivers(tickets)
     notes = []
     try:
-        nps: DriverResult | None = nps_drivers(survey_experience(lake))
+        nps: DriverResult | None = nps_drivers(survey_experience(lake, backend=backend))
     except CryptoscopeError as exc:  # a lake without NPS answers still gets the rest of the report
         nps, notes = None, [f"NPS drivers not estimated: {exc}"]
     fb = analysis.feedback
