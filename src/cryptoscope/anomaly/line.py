@@ -66,7 +66,8 @@ class AbnormalLine:
 
     name = "abnormal"
     purpose = "Abnormal users and rings from behaviour and shared devices, IPs, cards and addresses, into cases."
-    reads = ("accounts", "chain_transfers", "kyc_submissions", "labels", "payments", "sessions", "trades")
+    reads = ("account_changes", "accounts", "chain_transfers", "kyc_submissions", "labels", "orders", "payments",
+             "risk_scores", "sessions", "trades")
     writes = ("labels",)
     after = ("kyc", "payment", "withdrawal", "credit")
     command = "cryptoscope anomaly run"

@@ -18,7 +18,8 @@ class BehaviourLine:
 
     name = "behaviour"
     purpose = "Behavioural segments in words, onboarding funnel, sequence patterns, churn and lifetime value."
-    reads = ("accounts", "sessions", "payments", "chain_transfers", "trades", "product_events")
+    reads = ("accounts", "chain_transfers", "kyc_submissions", "labels", "loans", "orders", "payments",
+             "product_events", "sessions", "trades")
     writes = ("behaviour_segments", "churn_scores")
     after = ()
     command = "cryptoscope behaviour segments|funnel|patterns|churn"

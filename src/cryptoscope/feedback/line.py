@@ -15,7 +15,8 @@ class FeedbackLine:
 
     name = "feedback"
     purpose = "Sentiment, topics and drivers of CSAT/NPS from tickets and surveys, with effect sizes."
-    reads = ("accounts", "tickets", "surveys", "sessions", "payments", "chain_transfers", "trades", "kyc_submissions")
+    reads = ("accounts", "chain_transfers", "kyc_submissions", "loans", "payments", "sessions", "surveys", "tickets",
+             "trades")
     writes = ("feedback_scores",)
     after = ()
     command = "cryptoscope feedback analyze|drivers|report"

@@ -10,9 +10,11 @@ Layout (``root`` defaults to ``./models-registry``)::
 A registration is written into a hidden temporary folder and renamed into place in one step, so a
 crash leaves only a hidden folder that listing and loading ignore; two registrations racing for the
 same version number cannot both win the rename. Bundles are pickles: load only registries you trust.
-Registering a bundle byte-identical to one already registered under the name, with the same card but
-for its time stamp (the same model trained again on the same data), returns that version instead of a
-new one: re-running a stage adds nothing.
+Registering a model whose card says what a registered version's card says, but for its time stamp (the same
+model trained again on the same data: periods and rows, features, estimator and its parameters, calibration,
+policy, and validation and test metrics equal to 1e-9), returns that version instead of a new one, so
+re-running a stage adds nothing. The bytes of two such models can differ in the last digits of a split
+threshold: DuckDB sums floats in parallel, in no fixed order.
 
 Example::
 
@@ -27,8 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
+import math
 import os
 import re
 import shutil
@@ -82,7 +84,7 @@ class Registry:
         version already holding this very bundle when there is one (see the module doc)."""
         folder = self.root / _checked(name)
         folder.mkdir(parents=True, exist_ok=True)
-        same = self._holding(name, bundle, card)
+        same = self._holding(name, card)
         if same is not None:
             return same
         for _ in range(100):
@@ -161,21 +163,11 @@ class Registry:
                                    f"known versions: {_listing(known)}")
         return self.root / name / f"v{version:04d}"
 
-    def _holding(self, name: str, bundle: ModelBundle, card: ModelCard) -> int | None:
-        """The newest version whose stored bundle has exactly these bytes and whose card says the same."""
-        versions = self._versions(name)
-        if not versions:
-            return None
-        buffer = io.BytesIO()
-        joblib.dump(bundle, buffer)
-        data = buffer.getvalue()
-        for version in sorted(versions, reverse=True):
-            path = self.root / name / f"v{version:04d}" / BUNDLE
-            if path.stat().st_size != len(data) or path.read_bytes() != data:
-                continue
-            stored = self.show(name, version)
-            if dataclasses.replace(card, name=name, version=version, created=stored.created,
-                                   artifacts=stored.artifacts) == stored:
+    def _holding(self, name: str, card: ModelCard) -> int | None:
+        """The newest version whose card says the same as ``card`` (see the module doc)."""
+        new = _comparable(card)
+        for version in sorted(self._versions(name), reverse=True):
+            if _same(_comparable(self.show(name, version)), new):
                 return version
         return None
 
@@ -204,6 +196,25 @@ class Registry:
         for path in (tmp / BUNDLE, tmp / CARD):
             with open(path, "rb") as fh:
                 os.fsync(fh.fileno())
+
+
+def _comparable(card: ModelCard) -> dict[str, object]:
+    """The card without what differs between two registrations of the same model."""
+    out = card.to_dict()
+    for key in ("name", "version", "created", "artifacts"):
+        out.pop(key, None)
+    return out
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, numbers to a relative 1e-9 (the last bits of a parallel float sum)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (a != a and b != b)
+    return a == b
 
 
 def _checked(name: str) -> str:

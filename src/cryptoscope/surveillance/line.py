@@ -23,7 +23,7 @@ class SurveillanceLine:
 
     name = "surveillance"
     purpose = "Market abuse (wash trading, spoofing, pump-and-dump) on orders and trades, alerts into cases."
-    reads = ("accounts", "ground_truth", "orders", "trades")
+    reads = ("account_changes", "accounts", "ground_truth", "orders", "payments", "sessions", "trades")
     writes = ("surveillance_alerts",)
     after = ("abnormal",)
     command = "cryptoscope surveillance run"
