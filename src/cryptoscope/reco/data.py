@@ -18,6 +18,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,12 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.reco.catalog import Catalog, read_catalog
 
-_DAY = "CAST(floor(epoch(event_time) / 86400) AS INTEGER)"
+DAY_S = 86_400
+
+
+def _day(time: ir.TimestampValue) -> ir.IntegerValue:
+    """Days since 1970-01-01 (UTC) of a timestamp."""
+    return (time.epoch_seconds() / DAY_S).floor().cast("int32")
 
 
 @dataclass
@@ -41,8 +48,8 @@ class LakeData:
     end_day: int  # first day after the data
 
 
-def _df(con: Any, sql: str) -> pd.DataFrame:
-    frame: pd.DataFrame = con.sql(sql).df()
+def _df(expr: ir.Table) -> pd.DataFrame:
+    frame: pd.DataFrame = expr.to_pandas()
     return frame
 
 
@@ -58,49 +65,64 @@ def _rows(users: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _events(con: Any, catalog: Catalog, users: pd.DataFrame) -> pd.DataFrame:
-    items = pd.DataFrame({"product_id": catalog.item_id.astype(str), "item": np.arange(catalog.n)})
-    con.register("_reco_items", items)
-    frame = _df(con, f"""
-        SELECT user_id, item, day, sum(views) AS views, sum(clicks) AS clicks, sum(acts) AS acts,
-               sum(net_usd) AS net_usd FROM (
-            SELECT user_id, item, {_DAY} AS day, count(*) FILTER (WHERE action = 'view') AS views,
-                   count(*) FILTER (WHERE action = 'click') AS clicks,
-                   count(*) FILTER (WHERE action IN ('subscribe', 'trade')) AS acts, 0.0 AS net_usd
-            FROM product_events JOIN _reco_items USING (product_id) GROUP BY ALL
-            UNION ALL
-            SELECT user_id, item, {_DAY} AS day, 0 AS views, 0 AS clicks, count(*) AS acts,
-                   sum(CASE WHEN side = 'buy' THEN 1 ELSE -1 END * filled_quantity * price) AS net_usd
-            FROM orders JOIN _reco_items ON split_part(symbol, '-', 1) = product_id
-            WHERE filled_quantity > 0 GROUP BY ALL)
-        GROUP BY ALL ORDER BY user_id, item, day""")
+    """Views, clicks and acts on each product per user and day, and filled spot orders as acts on their coin."""
+    items = ibis.memtable(pd.DataFrame({"product_id": catalog.item_id.astype(str), "item": np.arange(catalog.n)}))
+    pe = con.table("product_events")
+    pe = pe.join(items, "product_id")
+    seen = pe.group_by(user_id=pe.user_id, item=pe.item, day=_day(pe.event_time)).aggregate(
+        views=(pe.action == "view").sum().cast("int64"), clicks=(pe.action == "click").sum().cast("int64"),
+        acts=pe.action.isin(("subscribe", "trade")).sum().cast("int64"), net_usd=ibis.literal(0.0))
+    o = con.table("orders")
+    o = o.filter(o.filled_quantity > 0).mutate(product_id=o.symbol.split("-")[0])
+    o = o.join(items, "product_id")
+    signed = ibis.ifelse(o.side == "buy", 1, -1) * o.filled_quantity * o.price
+    traded = o.group_by(user_id=o.user_id, item=o.item, day=_day(o.event_time)).aggregate(
+        views=ibis.literal(0, "int64"), clicks=ibis.literal(0, "int64"), acts=o.count(), net_usd=signed.sum())
+    both = seen.union(traded, distinct=False)
+    frame = _df(both.group_by("user_id", "item", "day").aggregate(
+        views=both.views.sum(), clicks=both.clicks.sum(), acts=both.acts.sum(), net_usd=both.net_usd.sum())
+        .order_by("user_id", "item", "day"))
     return _rows(users, frame).astype({"item": np.int64, "day": np.int64, "views": np.int64, "clicks": np.int64,
                                        "acts": np.int64, "net_usd": np.float64})
 
 
+def _deposits(con: Any) -> ir.Table:
+    """Completed fiat and chain deposits per user and day."""
+    p, c = con.table("payments"), con.table("chain_transfers")
+    rows = p.filter(p.direction == "deposit", p.status == "completed").select("user_id", "event_time", "amount_usd")
+    rows = rows.union(c.filter(c.direction == "deposit", c.status == "completed")
+                      .select("user_id", "event_time", "amount_usd"), distinct=False)
+    return (rows.group_by(user_id=rows.user_id, day=_day(rows.event_time)).aggregate(amount_usd=rows.amount_usd.sum())
+            .order_by("user_id", "day"))
+
+
+def _flags(con: Any) -> ir.Table:
+    """Days a user was blocked or scored 0.5 or more by a risk model, or labelled bad."""
+    r, lab = con.table("risk_scores"), con.table("labels")
+    scored = r.filter((r.decision == "block") | (r.score >= 0.5)).select(user_id=r.user_id, day=_day(r.event_time))
+    return scored.union(lab.filter(lab.label == 1).select(user_id=lab.user_id, day=_day(lab.event_time)),
+                        distinct=False)
+
+
 def load(lake: str | os.PathLike[str] | Lake, catalog: Catalog | None = None) -> LakeData:
     """Read and aggregate everything once; raises when the lake has no catalogue, accounts or product events."""
-    backend = connect(lake)
-    catalog = catalog or read_catalog(backend)
-    con = backend.con
-    users = _df(con, f"SELECT user_id, country, segment, {_DAY} AS signup_day FROM accounts ORDER BY user_id")
+    con = connect(lake)
+    catalog = catalog or read_catalog(con)
+    a = con.table("accounts")
+    users = _df(a.select("user_id", "country", "segment", signup_day=_day(a.event_time)).order_by("user_id"))
     if users.empty:
         raise CryptoscopeError(f"lake {lake}: the accounts table is empty; run `cryptoscope simulate` or import")
     events = _events(con, catalog, users)
     if events.empty:
         raise CryptoscopeError(f"lake {lake}: no product_events or orders to learn from")
-    kyc = _rows(users, _df(con, """SELECT user_id, CAST(floor(epoch(decision_time) / 86400) AS INTEGER) AS day, level
-        FROM kyc_submissions WHERE decision = 'approved' AND decision_time IS NOT NULL"""))
-    flags = _rows(users, _df(con, f"""
-        SELECT user_id, {_DAY} AS day FROM risk_scores WHERE decision = 'block' OR score >= 0.5
-        UNION ALL SELECT user_id, {_DAY} AS day FROM labels WHERE label = 1"""))
-    deposits = _rows(users, _df(con, f"""
-        SELECT user_id, {_DAY} AS day, sum(amount_usd) AS amount_usd FROM (
-            SELECT user_id, event_time, amount_usd FROM payments WHERE direction = 'deposit' AND status = 'completed'
-            UNION ALL SELECT user_id, event_time, amount_usd FROM chain_transfers
-            WHERE direction = 'deposit' AND status = 'completed') GROUP BY ALL"""))
-    chain = _rows(users, _df(con, f"SELECT user_id, {_DAY} AS day, count(*) AS transfers FROM chain_transfers "
-                                  "GROUP BY ALL"))
-    prices = _df(con, f"""SELECT split_part(symbol, '-', 1) AS coin, {_DAY} AS day, arg_max(price, event_time) AS price
-        FROM trades GROUP BY ALL ORDER BY coin, day""")
+    k = con.table("kyc_submissions")
+    k = k.filter(k.decision == "approved", k.decision_time.notnull())
+    kyc = _rows(users, _df(k.select("user_id", day=_day(k.decision_time), level=k.level)))
+    c, t = con.table("chain_transfers"), con.table("trades")
+    chain = _rows(users, _df(c.group_by(user_id=c.user_id, day=_day(c.event_time)).aggregate(transfers=c.count())
+                             .order_by("user_id", "day")))
+    prices = _df(t.group_by(coin=t.symbol.split("-")[0], day=_day(t.event_time))
+                 .aggregate(price=t.price.argmax(t.event_time)).order_by("coin", "day"))
     end_day = int(events["day"].max()) + 1
-    return LakeData(catalog, users, events, kyc, flags, deposits, chain, prices, end_day)
+    return LakeData(catalog, users, events, kyc, _rows(users, _df(_flags(con))), _rows(users, _df(_deposits(con))),
+                    chain, prices, end_day)

@@ -21,9 +21,10 @@ class RecommendationsLine:
 
     name = "recommendations"
     purpose = "Each user's top 10 products within their suitability and country rules, with the reason."
-    reads = ("accounts", "kyc_submissions", "product_catalog", "product_events", "trades")
+    reads = ("accounts", "chain_transfers", "kyc_submissions", "labels", "orders", "payments", "product_catalog",
+             "product_events", "risk_scores", "trades")
     writes = ("recommendations",)
-    after = ()
+    after = ("kyc", "payment", "withdrawal", "credit", "deposit")  # it keeps risky products from flagged users
     command = "cryptoscope reco train|recommend"
 
     def run(self, ctx: RunContext) -> StageResult:
