@@ -25,6 +25,7 @@ import pyarrow as pa
 from cryptoscope.chain.flows import FlowGraph
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.schema import ILLICIT_CATEGORIES
+from cryptoscope.schema.scores import EXPOSURE_MAX_HOPS
 
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
 _NEVER = np.iinfo(np.int64).max
@@ -32,7 +33,7 @@ _NEVER = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class ExposureConfig:
-    max_hops: int = 3
+    max_hops: int = EXPOSURE_MAX_HOPS  # the limit chain_exposure documents, and the deposit product reads against
     decay: float = 0.5
     max_fanout: int = 50
     max_frontier: int = 2_000
