@@ -14,6 +14,7 @@ DuckDB and Spark (`cryptoscope.features.engines.connect`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -21,45 +22,48 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+#: A lake table by name, over one backend.
+Tables = Callable[[str], ir.Table]
+
 
 def _rows(t: ir.Table, entity: ir.Value, user: str = "user_id") -> ir.Table:
     """(user_id, entity, event_time) of one table: the shape every link kind is read into."""
     return t.select(user_id=t[user].cast("int64"), entity=entity.cast("string"), event_time=t.event_time)
 
 
-def _device(b: Any) -> list[ir.Table]:
-    s, a, p, c = (b.table(n) for n in ("sessions", "accounts", "payments", "account_changes"))
+def _device(table: Tables) -> list[ir.Table]:
+    s, a, p, c = (table(n) for n in ("sessions", "accounts", "payments", "account_changes"))
     return [_rows(s, s.device_id), _rows(a, a.signup_device_id), _rows(p, p.device_id), _rows(c, c.device_id)]
 
 
-def _ip(b: Any) -> list[ir.Table]:
-    s, a, p = (b.table(n) for n in ("sessions", "accounts", "payments"))
+def _ip(table: Tables) -> list[ir.Table]:
+    s, a, p = (table(n) for n in ("sessions", "accounts", "payments"))
     return [_rows(s, s.ip), _rows(a, a.signup_ip), _rows(p, p.ip)]
 
 
-def _card(b: Any) -> list[ir.Table]:
-    p = b.table("payments")
+def _card(table: Tables) -> list[ir.Table]:
+    p = table("payments")
     return [_rows(p.filter(p.method == "card"), p.instrument_hash)]
 
 
-def _bank(b: Any) -> list[ir.Table]:
-    p = b.table("payments")
+def _bank(table: Tables) -> list[ir.Table]:
+    p = table("payments")
     return [_rows(p.filter(p.method != "card"), p.instrument_hash)]
 
 
-def _address(b: Any) -> list[ir.Table]:
-    c = b.table("chain_transfers")
+def _address(table: Tables) -> list[ir.Table]:
+    c = table("chain_transfers")
     return [_rows(c, c.address)]
 
 
-def _document(b: Any) -> list[ir.Table]:
-    k = b.table("kyc_submissions")
+def _document(table: Tables) -> list[ir.Table]:
+    k = table("kyc_submissions")
     return [_rows(k, k.document_hash), _rows(k, ibis.literal("selfie:") + k.selfie_hash)]
 
 
-def _referrer(b: Any) -> list[ir.Table]:
+def _referrer(table: Tables) -> list[ir.Table]:
     """The referrer and everyone it referred share the entity "ref:<referrer>"; the referrer from its first referral."""
-    a = b.table("accounts")
+    a = table("accounts")
     referred = a.filter(a.referrer_user_id.notnull())
     ref = ibis.literal("ref:") + referred.referrer_user_id.cast("string")
     first = (referred.mutate(entity=ref).group_by(["referrer_user_id", "entity"])
@@ -68,7 +72,7 @@ def _referrer(b: Any) -> list[ir.Table]:
 
 
 #: Link kinds and the lake rows (user_id, entity, event_time) each is read from.
-_LINK_ROWS: dict[str, Callable[[Any], list[ir.Table]]] = {
+_LINK_ROWS: dict[str, Callable[[Tables], list[ir.Table]]] = {
     "device": _device, "ip": _ip, "card": _card, "bank": _bank, "address": _address, "document": _document,
     "referrer": _referrer,
 }
@@ -76,8 +80,8 @@ _LINK_ROWS: dict[str, Callable[[Any], list[ir.Table]]] = {
 LINK_KINDS: tuple[str, ...] = tuple(_LINK_ROWS)
 
 
-def _kind_links(backend: Any, kind: str, cutoff: dt.datetime | None, ip_window_s: int) -> ir.Table:
-    parts = _LINK_ROWS[kind](backend)
+def _kind_links(table: Tables, kind: str, cutoff: dt.datetime | None, ip_window_s: int) -> ir.Table:
+    parts = _LINK_ROWS[kind](table)
     rows = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
     keep = rows.entity.notnull() & rows.user_id.notnull()
     rows = rows.filter(keep if cutoff is None else keep & (rows.event_time < cutoff))
@@ -99,7 +103,9 @@ def link_table(backend: Any, cutoff: dt.datetime | None = None, *, ip_window: dt
     reading them into memory.
     """
     window_s = int(ip_window.total_seconds())
-    tables = [_kind_links(backend, k, cutoff, window_s) for k in kinds]
+    # each table looked up once: on DuckDB a look-up binds the table's view over all of its files
+    table = functools.cache(backend.table)
+    tables = [_kind_links(table, k, cutoff, window_s) for k in kinds]
     return tables[0].union(*tables[1:], distinct=False) if len(tables) > 1 else tables[0]
 
 

@@ -37,8 +37,8 @@ class GraphResult:
 
 def lake_end(backend: Any) -> dt.datetime:
     """Just after the last event of the lake: "now" for a lake that is not being written any more."""
-    ends = [backend.table(n).aggregate(t=backend.table(n).event_time.max())
-            for n in ("sessions", "payments", "chain_transfers")]
+    tables = [backend.table(n) for n in ("sessions", "payments", "chain_transfers")]
+    ends = [t.aggregate(t=t.event_time.max()) for t in tables]
     end: dt.datetime | None = ends[0].union(*ends[1:], distinct=False).t.max().to_pyarrow().as_py()
     if end is None:
         raise CryptoscopeError("the lake has no sessions, payments or chain transfers to build a graph from")
