@@ -16,12 +16,12 @@ from cryptoscope.graph.links import link_table
 
 LINK_SCHEMA = pa.schema([("u1", pa.int64()), ("u2", pa.int64()), ("link_kinds", pa.string())])
 #: The entity kinds that say two trading accounts are one person.
-LINK_KINDS = ("device", "ip", "referrer")
+SAME_PERSON_KINDS = ("device", "ip", "referrer")
 
 
 def shared_kinds(backend: Any, candidates: ir.Table) -> ir.Table:
     """Distinct (u1, u2, kind): a candidate pair (u1 < u2) and one kind of entity both accounts used."""
-    ents = link_table(backend, kinds=LINK_KINDS).select("user_id", "kind", "entity").distinct()
+    ents = link_table(backend, kinds=SAME_PERSON_KINDS).select("user_id", "kind", "entity").distinct()
     pairs = candidates.filter(candidates.u1 < candidates.u2).select("u1", "u2")
     first = ents.select(u1=ents.user_id, kind=ents.kind, entity=ents.entity)
     second = ents.select(u2=ents.user_id, entity=ents.entity)
