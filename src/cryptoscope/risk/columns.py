@@ -51,9 +51,10 @@ class RowColumns:
 
 
 Columns = FrameColumns | RowColumns
+Readable = pd.DataFrame | Mapping[str, Any] | Columns  # what the rules read: a frame, a row, or a view of either
 
 
-def columns(data: pd.DataFrame | Mapping[str, Any] | Columns) -> Columns:
+def columns(data: Readable) -> Columns:
     """The right view for a frame or a row (a view stays itself)."""
     if isinstance(data, FrameColumns | RowColumns):
         return data

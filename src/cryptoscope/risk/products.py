@@ -69,7 +69,7 @@ from cryptoscope.features.views import (
 )
 from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
 from cryptoscope.risk import estimators, reasons, rules, spines
-from cryptoscope.risk.columns import Columns, Data, Value, fill, flag, floor, positive, with_columns
+from cryptoscope.risk.columns import Columns, Data, RowColumns, Value, fill, flag, floor, positive, with_columns
 from cryptoscope.risk.rules import Rules
 from cryptoscope.schema.scores import EXPOSURE_MAX_HOPS
 
@@ -128,11 +128,19 @@ class Product:
     def prepare(self, data: Data) -> Data:
         """The derived columns, the rules' and the guardrail's decisions added to a decision frame or to one
         decision row (a dict): one implementation for batch, training and online scoring."""
-        out = with_columns(data, self.derive)
-        decided = {RULE_COLUMN: self.rules(out)}
+        if isinstance(data, pd.DataFrame):
+            out = with_columns(data, self.derive)
+            decided = {RULE_COLUMN: self.rules(out)}
+            if self.guardrail is not None:
+                decided[GUARD_COLUMN] = self.guardrail(out)
+            return out.assign(**decided)
+        row = dict(data)  # one copy, filled in place: this is the per-request path
+        cells = RowColumns(row)
+        row.update(self.derive(cells))
+        row[RULE_COLUMN] = self.rules(cells)
         if self.guardrail is not None:
-            decided[GUARD_COLUMN] = self.guardrail(out)
-        return out.assign(**decided) if isinstance(out, pd.DataFrame) else out | decided
+            row[GUARD_COLUMN] = self.guardrail(cells)
+        return row
 
 
 def _kyc(c: Columns) -> dict[str, Value]:

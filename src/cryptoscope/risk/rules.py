@@ -14,14 +14,12 @@ what a risk team writes first: a handful of thresholds on the strongest single s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
+from cryptoscope.risk.columns import Readable, Value, columns, decide
 
-from cryptoscope.risk.columns import Value, columns, decide
-
-Rules = Callable[[pd.DataFrame | Mapping[str, Any]], Value]
+Rules = Callable[[Readable], Value]
 
 LARGE_FIRST_PAYMENT_USD = 500.0
 YOUNG_ACCOUNT_DAYS = 7.0
@@ -32,19 +30,19 @@ def _reused(c: Any) -> Value:
     return (c["document_other_accounts"] >= 1) | (c["selfie_other_accounts"] >= 1)
 
 
-def kyc_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def kyc_rules(data: Readable) -> Value:
     """Block a document or selfie another account already used; review when the countries disagree."""
     c = columns(data)
     mismatch = (c["document_country_mismatch"] == 1) | (c["ip_country_mismatch"] == 1)
     return decide(_reused(c), mismatch)
 
 
-def kyc_guardrail(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def kyc_guardrail(data: Readable) -> Value:
     """The KYC rule no model overrides: a document or selfie another account already used is blocked."""
     return decide(_reused(columns(data)), False)
 
 
-def payment_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def payment_rules(data: Readable) -> Value:
     """Block after 3+ declines in the hour or 3+ payment instruments in a day; review a young
     account's large first payment."""
     c = columns(data)
@@ -54,7 +52,7 @@ def payment_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
     return decide(block, review)
 
 
-def withdrawal_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def withdrawal_rules(data: Readable) -> Value:
     """Review after a security change in the last 24 hours or above the 30-day deposits; block when
     both happen and the account logged in from a new device in the last 24 hours."""
     c = columns(data)
@@ -64,13 +62,13 @@ def withdrawal_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
     return decide(security & above & new_device, security | above)
 
 
-def credit_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def credit_rules(data: Readable) -> Value:
     """Review leverage 5x and more; block 10x and more with a loan-to-value above 0.7."""
     c = columns(data)
     return decide((c["leverage"] >= 10) & (c["ltv"] > 0.7), c["leverage"] >= 5)
 
 
-def deposit_rules(data: pd.DataFrame | Mapping[str, Any]) -> Value:
+def deposit_rules(data: Readable) -> Value:
     """Block a deposit sent straight from a sanctioned address; review one whose point-in-time exposure
     (haircut: the hop-decayed share of its funds traced to illicit sources) reaches 10 %.
 

@@ -24,6 +24,7 @@ the decision to the caller's error handling, which is too often "approve on erro
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -65,8 +66,9 @@ class RiskScorer:
         self.kind = kind
         self.top_k = top_k
 
-    @property
+    @functools.cached_property
     def product(self) -> Product:
+        """The product ``kind`` names (looked up once: it is read on every request)."""
         return get_product(self.kind)
 
     @property
@@ -167,13 +169,14 @@ class RiskScorer:
             named = [c for c in dataclasses.asdict(bundle.thresholds.costs).values() if isinstance(c, str)]
             costs = pd.DataFrame({c: np.array([r[c] for r in data], dtype=float) for c in named})
         guard = np.array([r[bundle.guardrail] for r in data], dtype=object) if bundle.guardrail else None
-        ages = np.array([r["account_age_days"] for r in data], dtype=float)
-        return _fail_closed(decide(p, bundle.thresholds, costs, guardrail=guard), ages)
+        decisions = decide(p, bundle.thresholds, costs, guardrail=guard)
+        if all(_known(r) for r in data):  # the usual case, without numpy's per-call cost
+            return decisions
+        return _fail_closed(decisions, np.array([r["account_age_days"] for r in data], dtype=float))
 
     def _unknown_first(self, row: Mapping[str, Any], reasons: tuple[str, ...]) -> tuple[str, ...]:
         """The reason an account with no record was held, first (still ``top_k`` reasons at most)."""
-        age = row["account_age_days"]
-        if age is None or age != age:
+        if not _known(row):
             return (f"no account on record for user {int(row['user_id'])}: held for review", *reasons)[:self.top_k]
         return reasons
 
@@ -184,6 +187,12 @@ class RiskScorer:
                          str(decisions[i]), self._unknown_first(r, texts[i]), model.name, model.version,
                          {n: v for n, v in zip(names, values[i].tolist(), strict=True) if v == v})
                 for i, r in enumerate(rows)]
+
+
+def _known(row: Mapping[str, Any]) -> bool:
+    """Whether the decision's account has a record (an age)."""
+    age = row["account_age_days"]
+    return age is not None and age == age
 
 
 def _fail_closed(decisions: np.ndarray, account_age_days: np.ndarray) -> np.ndarray:
