@@ -183,11 +183,6 @@ def credit_spine(con: Any, since: dt.datetime | None = None) -> ir.Table:
         is_margin=(j["product"] == "margin").cast("int8"), **_account(j, j.event_time))
 
 
-SPINES: dict[str, Callable[..., ir.Table]] = {
-    "kyc": kyc_spine, "payment": payment_spine, "withdrawal": withdrawal_spine, "credit": credit_spine,
-    "deposit": deposit_spine}
-
-
 # -- one event at a time (online) ---------------------------------------------------------------------
 def _mismatch(a: Any, b: Any) -> float:
     """1/0 when the two countries differ/agree; NaN when one is unknown (SQL's null comparison)."""
