@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +38,19 @@ def scored_world(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path_facto
     copy = Lake(root)
     report = write_demo_report(copy, root.parent / "reports")
     return copy, report
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[Any]:
+    """One local SparkSession (two cores) for every parity test of the run: a JVM starts once, not per test.
+
+    Tests that change a setting set it back. Fails, never skips, without Java: the parity tests are the proof
+    that the Spark engine gives the DuckDB results."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.fail("the Spark parity tests need a Java 17+ runtime on PATH or in JAVA_HOME")
+    from cryptoscope.lake.spark import spark_session as build
+
+    session = build("local[2]")  # this machine, whatever $CRYPTOSCOPE_SPARK_MASTER says: the lakes are in tmp dirs
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
 from typing import Any
 
 import pytest
@@ -28,21 +26,12 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def test_snapshot_same_on_duckdb_and_spark(tmp_path: Any) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session
-
+def test_snapshot_same_on_duckdb_and_spark(tmp_path: Any, spark_session: Any) -> None:
     lake = Lake(tmp_path / "lake")
     cfg = SimConfig(users=400, days=14, seed=3, fraud_scale=3.0)
     simulate(cfg, lake)
     times = [cfg.start + dt.timedelta(days=13)]
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        out = {name: snapshot_table(engines.connect(lake, name), times).to_pyarrow() for name in ("duckdb", "spark")}
-    finally:
-        session.stop()
+    out = {name: snapshot_table(engines.connect(lake, name), times).to_pyarrow() for name in ("duckdb", "spark")}
     assert out["duckdb"].num_rows > 300
     duck, spark = out["duckdb"], out["spark"]
     assert duck.schema.names == spark.schema.names and duck.num_rows == spark.num_rows

@@ -8,9 +8,6 @@ same readers on Spark and must find the same rows.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -115,17 +112,11 @@ def test_exposure_scores_are_the_same_as_before(tiny_chains: Lake) -> None:
 
 
 @pytest.fixture(scope="module")
-def spark(tiny_chains: Lake) -> Iterator[Any]:
-    """The tiny chains on a local Spark (the same way the feature parity test starts it)."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
+def spark(tiny_chains: Lake, spark_session: Any) -> Any:
+    """The tiny chains on the run's local Spark."""
     from cryptoscope.features import engines
-    from cryptoscope.lake.spark import spark_session
 
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    yield engines.connect(tiny_chains, "spark")
-    session.stop()
+    return engines.connect(tiny_chains, "spark")
 
 
 @pytest.mark.slow

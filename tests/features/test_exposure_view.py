@@ -9,8 +9,6 @@ checked by hand, then the same expression runs on Spark and must give the same r
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +100,7 @@ def test_an_output_table_view_stays_out_of_the_event_views() -> None:
 
 
 @pytest.mark.slow
-def test_same_features_on_spark(lake: Lake) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark check needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session
-
-    # getOrCreate: a session an earlier test started is reused, and the parity tests reuse (and stop) this one
-    spark_session("local[2]").sparkContext.setLogLevel("ERROR")
+def test_same_features_on_spark(lake: Lake, spark_session: Any) -> None:
     duck, spark = _features(engines.connect(lake, "duckdb")), _features(engines.connect(lake, "spark"))
     assert spark.keys() == duck.keys()
     for name, value in duck.items():

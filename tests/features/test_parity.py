@@ -12,10 +12,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-import os
-import shutil
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -51,19 +48,6 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     lake = Lake(tmp_path_factory.mktemp("parity") / "lake")
     simulate(SimConfig(users=1_500, days=21, seed=29, fraud_scale=3.0), lake)
     return lake
-
-
-@pytest.fixture(scope="module")
-def spark_session() -> Iterator[Any]:
-    """One local SparkSession for every parity test, stopped at the end."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session as build
-
-    session = build("local[2]")  # this machine, whatever $CRYPTOSCOPE_SPARK_MASTER says: the lake is in a tmp dir
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from typing import Any
 
 import numpy as np
@@ -84,23 +82,14 @@ def test_flags_and_controls_are_what_happened_before_each_answer(small_world: tu
 
 
 @pytest.mark.slow
-def test_feedback_reads_are_the_same_on_duckdb_and_spark(tmp_path: Any) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session
-
+def test_feedback_reads_are_the_same_on_duckdb_and_spark(tmp_path: Any, spark_session: Any) -> None:
     lake = Lake(tmp_path / "lake")
     simulate(SimConfig(users=1_000, days=21, seed=5, fraud_scale=4.0), lake)
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        out = {}
-        for name in ("duckdb", "spark"):
-            backend = engines.connect(lake, name)
-            out[name] = [load_feedback(lake, backend=backend), ticket_experience(lake, backend=backend),
-                         survey_experience(lake, backend=backend)]
-    finally:
-        session.stop()
+    out = {}
+    for name in ("duckdb", "spark"):
+        backend = engines.connect(lake, name)
+        out[name] = [load_feedback(lake, backend=backend), ticket_experience(lake, backend=backend),
+                     survey_experience(lake, backend=backend)]
     assert out["duckdb"][1][list(EXPERIENCES)].to_numpy().sum() > 0
     for duck, spark in zip(out["duckdb"], out["spark"], strict=True):
         assert len(duck) > 20

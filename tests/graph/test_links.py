@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from typing import Any
 
 import pandas as pd
@@ -77,25 +75,16 @@ def test_links_seeds_and_signups_are_the_rows_the_sql_read(small_world: tuple[La
 
 
 @pytest.mark.slow
-def test_links_seeds_and_signups_are_the_same_on_duckdb_and_spark(tmp_path: Any) -> None:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session
-
+def test_links_seeds_and_signups_are_the_same_on_duckdb_and_spark(tmp_path: Any, spark_session: Any) -> None:
     lake = Lake(tmp_path / "lake")
     simulate(SimConfig(users=400, days=14, seed=3, fraud_scale=3.0), lake)
-    session = spark_session("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        out = {}
-        for name in ("duckdb", "spark"):
-            backend = engines.connect(lake, name)
-            end = lake_end(backend)
-            cut = end - dt.timedelta(days=3)
-            out[name] = (end, read_links(backend, cut), read_links(backend, ip_window=dt.timedelta(hours=6)),
-                         known_bad_users(backend), signup_times(backend, cut).sort_index())
-    finally:
-        session.stop()
+    out = {}
+    for name in ("duckdb", "spark"):
+        backend = engines.connect(lake, name)
+        end = lake_end(backend)
+        cut = end - dt.timedelta(days=3)
+        out[name] = (end, read_links(backend, cut), read_links(backend, ip_window=dt.timedelta(hours=6)),
+                     known_bad_users(backend), signup_times(backend, cut).sort_index())
     duck, spark = out["duckdb"], out["spark"]
     assert duck[0] == spark[0] and duck[3] == spark[3]
     assert len(duck[1]) > 1000 and set(duck[1]["kind"]) >= {"device", "ip", "card", "document", "referrer"}

@@ -168,7 +168,7 @@ def test_bodies_that_are_not_events_are_refused(client: TestClient, live: tuple[
                        ).status_code == 422
     assert client.post("/v1/score/withdrawal", json=[1, 2, 3], headers=h).status_code == 422
     r = client.post("/v1/score/lottery", json={}, headers=h)
-    assert r.status_code == 404 and "known: withdrawal" in r.json()["detail"]
+    assert r.status_code == 404 and "known: kyc, payment, withdrawal, credit" in r.json()["detail"]
     far = withdrawal(service, 1) | {"event_time": "9999-01-01T00:00:00Z"}
     assert "future" in client.post("/v1/score/withdrawal", json=far, headers=h).json()["detail"]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,20 +19,16 @@ pytestmark = [pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"
               pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def spark_session() -> Iterator[Any]:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.fail("the Spark parity test needs a Java 17+ runtime on PATH or in JAVA_HOME")
-    from cryptoscope.lake.spark import spark_session as build
-
-    session = build("local[2]")
-    session.sparkContext.setLogLevel("ERROR")
-    session.conf.set("spark.sql.shuffle.partitions", "1")  # a hand-built book: one partition per shuffle is plenty
-    yield session
-    session.stop()
+@pytest.fixture
+def one_partition(spark_session: Any) -> Iterator[Any]:
+    """A hand-built book: one partition per shuffle is plenty (set back afterwards)."""
+    before = spark_session.conf.get("spark.sql.shuffle.partitions")
+    spark_session.conf.set("spark.sql.shuffle.partitions", "1")
+    yield spark_session
+    spark_session.conf.set("spark.sql.shuffle.partitions", before)
 
 
-def test_detectors_give_the_same_alerts_on_duckdb_and_spark(tmp_path: Path, spark_session: Any) -> None:
+def test_detectors_give_the_same_alerts_on_duckdb_and_spark(tmp_path: Path, one_partition: Any) -> None:
     """On a hand-built book with every typology (a simulated world takes Spark minutes on two cores)."""
     lake = every_typology_book().lake(tmp_path / "lake")
     duck = engines.connect(lake, "duckdb")
