@@ -16,7 +16,7 @@ missing value is NaN; a comparison with NaN is false; ``fill`` is ``fillna``; ``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -93,10 +93,3 @@ def decide(block: Value, review: Value) -> Value:
         return np.where(block, BLOCK, np.where(review, REVIEW, APPROVE))
     return BLOCK if block else REVIEW if review else APPROVE
 
-
-def with_columns(data: Data, new: Callable[[Columns], dict[str, Value]]) -> Data:
-    """``data`` with the columns ``new`` computes from it: a new frame for a frame, a new dict for a row."""
-    added = new(columns(data))
-    if isinstance(data, pd.DataFrame):
-        return data.assign(**added)
-    return data | added

@@ -69,7 +69,7 @@ from cryptoscope.features.views import (
 )
 from cryptoscope.models import Costs, ReasonCatalog, RiskClassifier
 from cryptoscope.risk import estimators, reasons, rules, spines
-from cryptoscope.risk.columns import Columns, Data, RowColumns, Value, fill, flag, floor, positive, with_columns
+from cryptoscope.risk.columns import Columns, Data, FrameColumns, RowColumns, Value, fill, flag, floor, positive
 from cryptoscope.risk.rules import Rules
 from cryptoscope.schema.scores import EXPOSURE_MAX_HOPS
 
@@ -129,7 +129,7 @@ class Product:
         """The derived columns, the rules' and the guardrail's decisions added to a decision frame or to one
         decision row (a dict): one implementation for batch, training and online scoring."""
         if isinstance(data, pd.DataFrame):
-            out = with_columns(data, self.derive)
+            out = data.assign(**self.derive(FrameColumns(data)))
             decided = {RULE_COLUMN: self.rules(out)}
             if self.guardrail is not None:
                 decided[GUARD_COLUMN] = self.guardrail(out)
