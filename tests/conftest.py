@@ -54,3 +54,14 @@ def spark_session() -> Iterator[Any]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster() -> Iterator[str]:
+    """A real Spark standalone cluster on localhost (one master, two one-core workers), its master URL.
+
+    Drivers connect from subprocesses (`cryptoscope run --master URL`): this process keeps its local session."""
+    from cryptoscope.lake.cluster import local_cluster
+
+    with local_cluster(workers=2, cores=1, memory="1g") as master:
+        yield master

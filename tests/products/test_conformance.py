@@ -5,13 +5,17 @@ The lines run in the registry's order on a copy of the world, twice. While each 
 opens through an Ibis connection is recorded, and the catalog is compared before and after: a line reads only
 what it declares, writes only what it declares, and its second run adds nothing. A line that cannot run on
 this lake must say so with a ``CryptoscopeError`` and write nothing. Every online product scores its decisions
-one row at a time as it does in batch.
+one row at a time as it does in batch. And `cryptoscope run --engine spark`, on a real two-worker Spark cluster,
+writes the very rows the DuckDB run wrote: same keys, same decisions, numbers within 1e-6.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,7 @@ from ibis.backends.sql.compilers.base import SQLGlotCompiler
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
+from cryptoscope.lake.diff import diff_table
 from cryptoscope.models import Registry
 from cryptoscope.productline import OnlineProduct, ProductLine, RunContext, StageResult
 from cryptoscope.products import LINES, online, ordered
@@ -170,3 +175,36 @@ def test_an_online_product_scores_one_row_as_it_scores_the_frame(observed: tuple
 
 def _promoted(registry: Path, kind: str) -> bool:
     return Registry(registry).promoted(f"risk_{kind}") is not None
+
+
+@pytest.fixture(scope="module")
+def on_cluster(small_world: tuple[Lake, object, object], spark_cluster: str, tmp_path_factory: pytest.TempPathFactory,
+               ) -> tuple[Lake, dict[str, Any]]:
+    """The small world after `cryptoscope run --engine spark` on the cluster (a driver process of its own, as a
+    user would start it), and the run's ``run.json``."""
+    root = tmp_path_factory.mktemp("on_cluster")
+    shutil.copytree(small_world[0].root, root / "lake")
+    command = [str(Path(sys.executable).with_name("cryptoscope")), "run", "--lake", str(root / "lake"),
+               "--engine", "spark", "--master", spark_cluster, "--registry", str(root / "registry"),
+               "--report-dir", str(root / "reports")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return Lake(root / "lake"), json.loads((root / "reports" / "run.json").read_text())
+
+
+WRITTEN = sorted({table for line in LINES.values() for table in line.writes})
+
+
+@pytest.mark.slow
+def test_spark_on_a_cluster_runs_the_lines_duckdb_runs(observed: tuple[RunContext, dict[str, Observed]],
+                                                       on_cluster: tuple[Lake, dict[str, Any]]) -> None:
+    on_duckdb = {name: "not run" if seen.refused else "done" for name, seen in observed[1].items()}
+    assert {s["name"]: s["status"] for s in on_cluster[1]["stages"]} == on_duckdb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table", WRITTEN)
+def test_spark_on_a_cluster_writes_what_duckdb_writes(observed: tuple[RunContext, dict[str, Observed]],
+                                                      on_cluster: tuple[Lake, dict[str, Any]], table: str) -> None:
+    diff = diff_table(observed[0].lake, on_cluster[0], table)
+    assert diff.same, diff.text()

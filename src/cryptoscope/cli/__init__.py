@@ -23,6 +23,7 @@ from cryptoscope.cli import (
     products,
     reco,
     risk,
+    run,
     serve,
     surveillance,
 )
@@ -35,8 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 GROUPS: tuple[tuple[typer.Typer, str | None], ...] = (
-    (data.app, None), (demo.app, None), (products.app, "products"), (lake.app, "lake"), (features.app, "features"),
-    (risk.app, "risk"),
+    (data.app, None), (demo.app, None), (run.app, None), (products.app, "products"), (lake.app, "lake"),
+    (features.app, "features"), (risk.app, "risk"),
     (models.app, "models"), (graph.app, "graph"), (anomaly.app, "anomaly"), (cases.app, "cases"),
     (chain.app, "chain"), (reco.app, "reco"), (feedback.app, "feedback"), (surveillance.app, "surveillance"),
     (behaviour.app, "behaviour"), (serve.app, "serve"),

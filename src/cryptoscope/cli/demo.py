@@ -1,17 +1,13 @@
-"""`cryptoscope demo`: simulate a world, then run every product line of the registry on it and say what came out."""
+"""`cryptoscope demo`: simulate a world, `run` every product line of the registry on it, the console logins."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from cryptoscope.cli._shared import NewLakeOpt, RegistryOpt, ReportDirOpt, console, print_status, run_simulation
-from cryptoscope.errors import CryptoscopeError
-
-if TYPE_CHECKING:
-    from cryptoscope.lake import Lake
+from cryptoscope.cli._stages import run_lines, summary_table
 
 app = typer.Typer()
 
@@ -27,7 +23,7 @@ def demo(lake: NewLakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path(".
 
     run_simulation(Path(lake), 50_000, 120, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
-    run_lines(Lake(lake), Path(registry), Path(report_dir))
+    console.print(summary_table(run_lines(Lake(lake), Path(registry), Path(report_dir))))
     console.print(
         "\n[bold]Next:[/]\n"
         f"  cryptoscope products list                          # the product lines, what each reads and writes\n"
@@ -38,24 +34,6 @@ def demo(lake: NewLakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path(".
         f"  open {report_dir}/*.html                            # every report: risk models, chain, feedback, ...\n"
         "  README.md and docs/                                 # what is simulated, computed and decided")
     console_logins(Path(lake), Path(registry), Path(report_dir))
-
-
-def run_lines(lake: Lake, registry: Path, reports: Path) -> None:
-    """Every line of the registry in dependency order; a line that cannot run on this lake says why and the
-    others go on (a bug elsewhere still stops the demo: it is not a data problem)."""
-    from cryptoscope.productline import RunContext
-    from cryptoscope.products import ordered
-
-    with console.status("starting") as status:
-        ctx = RunContext(lake, registry, reports, progress=lambda line: status.update(line))
-        for line in ordered():
-            status.update(line.name)
-            try:
-                result = line.run(ctx)
-            except CryptoscopeError as exc:
-                console.print(f"[yellow]{line.name}: not run[/] — {exc}", highlight=False)
-                continue
-            console.print(f"[bold]{line.name}[/]: {result.summary}", highlight=False)
 
 
 def console_logins(lake: Path, registry: Path, reports: Path) -> None:

@@ -31,3 +31,26 @@ def lake_export(
 
     rows = export_csv(lake, table, out)
     console.print(f"wrote {rows:,} rows of {table} to {out}")
+
+
+@app.command("diff")
+def lake_diff(
+    left: Annotated[Path, typer.Argument(help="A lake folder.")],
+    right: Annotated[Path, typer.Argument(help="Another lake folder.")],
+    tables: Annotated[str, typer.Option("--tables", help="Comma-separated tables (default: every table either "
+                                                         "lake holds rows of).")] = "",
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Floats equal within this.")] = 1e-6,
+) -> None:
+    """Whether two lakes hold the same rows (by primary key; floats within TOLERANCE; when-computed columns
+    ignored), e.g. a run on DuckDB and one on Spark. Exit code 1 when they differ."""
+    from cryptoscope.lake import Lake
+    from cryptoscope.lake.diff import diff_lakes
+
+    a, b = Lake(left), Lake(right)
+    names = [t.strip() for t in tables.split(",") if t.strip()] or sorted(
+        {s.name for s in a.status() if s.rows} | {s.name for s in b.status() if s.rows})
+    diffs = diff_lakes(a, b, names, tolerance=tolerance)
+    for d in diffs:
+        console.print(("[green]same[/] " if d.same else "[red]differs[/] ") + d.text(), highlight=False)
+    if not all(d.same for d in diffs):
+        raise typer.Exit(1)

@@ -23,6 +23,6 @@ class FeedbackLine:
 
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("customer feedback")
-        report = write_report(ctx.lake, ctx.reports)
+        report = write_report(ctx.lake, ctx.reports, backend=ctx.connect())
         return StageResult(f"tickets and surveys scored into feedback_scores, drivers of CSAT/NPS; report {report}",
                            report)

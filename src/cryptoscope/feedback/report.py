@@ -41,9 +41,12 @@ class FeedbackReport:
 
 
 def build_report(lake: Lake, embedder: Embedder | None = None, *, sample: int | None = DEMO_SAMPLE,
-                 progress: Progress | None = None) -> FeedbackReport:
-    """Everything the page shows, computed from the lake (texts embedded once, then read from the cache)."""
-    backend = connect(lake)  # one connection for every read of the lake
+                 progress: Progress | None = None, backend: Any = None) -> FeedbackReport:
+    """Everything the page shows, computed from the lake (texts embedded once, then read from the cache).
+
+    ``backend``: the Ibis backend every read of the lake goes through (a batch run's engine; the lake's DuckDB
+    when left out)."""
+    backend = backend if backend is not None else connect(lake)
     analysis = analyze(lake, embedder, sample=sample, progress=progress, backend=backend)
     tickets = ticket_experience(lake, backend=backend)
     csat = csat_drivers(tickets)
@@ -141,10 +144,10 @@ def render(report: FeedbackReport, lake: Lake) -> str:
 
 
 def write_report(lake: Lake | str | Path, out_dir: str | Path, *, sample: int | None = DEMO_SAMPLE,
-                 embedder: Embedder | None = None, progress: Progress | None = None) -> Path:
+                 embedder: Embedder | None = None, progress: Progress | None = None, backend: Any = None) -> Path:
     """Score the lake's feedback into ``feedback_scores`` and write ``out_dir/feedback.html``; returns its path."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    report = build_report(lake, embedder, sample=sample, progress=progress)
+    report = build_report(lake, embedder, sample=sample, progress=progress, backend=backend)
     write_scores(lake, report.analysis)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import duckdb
-import ibis
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from cryptoscope.lake.driver import note
 from cryptoscope.lake.sql import parquet_source
 from cryptoscope.lake.store import Lake
 from cryptoscope.schema import TABLES
 
 
-def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) -> DuckDBBackend:
+class Backend(DuckDBBackend):
+    """Ibis' DuckDB backend, counting the rows each result brings to Python (`cryptoscope.lake.driver`)."""
+
+    def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+        return note(super().execute(expr, **kwargs))
+
+    def to_pyarrow(self, expr: Any, /, **kwargs: Any) -> Any:
+        return note(super().to_pyarrow(expr, **kwargs))
+
+
+def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) -> Backend:
     """Every canonical table as a view with exactly the canonical columns, times in UTC.
 
     Views are built from the catalog's file list, so a reader never sees a half-written commit;
@@ -35,4 +46,4 @@ def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) 
             body += f" UNION ALL BY NAME SELECT * FROM {parquet_source(files)}"
             body = f"SELECT {columns} FROM ({body})"
         con.execute(f'CREATE VIEW "{name}" AS {body}')
-    return ibis.duckdb.from_connection(con)
+    return Backend.from_connection(con)

@@ -12,7 +12,8 @@ readable at the same paths from every executor (a shared file system).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import sys
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -20,6 +21,7 @@ import ibis.expr.schema as sch
 from ibis.backends.pyspark import Backend as PySparkBackend
 from pyspark.sql.types import StructType, TimestampType
 
+from cryptoscope.lake.driver import note
 from cryptoscope.lake.store import Lake
 from cryptoscope.schema import TABLES
 
@@ -63,6 +65,9 @@ class Backend(PySparkBackend):
         with self._active_catalog_database(catalog, db):
             return _instants(schema, self._session.table(table_name).schema)
 
+    def execute(self, expr: Any, /, **kwargs: Any) -> Any:
+        return note(super().execute(expr, **kwargs))
+
     def _get_schema_using_query(self, query: str) -> sch.Schema:
         return _instants(super()._get_schema_using_query(query), self.raw_sql(query).schema)
 
@@ -85,6 +90,9 @@ def spark_session(master: str | None = None, *, app_name: str = "cryptoscope") -
     """
     from pyspark.sql import SparkSession
 
+    # Executors run Python for the functions shipped to them (mapInPandas): this interpreter, whose packages
+    # match the driver's, unless the deployment names another (the same venv path on every node of a cluster).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(resolve_master(master)).appName(app_name)
     for key, value in _CONF.items():
         builder = builder.config(key, value)

@@ -1,6 +1,6 @@
 """Market surveillance as a product line: wash trading, spoofing and pump-and-dump on orders and trades.
 
-The batch stage runs every detector over the lake (DuckDB), appends new alerts to ``surveillance_alerts`` and
+The batch stage runs every detector over the lake on the run's engine, appends new alerts to ``surveillance_alerts`` and
 the case queue beside the lake, scores them against the world's ground truth where it has one, and writes
 ``surveillance.md``, ``surveillance.json`` and a picture of the most severe pump to the reports folder.
 """
@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cryptoscope.lake.engine import connect
 from cryptoscope.productline import RunContext, StageResult
 from cryptoscope.surveillance import evaluate
 from cryptoscope.surveillance.pipeline import default_cases_url, run_surveillance
@@ -32,8 +31,8 @@ class SurveillanceLine:
         ctx.progress("market surveillance")
         out = ctx.reports
         out.mkdir(parents=True, exist_ok=True)
-        result = run_surveillance(ctx.lake, cases_url=default_cases_url(ctx.lake.root))
-        con = connect(ctx.lake)
+        con = ctx.connect()
+        result = run_surveillance(ctx.lake, cases_url=default_cases_url(ctx.lake.root), backend=con)
         scores = evaluate.score(result.alerts, con)
         figure = _draw_pump(con, result.alerts.to_pylist(), out / "surveillance_pump.png")
         (out / "surveillance.json").write_text(json.dumps(scores, indent=2, default=str) + "\n")

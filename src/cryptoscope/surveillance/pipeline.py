@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -23,13 +24,14 @@ class SurveillanceResult:
 
 
 def run_surveillance(lake: Lake | str | os.PathLike[str], *, engine: str = "duckdb", params: Params = DEFAULT,
-                     write: bool = True, cases_url: str | None = None) -> SurveillanceResult:
-    """Detect on ``engine``; append new alerts to the lake (idempotent) and, given ``cases_url``, to the case queue."""
+                     write: bool = True, cases_url: str | None = None, backend: Any = None) -> SurveillanceResult:
+    """Detect on ``engine`` (or on ``backend``, an open Ibis connection over ``lake``); append new alerts to the
+    lake (idempotent) and, given ``cases_url``, to the case queue."""
     from cryptoscope.features import engines
     from cryptoscope.surveillance.batch import detect
 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    con = engines.connect(lake, engine)
+    con = backend if backend is not None else engines.connect(lake, engine)
     table = detect(con, params)
     written = 0
     if write and table.num_rows:
