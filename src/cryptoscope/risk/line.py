@@ -61,14 +61,16 @@ class RiskLine(RiskScorer):
     def run(self, ctx: RunContext) -> StageResult:
         """Train, judge, register and promote; then score every decision when the new version was promoted."""
         ctx.progress(f"training {self.kind} risk")
-        result = train(self.kind, ctx.lake, ctx.registry, report_dir=ctx.reports)
+        backend = ctx.connect()  # the training set and the decisions are built by the run's engine
+        result = train(self.kind, ctx.lake, ctx.registry, report_dir=ctx.reports, backend=backend)
         ev = result.evaluation
         line = (f"v{result.version}: test PR-AUC {ev.model.pr_auc:.3f} (rules {ev.rules.pr_auc:.3f}); cost "
                 f"${ev.model.cost:,.0f} vs rules ${ev.rules.cost:,.0f} -> "
                 f"{'promoted' if result.promoted else 'not promoted'}; report {result.report}")
         if result.promoted:
             ctx.progress(f"scoring {self.kind} decisions")
-            line += f"\n  scored {score(self.kind, ctx.lake, ctx.registry).scored:,} decisions into {RISK_SCORES}"
+            scored = score(self.kind, ctx.lake, ctx.registry, backend=backend).scored
+            line += f"\n  scored {scored:,} decisions into {RISK_SCORES}"
         return StageResult(line, result.report)
 
 
