@@ -2,7 +2,8 @@
 
 The card is for people (and audits) as much as for code: it records the data window of each period,
 the features, the metrics on valid and test, the thresholds and the costs they were chosen for, the
-decisions' cost against the rules baseline, and where the report and plots are.
+decisions' cost against the rules baseline, where the report and plots are, and how the training rows were
+sampled when they exceeded a row budget.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class ModelCard:
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     artifacts: dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    #: how the training period was sampled to a row budget (budget, rate, rows before and after), if it was
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +56,7 @@ class ModelCard:
             "costs": None if self.costs is None else self.costs.to_dict(), "guardrail": self.guardrail,
             "decisions_test": [vars(o) for o in self.decisions_test],
             "estimator": self.estimator, "calibration": self.calibration,
-            "artifacts": dict(self.artifacts), "notes": self.notes,
+            "artifacts": dict(self.artifacts), "notes": self.notes, "sampling": dict(self.sampling),
         }
 
     def to_json(self) -> str:
@@ -73,7 +76,8 @@ class ModelCard:
                 costs=None if data["costs"] is None else Costs(**data["costs"]), guardrail=data.get("guardrail", ""),
                 decisions_test=tuple(DecisionOutcome(**o) for o in data["decisions_test"]),
                 estimator=data["estimator"], calibration=data["calibration"],
-                artifacts=dict(data["artifacts"]), notes=data.get("notes", ""))
+                artifacts=dict(data["artifacts"]), notes=data.get("notes", ""),
+                sampling=dict(data.get("sampling") or {}))
         except (KeyError, TypeError, ValueError) as exc:
             raise CryptoscopeError(f"not a model card: {exc!r}") from exc
 

@@ -105,7 +105,7 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
                        calibration: Literal["isotonic", "sigmoid"] = "isotonic", alert_rate: float = 0.01,
                        freq: str = "W", random_state: int = 0,
                        decision: Literal["thresholds", "expected_cost"] = "thresholds",
-                       guardrail: str | None = None) -> TrainedModel:
+                       guardrail: str | None = None, weight: str | None = None) -> TrainedModel:
     """Fit on train, early-stop, calibrate and choose thresholds on valid, evaluate on test.
 
     ``rules_baseline`` is the rules' decision per row (approve / review / block): a column name, or
@@ -115,9 +115,13 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
     ``decision`` picks the policy (``decisions.py``): two thresholds on the probability chosen on valid,
     or each row's lowest expected cost under its own costs. ``guardrail`` names a column of decisions
     (hard rules) the model's decisions never go below, on valid, test and in the bundle alike.
+    ``weight`` names a column of row weights for the fit only (a training period whose good rows were
+    down-sampled weighs them back); calibration, thresholds and metrics read valid and test unweighted.
     """
     df = frame.to_pandas() if isinstance(frame, pa.Table) else frame
     feats = _check_columns(df, list(features), label, time_col, costs)
+    if weight is not None and (weight not in df.columns or weight in feats):
+        raise CryptoscopeError(f"the weight column {weight!r} must be in the frame and not a feature")
     if rules_baseline is not None:
         df = df.assign(**{_BASELINE: _baseline(df, rules_baseline)})
     parts = time_split(df, time_col, split.train_end, split.valid_end, split.test_end, gap=split.gap,
@@ -126,7 +130,8 @@ def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], 
     y_valid, y_test = valid[label].to_numpy(), test[label].to_numpy()
 
     model = _estimator(estimator, random_state)
-    model.fit(train[feats], train[label].to_numpy(), eval_set=(valid[feats], y_valid))
+    model.fit(train[feats], train[label].to_numpy(), None if weight is None else train[weight].to_numpy(),
+              eval_set=(valid[feats], y_valid))
     raw_valid = model.predict_proba(valid[feats])[:, 1]
     calibrator = Calibrator(calibration).fit(raw_valid, y_valid)
     p_valid = calibrator.transform(raw_valid)

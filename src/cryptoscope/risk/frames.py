@@ -9,7 +9,7 @@ Online, ``decision_row`` builds the same row for one event from the online featu
 into a frame for the batch functions.
 
 >>> frame = decision_frame(connect(lake), PRODUCTS["payment"])          # doctest: +SKIP
->>> frame = labelled_frame(connect(lake), PRODUCTS["payment"], plan)    # doctest: +SKIP
+>>> frame, bounds, sampling = labelled_frame(connect(lake), PRODUCTS["payment"], plan)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -30,37 +31,71 @@ from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.novelty import login_novelty
 from cryptoscope.risk.plan import Boundaries, TimePlan, activity_window
 from cryptoscope.risk.products import Product
+from cryptoscope.risk.sampling import Sampling, row_budget, sample_training, with_weights
 from cryptoscope.risk.spines import spine_one
+
+
+def decision_expr(con: Any, product: Product, *, since: dt.datetime | None = None) -> ir.Table:
+    """Every decision of ``product`` (from ``since`` on) with its views' features, as an Ibis expression on
+    ``con``'s engine (DuckDB or Spark): the rows ``finish_frame`` turns into a decision frame."""
+    return _with_views(con, product, product.spine(con, since))
 
 
 def decision_frame(con: Any, product: Product, *, since: dt.datetime | None = None) -> pd.DataFrame:
     """Every decision of ``product`` (from ``since`` on) with its features, rules decision and cost columns,
     in decision-time order; no labels."""
-    spine = product.spine(con, since)
-    out = _with_views(con, product, spine)
-    frame = product.prepare(out.to_pandas())
+    return finish_frame(product, decision_expr(con, product, since=since).to_pandas())
+
+
+def finish_frame(product: Product, rows: pd.DataFrame) -> pd.DataFrame:
+    """Decision rows as an engine returned them (``decision_expr``), prepared and in canonical form.
+
+    Canonical, so that DuckDB and Spark (or a Spark batch) give the same frame: times as UTC microseconds
+    (Spark hands back nanoseconds) and rows ordered by ``(decision_time, entity_id)``, a total order since an
+    entity id names one decision. Fitting reads rows in this order, so a fit is the same on either engine."""
+    frame = product.prepare(_utc_microseconds(rows))
     missing = [f for f in product.features if f not in frame.columns]
     if missing:
         raise CryptoscopeError(f"{product.kind}: features {', '.join(missing)} are neither in its views nor derived")
     return frame.sort_values(["decision_time", "entity_id"], kind="stable").reset_index(drop=True)
 
 
-def labelled_frame(con: Any, product: Product, plan: TimePlan) -> tuple[pd.DataFrame, Boundaries]:
-    """Decisions inside the lake's activity window, labelled as the plan allows (see ``labels.py``).
+def labelled_frame(con: Any, product: Product, plan: TimePlan, *,
+                   budget: int | None = None) -> tuple[pd.DataFrame, Boundaries, Sampling]:
+    """Decisions inside the lake's activity window, labelled as the plan allows (see ``labels.py``), on
+    ``con``'s engine; the training period sampled to the row ``budget`` (``sampling.py``) when it exceeds it.
 
     Decisions in the maturity wait before the build date, and those within the product's outcome
-    horizon of the end, are dropped (see ``plan.py``)."""
+    horizon of the end, are dropped on the engine (see ``plan.py``)."""
     start, end = activity_window(con)
     bounds = plan.boundaries(start, end, maturity=product.maturity, horizon=product.horizon)
-    frame = decision_frame(con, product, since=start)
-    times = frame["decision_time"]
-    waiting = (times >= pd.Timestamp(bounds.valid_end)) & (times < pd.Timestamp(bounds.build_date))
-    frame = frame[~waiting & (times <= pd.Timestamp(bounds.last_decision))]
+    spine = product.spine(con, start)
+    times = spine.decision_time
+    waiting = (times >= _instant(bounds.valid_end)) & (times < _instant(bounds.build_date))
+    spine = spine.filter(~waiting, times <= _instant(bounds.last_decision))
+    # sampled before the views are joined: counting and sampling read the spine, the views only the rows kept
+    spine, sampling = sample_training(con, spine, entity_type=product.entity_type,
+                                      label_types=product.label_types, train_end=bounds.train_end,
+                                      build_date=bounds.build_date, budget=row_budget(budget))
+    expr = _with_views(con, product, spine)
+    frame = finish_frame(product, expr.to_pandas())
     frame = attach_labels(frame, label_events(con, product.entity_type, product.label_types), bounds.build_date,
                           outcome_required=product.outcome_required)
     if frame.empty:
         raise CryptoscopeError(f"the lake has no {product.kind} decisions between {start} and {end}")
-    return frame.reset_index(drop=True), bounds
+    frame, sampling = with_weights(frame.reset_index(drop=True), sampling, bounds.train_end)
+    return frame, bounds, sampling
+
+
+def _instant(at: dt.datetime) -> ir.TimestampScalar:
+    return ibis.literal(pd.Timestamp(at).tz_convert("UTC").to_pydatetime(), type="timestamp('UTC')")
+
+
+def _utc_microseconds(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time columns as ``datetime64[us, UTC]`` whatever unit the engine's driver gave them."""
+    times = {c: frame[c].dt.tz_convert("UTC").astype("datetime64[us, UTC]") for c in frame.columns
+             if isinstance(frame[c].dtype, pd.DatetimeTZDtype) and frame[c].dtype != "datetime64[us, UTC]"}
+    return frame.assign(**times) if times else frame
 
 
 def _with_views(con: Any, product: Product, spine: ir.Table) -> ir.Table:

@@ -6,6 +6,11 @@ a new version, and promotes it only when its decisions cost less than the rules'
 ``evaluate`` gives the same comparison without touching a registry, or for a registered version on
 the lake as it is now (labels keep arriving, so a model can be re-judged later).
 
+Each reads the lake through ``backend``, the Ibis connection of the run's engine (the lake's DuckDB by
+default, or Spark from ``connect_spark``): the training set is built and, past the row budget, sampled there
+(``sampling.py``); only the result comes to the driver. The fit itself is the same whatever built the frame:
+its rows in canonical order (``finish_frame``), single-threaded estimators with fixed seeds.
+
 >>> result = train("payment", "demo-lake", "models-registry", report_dir="reports")   # doctest: +SKIP
 >>> print(result.evaluation.summary())                                                 # doctest: +SKIP
 >>> print(evaluate("payment", "demo-lake").summary())                                  # doctest: +SKIP
@@ -17,6 +22,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +34,7 @@ from cryptoscope.risk.frames import decision_frame, labelled_frame
 from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.plan import Boundaries, TimePlan
 from cryptoscope.risk.products import GUARD_COLUMN, RULE_COLUMN, Product, get_product
+from cryptoscope.risk.sampling import WEIGHT_COLUMN, Sampling
 
 LakeLike = Lake | str | os.PathLike[str]
 
@@ -46,31 +53,42 @@ class TrainResult:
     boundaries: Boundaries
 
 
-def fit(kind: str, lake: LakeLike, *, plan: TimePlan | None = None,
-        random_state: int = 0) -> tuple[TrainedModel, Evaluation, Boundaries]:
-    """Fit and evaluate ``kind`` on ``lake`` in memory: nothing is written."""
+def fit(kind: str, lake: LakeLike, *, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
+        row_budget: int | None = None) -> tuple[TrainedModel, Evaluation, Boundaries]:
+    """Fit and evaluate ``kind`` on ``lake`` in memory: nothing is written.
+
+    ``backend`` is the Ibis connection to read with (None: the lake's DuckDB). ``row_budget`` caps the
+    training-period rows (None: ``$CRYPTOSCOPE_RISK_ROW_BUDGET`` or 2,000,000); the card's ``sampling``
+    says whether and how they were sampled."""
     product = get_product(kind)
-    frame, bounds = labelled_frame(connect(lake), product, plan or TimePlan())
+    con = connect(lake) if backend is None else backend
+    frame, bounds, sampling = labelled_frame(con, product, plan or TimePlan(), budget=row_budget)
     trained = train_and_evaluate(
         frame, list(product.features), "label", "decision_time", bounds.split_spec(), product.costs,
         rules_baseline=RULE_COLUMN, estimator=product.estimator(random_state), name=product.model_name,
         calibration=product.calibration, random_state=random_state, decision=product.decision,
-        guardrail=GUARD_COLUMN if product.guardrail is not None else None)
+        guardrail=GUARD_COLUMN if product.guardrail is not None else None,
+        weight=WEIGHT_COLUMN if sampling.sampled else None)
     trained = _test_from_build_date(trained, bounds)
+    trained = dataclasses.replace(trained, card=dataclasses.replace(trained.card, sampling=sampling.to_dict()))
     test = trained.split.test
     evaluation = compare(test, trained.p_test, trained.bundle.decide_scored(trained.p_test, test), product)
     return trained, evaluation, bounds
 
 
 def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, report_dir: str | os.PathLike[str],
-          plan: TimePlan | None = None, random_state: int = 0) -> TrainResult:
+          backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
+          row_budget: int | None = None) -> TrainResult:
     """Fit, report, register a new version of ``risk_<kind>``, and promote it if it beats the rules on cost.
+
+    ``backend`` and ``row_budget`` as in ``fit``.
 
     Refuses (``CryptoscopeError``, nothing written) when no test decision is known to be bad yet: a
     model that was never judged on a bad row is not registered.
     """
     product = get_product(kind)
-    trained, evaluation, bounds = fit(kind, lake, plan=plan, random_state=random_state)
+    trained, evaluation, bounds = fit(kind, lake, backend=backend, plan=plan, random_state=random_state,
+                                      row_budget=row_budget)
     if evaluation.positives == 0:
         raise CryptoscopeError(
             f"{kind}: no decision of the test period ({evaluation.test_start:%Y-%m-%d} to "
@@ -79,7 +97,8 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
             "a longer history, or later when the labels have arrived (evaluate() shows the costs meanwhile)")
     report = trained.write_report(Path(report_dir) / f"{product.model_name}.html")
     registry = Registry(Path(registry_root))
-    card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation))
+    card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation,
+                                                          Sampling(**trained.card.sampling)))
     version = registry.register(product.model_name, trained.bundle, card, files={"report": report})
     promoted = evaluation.saving > 0
     if promoted:
@@ -90,21 +109,22 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
 
 
 def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str] | None = None,
-             version: int | None = None, plan: TimePlan | None = None, random_state: int = 0) -> Evaluation:
-    """ML against rules on the test period.
+             version: int | None = None, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
+             row_budget: int | None = None) -> Evaluation:
+    """ML against rules on the test period, read through ``backend`` (None: the lake's DuckDB).
 
     Without ``registry_root`` a model is fitted in memory (as ``train`` would, nothing written).
     With it, the registered ``version`` (default: the promoted one) is scored on the decisions of its
     own test period, labelled with every label the lake holds now.
     """
     if registry_root is None:
-        return fit(kind, lake, plan=plan, random_state=random_state)[1]
+        return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget)[1]
     product = get_product(kind)
     model = Registry(Path(registry_root)).load(product.model_name, version)
     test_start, test_end = model.card.periods[-1].start, model.card.periods[-1].end
     if test_start is None:
         raise CryptoscopeError(f"{product.model_name} v{model.version} has no test period on its card")
-    con = connect(lake)
+    con = connect(lake) if backend is None else backend
     test = attach_labels(decision_frame(con, product, since=test_start),
                          label_events(con, product.entity_type, product.label_types), test_start,
                          outcome_required=product.outcome_required)
@@ -117,14 +137,15 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     return compare(test, p, model.bundle.decide_scored(p, test), product, model_version=model.version)
 
 
-def _notes(product: Product, bounds: Boundaries, evaluation: Evaluation) -> str:
+def _notes(product: Product, bounds: Boundaries, evaluation: Evaluation, sampling: Sampling) -> str:
     rules = " ".join((product.rules.__doc__ or product.rules.__name__).split())
     horizon = (f", up to {product.horizon.days} days before that end so that its outcomes are known"
                if product.horizon else "")
     return (f"{product.doc} Built on {bounds.build_date:%Y-%m-%d %H:%M} UTC: training and validation used the "
             f"labels known by then; the test period (from the build date) was judged with every label known at "
             f"the end of the data{horizon}. Rules baseline: {rules} "
-            f"Test cost ${evaluation.model.cost:,.0f} (model) vs ${evaluation.rules.cost:,.0f} (rules).")
+            f"Test cost ${evaluation.model.cost:,.0f} (model) vs ${evaluation.rules.cost:,.0f} (rules). "
+            f"{sampling.note()}")
 
 
 def _test_from_build_date(trained: TrainedModel, bounds: Boundaries) -> TrainedModel:
