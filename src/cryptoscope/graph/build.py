@@ -16,9 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import ibis
+import ibis.expr.types as ir
 import igraph as ig
 import numpy as np
 import pandas as pd
+
+from cryptoscope.graph.edges import read_edges
+from cryptoscope.graph.links import links_frame, shared_links
 
 #: How much one shared entity of each kind says about two accounts being run by one operator.
 KIND_WEIGHTS: dict[str, float] = {"device": 1.0, "card": 1.0, "bank": 1.0, "address": 1.0, "document": 1.0,
@@ -27,7 +32,8 @@ KIND_WEIGHTS: dict[str, float] = {"device": 1.0, "card": 1.0, "bank": 1.0, "addr
 
 @dataclass
 class EntityGraph:
-    """A weighted undirected igraph over users plus the links it was built from.
+    """A weighted undirected igraph over users plus the links it was built from (`from_table`: the links of
+    shared entities only).
 
     Vertex attribute ``name`` is the user id; edge attributes ``weight`` (sum of shared-entity weights),
     ``kinds`` (the kinds of entity the pair shares, comma-joined) and ``shared`` (how many entities).
@@ -40,23 +46,41 @@ class EntityGraph:
     @classmethod
     def from_links(cls, links: pd.DataFrame, *, max_degree: int = 50, min_weight: float = 0.3,
                    kind_weights: dict[str, float] | None = None) -> EntityGraph:
-        """Project the user–entity links onto users."""
+        """Project user–entity links held in memory onto users (in-process DuckDB runs `graph.edges`)."""
         weights = KIND_WEIGHTS if kind_weights is None else kind_weights
-        uniq = links[["user_id", "kind", "entity"]].drop_duplicates()
-        degree = uniq.groupby("entity")["user_id"].nunique()
-        pairs = _pairs(uniq, degree, max_degree, weights)
-        pairs = pairs[pairs["weight"] >= min_weight]
-        users = np.unique(uniq["user_id"].to_numpy())
+        kinds = tuple(sorted({str(k) for k in links["kind"].unique()}))
+        table = ibis.memtable(links[["user_id", "kind", "entity"]].astype({"user_id": "int64"}))
+        edges = read_edges(table, kinds, weights, max_degree=max_degree, min_weight=min_weight)
+        return cls.from_edges(np.unique(links["user_id"].to_numpy(dtype=np.int64)), edges, links)
+
+    @classmethod
+    def from_table(cls, links: ir.Table, kinds: tuple[str, ...], *, max_degree: int = 50, min_weight: float = 0.3,
+                   kind_weights: dict[str, float] | None = None) -> EntityGraph:
+        """Project links that live on an engine (`links.link_table`): pairs are formed and summed there.
+
+        Three results come to the driver: the edges, the user ids, and the links of shared entities (degree
+        2+; what ring features and neighbourhoods read — an entity seen by one user links nobody)."""
+        weights = KIND_WEIGHTS if kind_weights is None else kind_weights
+        with links.cache() as cached:  # read from the lake once, not once per result
+            edges = read_edges(cached, kinds, weights, max_degree=max_degree, min_weight=min_weight)
+            users = cached.select("user_id").distinct().to_pyarrow()["user_id"].to_numpy()
+            shared = links_frame(shared_links(cached))
+        return cls.from_edges(np.sort(users.astype(np.int64)), edges, shared)
+
+    @classmethod
+    def from_edges(cls, users: np.ndarray, edges: pd.DataFrame, links: pd.DataFrame) -> EntityGraph:
+        """The igraph over ``users`` (sorted ids; vertex order) with the edges of `graph.edges.read_edges`."""
         graph = ig.Graph(n=len(users), directed=False)
         graph.vs["name"] = users.tolist()
-        if len(pairs):
+        if len(edges):
             index = pd.Series(np.arange(len(users)), index=users)
-            src = index.loc[pairs["a"].to_numpy()].to_numpy()
-            dst = index.loc[pairs["b"].to_numpy()].to_numpy()
+            src = index.loc[edges["a"].to_numpy()].to_numpy()
+            dst = index.loc[edges["b"].to_numpy()].to_numpy()
             graph.add_edges(np.column_stack([src, dst]).tolist())
-            graph.es["weight"] = pairs["weight"].astype(float).tolist()
-            graph.es["kinds"] = pairs["kinds"].tolist()
-            graph.es["shared"] = pairs["shared"].astype(int).tolist()
+            graph.es["weight"] = edges["weight"].astype(float).tolist()
+            graph.es["kinds"] = edges["kinds"].tolist()
+            graph.es["shared"] = edges["shared"].astype(int).tolist()
+        degree = links[["user_id", "entity"]].drop_duplicates().groupby("entity")["user_id"].nunique()
         return cls(graph, links, degree)
 
     def vertex(self, user_id: int) -> int | None:
@@ -69,24 +93,3 @@ class EntityGraph:
     def user_ids(self) -> np.ndarray:
         return np.asarray(self.graph.vs["name"], dtype=np.int64)
 
-
-def _pairs(uniq: pd.DataFrame, degree: pd.Series, max_degree: int, weights: dict[str, float]) -> pd.DataFrame:
-    """Every pair of users sharing an entity of degree 2..max_degree, weights summed per pair."""
-    deg = uniq["entity"].map(degree)
-    shared = uniq[(deg >= 2) & (deg <= max_degree)]
-    if shared.empty:
-        return pd.DataFrame({"a": [], "b": [], "weight": [], "kinds": [], "shared": []})
-    codes = {k: i for i, k in enumerate(sorted(set(shared["kind"])))}
-    ent = shared["entity"].astype("category").cat.codes.to_numpy()
-    m = pd.DataFrame({"e": ent, "u": shared["user_id"].to_numpy(), "k": shared["kind"].map(codes).to_numpy(),
-                      "w": shared["kind"].map(weights).fillna(0.5).to_numpy()
-                      / np.log2(shared["entity"].map(degree).to_numpy())})
-    m = m.merge(m[["e", "u"]], on="e", suffixes=("", "_b"))
-    m = m[m["u"] < m["u_b"]]
-    m["bit"] = np.left_shift(1, m["k"].to_numpy())
-    key = m.groupby(["u", "u_b"], sort=True)
-    out = key.agg(weight=("w", "sum"), shared=("e", "size")).reset_index()
-    bits = m.drop_duplicates(["u", "u_b", "k"]).groupby(["u", "u_b"], sort=True)["bit"].sum().to_numpy()
-    names = sorted(codes, key=codes.__getitem__)
-    out["kinds"] = [",".join(n for i, n in enumerate(names) if b >> i & 1) for b in bits]
-    return out.rename(columns={"u": "a", "u_b": "b"})

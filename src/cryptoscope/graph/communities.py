@@ -39,12 +39,27 @@ class GraphFeatures:
 
 
 def leiden(graph: ig.Graph, *, resolution: float = 0.2, seed: int = 7) -> list[int]:
-    """Community of each vertex: Leiden, Constant Potts Model on edge weights, reproducible by seed."""
+    """Community of each vertex: Leiden, Constant Potts Model on edge weights, reproducible by seed.
+
+    Communities are numbered by size (largest first) and then by their first vertex, so the numbers follow
+    from the partition alone: Leiden's own numbering of equal-sized communities moves with the last bits
+    of the weights, which two engines' sums need not share."""
     if graph.ecount() == 0:
         return list(range(graph.vcount()))
     part = leidenalg.find_partition(graph, leidenalg.CPMVertexPartition, weights="weight",
                                     resolution_parameter=resolution, seed=seed)
-    return list(part.membership)
+    return canonical_labels(np.asarray(part.membership)).tolist()
+
+
+def canonical_labels(membership: np.ndarray) -> np.ndarray:
+    """Relabel communities 0, 1, ... by size descending, ties by their lowest vertex index."""
+    if not len(membership):
+        return membership.astype(np.int64)
+    labels, first, inverse, size = np.unique(membership, return_index=True, return_inverse=True, return_counts=True)
+    order = np.lexsort((first, -size))  # last key first: size, then first vertex
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    return rank[inverse.reshape(-1)]
 
 
 def propagation(graph: ig.Graph, seeds: Iterable[int]) -> np.ndarray:

@@ -116,10 +116,23 @@ def read_links(backend: Any, cutoff: dt.datetime | None = None, *, ip_window: dt
     ``backend`` is an Ibis backend over the lake (`cryptoscope.lake.connect`, or Spark through
     `cryptoscope.features.engines.connect`). Columns: user_id, kind, entity, first_seen, events.
     """
-    frame = link_table(backend, cutoff, ip_window=ip_window, kinds=kinds).to_pyarrow().to_pandas()
+    return links_frame(link_table(backend, cutoff, ip_window=ip_window, kinds=kinds))
+
+
+def links_frame(links: ir.Table) -> pd.DataFrame:
+    """A link expression computed on its engine, typed and sorted by (kind, entity, user_id) on the driver."""
+    frame = links.to_pyarrow().to_pandas()
     frame["user_id"] = frame["user_id"].astype("int64")
     frame["events"] = frame["events"].astype("int64")
     return frame.sort_values(["kind", "entity", "user_id"], kind="stable").reset_index(drop=True)
+
+
+def shared_links(links: ir.Table) -> ir.Table:
+    """The links of entities seen by two or more users: the only ones that tie anyone to anyone."""
+    users = links.select("user_id", "entity").distinct()
+    shared = users.group_by("entity").aggregate(users=users.user_id.nunique())
+    shared = shared.filter(shared.users >= 2).select("entity")
+    return links.semi_join(shared, "entity")
 
 
 def known_bad_users(backend: Any, cutoff: dt.datetime | None = None) -> set[int]:

@@ -21,7 +21,7 @@ import pandas as pd
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.graph.build import EntityGraph
 from cryptoscope.graph.communities import GraphFeatures, graph_features
-from cryptoscope.graph.links import known_bad_users, read_links, signup_times
+from cryptoscope.graph.links import LINK_KINDS, known_bad_users, link_table, signup_times
 from cryptoscope.lake import Lake, connect
 
 
@@ -53,8 +53,7 @@ def build_graph(lake: Lake | str | os.PathLike[str], as_of: dt.datetime | None =
     """
     backend = backend if backend is not None else connect(lake)
     at = as_of or lake_end(backend)
-    links = read_links(backend, at, ip_window=ip_window)
-    eg = EntityGraph.from_links(links)
+    eg = EntityGraph.from_table(link_table(backend, at, ip_window=ip_window), LINK_KINDS)
     bad = known_bad_users(backend, at)
     feats = graph_features(eg, bad, signup_times(backend, at), resolution=resolution)
     return GraphResult(eg, feats, at, frozenset(bad))
