@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 import numpy as np
@@ -10,25 +11,33 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.chain.backend import LakeLike, Source, backend_of, epoch_us, lake_table
-from cryptoscope.chain.clustering import ClusterConfig, Clustering, cluster_tables
-from cryptoscope.chain.flows import is_utxo, read_flows
+from cryptoscope.chain.clustering import ClusterConfig, Clustering, cluster_on_engine, cluster_tables
+from cryptoscope.chain.flows import account_flows, is_utxo, utxo_flows
 from cryptoscope.lake import Lake
 from cryptoscope.schema import ILLICIT_CATEGORIES
+
+if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
+
+
+def exchange_tables(chain: str) -> tuple[ir.Table, ir.Table]:
+    """(hot wallets and other exchanges' labelled addresses, our own deposit addresses) on ``chain``, as
+    one-column ``address`` expressions: the clustering keeps them on the engine, `exchange_addresses` reads them."""
+    transfers = lake_table("chain_transfers")
+    transfers = transfers.filter(transfers.chain == chain)
+    labels = lake_table("address_labels")
+    labelled = labels.filter(labels.chain == chain, labels.category == "exchange").select("address")
+    withdrawals = transfers.filter(transfers.direction == "withdrawal")
+    hot = withdrawals.select(address=withdrawals.exchange_address).union(labelled, distinct=True)
+    deposits = transfers.filter(transfers.direction == "deposit")
+    return hot, deposits.select(address=deposits.exchange_address).difference(hot, distinct=True)
 
 
 def exchange_addresses(source: Source, chain: str) -> tuple[set[str], set[str]]:
     """(hot wallets and other exchanges' labelled addresses, our own deposit addresses) on ``chain``."""
     backend = backend_of(source)
-    transfers = lake_table("chain_transfers")
-    own = backend.to_pyarrow(transfers.filter(transfers.chain == chain).select(
-        address=transfers.exchange_address, direction=transfers.direction).distinct())
-    labels = lake_table("address_labels")
-    labelled = backend.to_pyarrow(labels.filter(labels.chain == chain, labels.category == "exchange")
-                                  .select("address").distinct())
-    by_direction = list(zip(own["address"].to_pylist(), own["direction"].to_pylist(), strict=True))
-    hot = {str(a) for a, d in by_direction if d == "withdrawal"} | set(labelled["address"].to_pylist())
-    deposits = {str(a) for a, d in by_direction if d == "deposit"} - hot
-    return hot, deposits
+    hot, deposits = (backend.to_pyarrow(t)["address"].to_pylist() for t in exchange_tables(chain))
+    return {str(a) for a in hot}, {str(a) for a in deposits}
 
 
 def first_seen(chain: str, *, utxo: bool) -> ir.Table:
@@ -47,44 +56,82 @@ def first_seen(chain: str, *, utxo: bool) -> ir.Table:
     return every.group_by("address").aggregate(first_seen=every.event_time.min())
 
 
-def cluster_lake(source: Source, chain: str, config: ClusterConfig | None = None) -> Clustering:
-    """Cluster every address of ``chain`` in the lake with every heuristic that applies to it."""
+def clustering_inputs(chain: str, *, utxo: bool) -> tuple[ir.Table | None, ir.Table | None, ir.Table]:
+    """(inputs, outputs, flows) of ``chain`` as the clustering takes them, over the lake; no inputs and outputs
+    on an account chain. The flows are `flows.read_flows`'s edges (an unparsable amount is no payment)."""
+    edges = utxo_flows(chain) if utxo else account_flows(chain)
+    flows = edges.filter(edges.amount.notnull()).select("src", "dst")
+    if not utxo:
+        return None, None, flows
+    ins, outs = lake_table("chain_inputs"), lake_table("chain_outputs")
+    return (ins.filter(ins.chain == chain).select("txid", "address", "value"),
+            outs.filter(outs.chain == chain).select("txid", "output_index", "event_time", "value", "script_type",
+                                                    "address"),
+            flows)
+
+
+def cluster_lake(source: Source, chain: str, config: ClusterConfig | None = None, *,
+                 on_engine: bool = False) -> Clustering:
+    """Cluster every address of ``chain`` in the lake with every heuristic that applies to it.
+
+    ``on_engine``: on ``source``'s engine (`clustering.cluster_on_engine`): only the result, one row per
+    address, comes to this process, with each address's first appearance for `write_clusters`. Otherwise
+    the chain's transactions are read into memory and clustered there (`clustering.cluster_tables`); the
+    two give the same rows (tests/chain/test_clustering.py).
+    """
     backend = backend_of(source)
-    hot, deposits = exchange_addresses(backend, chain)
-    flows = read_flows(backend, chain)
-    if is_utxo(backend, chain):
-        ins, outs = lake_table("chain_inputs"), lake_table("chain_outputs")
-        inputs = backend.to_pyarrow(ins.filter(ins.chain == chain).select("txid", "address", "value"))
-        outputs = backend.to_pyarrow(outs.filter(outs.chain == chain).select(
-            "txid", "output_index", "event_time", "value", "script_type", "address"))
-        return cluster_tables(chain, inputs=inputs, outputs=outputs, flows=flows, exchange_addresses=hot,
-                              deposit_addresses=deposits, config=config)
-    return cluster_tables(chain, flows=flows, exchange_addresses=hot, deposit_addresses=deposits, config=config)
+    utxo = is_utxo(backend, chain)
+    inputs, outputs, flows = clustering_inputs(chain, utxo=utxo)
+    if on_engine:
+        hot, deposits = exchange_tables(chain)
+        return cluster_on_engine(backend, chain, inputs=inputs, outputs=outputs, flows=flows, exchange=hot,
+                                 deposits=deposits, first_seen=first_seen(chain, utxo=utxo), config=config)
+    hot_set, deposit_set = exchange_addresses(backend, chain)
+    return cluster_tables(chain, inputs=None if inputs is None else backend.to_pyarrow(inputs),
+                          outputs=None if outputs is None else backend.to_pyarrow(outputs),
+                          flows=backend.to_pyarrow(flows), exchange_addresses=hot_set, deposit_addresses=deposit_set,
+                          config=config)
 
 
-def write_clusters(lake: LakeLike, clustering: Clustering) -> int:
-    """Replace ``clustering.chain``'s rows of `address_clusters` (other chains' rows stay); rows written."""
+def write_clusters(lake: LakeLike, *clusterings: Clustering, source: Source | None = None,
+                   keep_others: bool = True) -> int:
+    """Replace the rows of ``clusterings``' chains in `address_clusters`; rows written.
+
+    ``keep_others``: other chains' rows stay (read through ``source``, the lake's DuckDB by default);
+    without it the table holds exactly ``clusterings``. Every column but ``computed_at`` is a function
+    of the lake's data, so a re-run on the same data writes the same rows.
+    """
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    backend = backend_of(lake)
-    seen = backend.to_pyarrow(first_seen(clustering.chain, utxo=is_utxo(backend, clustering.chain)))
-    rows = clustering.to_arrow()
-    at = pc.index_in(rows["address"], value_set=seen["address"]).to_numpy(zero_copy_only=False)
-    first = seen["first_seen"].to_numpy().astype("datetime64[us]")
-    epoch = np.datetime64(0, "us")
-    times = np.where(np.isnan(at), epoch, first[np.nan_to_num(at).astype(np.int64)]) if len(first) else \
-        np.full(len(at), epoch)
+    backend = backend_of(lake if source is None else source)
     now = dt.datetime.now(dt.UTC)
-    n = rows.num_rows
-    out = rows.append_column("chain", pa.array(np.full(n, clustering.chain), pa.string())) \
-        .append_column("event_time", pa.array(times, pa.timestamp("us", tz="UTC"))) \
-        .append_column("computed_at", pa.array(np.full(n, now), pa.timestamp("us", tz="UTC")))
-    clusters = lake_table("address_clusters")
-    others = backend.to_pyarrow(clusters.filter(clusters.chain != clustering.chain))
+    parts = [_cluster_rows(backend, c, now) for c in clusterings]
+    if keep_others:
+        clusters = lake_table("address_clusters")
+        parts.insert(0, backend.to_pyarrow(clusters.filter(~clusters.chain.isin([c.chain for c in clusterings]))))
     with lake.transaction() as tx:
         tx.replace("address_clusters")
-        tx.append("address_clusters", others, dedupe=False)
-        tx.append("address_clusters", out, dedupe=False)
-    return n
+        for part in parts:
+            tx.append("address_clusters", part, dedupe=False)
+    return sum(len(c.addresses) for c in clusterings)
+
+
+def _cluster_rows(backend: BaseBackend, clustering: Clustering, now: dt.datetime) -> pa.Table:
+    """``clustering``'s rows of `address_clusters`; first appearances from the clustering, else read here."""
+    rows = clustering.to_arrow()
+    n = rows.num_rows
+    epoch = np.datetime64(0, "us")
+    if clustering.first_seen is not None:
+        known = clustering.first_seen.cast(pa.timestamp("us", tz="UTC"))
+        times = pc.fill_null(known, pa.scalar(epoch, pa.timestamp("us", tz="UTC")))
+    else:
+        seen = backend.to_pyarrow(first_seen(clustering.chain, utxo=is_utxo(backend, clustering.chain)))
+        at = pc.index_in(rows["address"], value_set=seen["address"]).to_numpy(zero_copy_only=False)
+        first = seen["first_seen"].to_numpy().astype("datetime64[us]")
+        times = pa.array(np.where(np.isnan(at), epoch, first[np.nan_to_num(at).astype(np.int64)]) if len(first)
+                         else np.full(n, epoch), pa.timestamp("us", tz="UTC"))
+    return rows.append_column("chain", pa.array(np.full(n, clustering.chain), pa.string())) \
+        .append_column("event_time", times) \
+        .append_column("computed_at", pa.array(np.full(n, now), pa.timestamp("us", tz="UTC")))
 
 
 def stored_cluster_of(source: Source, address: str, chain: str | None = None) -> tuple[str, str, list[str]] | None:
