@@ -13,6 +13,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptoscope.anomaly.pipeline import DetectionConfig, RunResult, detect
 from cryptoscope.anomaly.report import write_cases_report
@@ -46,11 +47,15 @@ class AbnormalRun:
                 f"({self.seconds:.0f}s)")
 
 
-def detect_into_cases(lake: Path, work: Path | None = None, db_url: str | None = None) -> AbnormalRun:
-    """Graph, one detection run as of the end of the lake, cases, and the HTML report of the top cases."""
+def detect_into_cases(lake: Path, work: Path | None = None, db_url: str | None = None, *,
+                      backend: Any = None) -> AbnormalRun:
+    """Graph, one detection run as of the end of the lake, cases, and the HTML report of the top cases.
+
+    ``backend`` is the Ibis backend every lake read goes through (the run's engine, `RunContext.connect`);
+    by default DuckDB over ``lake``."""
     start = time.perf_counter()
     work = work or work_dir_of(lake)
-    backend = connect(lake)
+    backend = backend if backend is not None else connect(lake)
     graph = build_graph(lake, backend=backend)
     save_graph(graph, work / "graph")
     store = CaseStore(db_url or default_url(work))
@@ -78,7 +83,7 @@ class AbnormalLine:
 
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("abnormal users: graph, detectors, cases")
-        result = detect_into_cases(ctx.lake.root, self.work, self.db_url)
+        result = detect_into_cases(ctx.lake.root, self.work, self.db_url, backend=ctx.connect())
         ctx.reports.mkdir(parents=True, exist_ok=True)
         report = ctx.reports / "cases.html"
         shutil.copyfile(result.report, report)  # self-contained: its pictures are inline

@@ -3,7 +3,9 @@
 Each member of a closed case gets one ``labels`` row: ``label`` 1 for closed_fraud, 0 for
 closed_legit, ``label_type`` "abnormal_user", ``source`` "investigation", ``decision_time`` the time
 the case was detected (the decision it judges) and ``event_time`` when the analyst closed it.
-Label ids are derived from (case, user), and the lake de-duplicates on them, so syncing twice adds nothing.
+Label ids are derived from content — the user and the data time the case was detected — never from the case
+queue's autoincrement id, so two queues filed from the same runs (on DuckDB and on Spark, or rebuilt) write the
+same ids; a user is in one case per detection time. The lake de-duplicates on them, so syncing twice adds nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ LABEL_TYPE = "abnormal_user"
 _ID_BASE = 1 << 60
 
 
-def label_id(case_id: int, user_id: int) -> int:
-    digest = hashlib.sha256(f"case:{case_id}:user:{user_id}".encode()).digest()
+def label_id(user_id: int, detected_at: dt.datetime) -> int:
+    """The id of the label of ``user_id`` in the case detected at ``detected_at`` (UTC data time)."""
+    key = f"{LABEL_TYPE}:user:{int(user_id)}:detected:{_utc(detected_at).astimezone(dt.UTC).isoformat()}"
+    digest = hashlib.sha256(key.encode()).digest()
     return _ID_BASE + int.from_bytes(digest[:7], "big")
 
 
@@ -44,7 +48,7 @@ def sync_labels(store: CaseStore, lake: Lake | str | os.PathLike[str]) -> int:
                                                              AuditEntry.to_state == case.state)
                                  .order_by(AuditEntry.id.desc()).limit(1)) or case.updated_at
             for m in case.members:
-                rows.append({"label_id": label_id(case.id, m.user_id), "entity_type": "user",
+                rows.append({"label_id": label_id(m.user_id, case.detected_at), "entity_type": "user",
                              "entity_id": str(m.user_id), "user_id": int(m.user_id), "label_type": LABEL_TYPE,
                              "label": 1 if case.state == "closed_fraud" else 0,
                              "decision_time": _utc(case.detected_at), "event_time": _utc(closed_at),
