@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from cryptoscope.chain.clustering import ClusterConfig, cluster_tables
+from cryptoscope.chain.backend import lake_table
+from cryptoscope.chain.clustering import ClusterConfig, Clustering, cluster_tables
+from cryptoscope.chain.flows import chains_in_lake
+from cryptoscope.chain.line import ChainLine
 from cryptoscope.chain.store import cluster_lake, stored_cluster_of, write_clusters
 from cryptoscope.lake import Lake, connect
+from cryptoscope.lake.driver import tracking
+from cryptoscope.lake.spark import connect_spark
+from cryptoscope.productline import RunContext
 
 BLOCK = Path(__file__).resolve().parents[3] / "shared" / "data" / "bitcoin" / "block-277647.dat.bz2"
 needs_block = pytest.mark.skipif(not BLOCK.exists() and "CI" not in os.environ, reason="shared bitcoin data missing")
@@ -117,3 +126,86 @@ def test_simulated_deposit_clusters_never_mix_two_customers(scored_world: tuple[
                    ).fetchall()[0][0]
     found = stored_cluster_of(lake, some)
     assert found is not None and some in found[2] and len(found[2]) > 2
+
+
+def same_on_engine(source: Any, chain: str) -> Clustering:
+    """The engine path's clustering of ``chain``, after checking it gives the in-memory path's rows and counts."""
+    memory = cluster_lake(source, chain)
+    engine = cluster_lake(source, chain, on_engine=True)
+    assert engine.to_arrow().equals(memory.to_arrow()), chain
+    assert engine.stats() == memory.stats(), chain
+    return engine
+
+
+@pytest.mark.parametrize("chain", ["bitcoin", "ethereum"])
+def test_the_engine_path_gives_the_in_memory_rows_on_tiny_chains(tiny_chains: Lake, chain: str) -> None:
+    engine = same_on_engine(tiny_chains, chain)
+    assert engine.first_seen is not None and engine.first_seen.null_count == 0
+
+
+@needs_block
+def test_the_engine_path_gives_the_in_memory_rows_on_a_real_block(real_block: Lake) -> None:
+    """Only the answer comes to the driver: no result larger than one row per address."""
+    engine = same_on_engine(connect(real_block), "bitcoin")
+    assert engine.stats().multi_address_clusters > 50 and engine.stats().links["change"] > 0
+    assert engine.rounds >= 1
+    with tracking() as alone:
+        cluster_lake(connect(real_block), "bitcoin", on_engine=True)
+    assert alone.largest == engine.stats().addresses
+
+
+def test_the_engine_path_gives_the_in_memory_rows_on_the_simulated_world(
+        small_world: tuple[Lake, object, object]) -> None:
+    lake = small_world[0]
+    backend = connect(lake)
+    chains = chains_in_lake(backend)
+    assert chains
+    for chain in chains:
+        same_on_engine(backend, chain)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
+def test_spark_clusters_as_duckdb_and_memory_do(spark_session: Any, real_block: Lake,
+                                               small_world: tuple[Lake, object, object]) -> None:
+    """Real Bitcoin and the simulated world on Spark: the same rows, counts and first appearances."""
+    lakes = ([real_block] if BLOCK.exists() else []) + [small_world[0]]
+    for lake in lakes:
+        spark = connect_spark(lake, session=spark_session)  # one lake's views at a time in the session
+        for chain in chains_in_lake(spark):
+            on_spark = cluster_lake(spark, chain, on_engine=True)
+            on_duckdb = cluster_lake(connect(lake), chain, on_engine=True)
+            assert on_spark.to_arrow().equals(cluster_lake(lake, chain).to_arrow()), chain
+            assert on_spark.stats() == on_duckdb.stats() and on_spark.rounds == on_duckdb.rounds
+            assert on_spark.first_seen is not None and on_duckdb.first_seen is not None
+            assert on_spark.first_seen.equals(on_duckdb.first_seen)
+
+
+def address_clusters(lake: Lake) -> pa.Table:
+    rows = connect(lake).to_pyarrow(lake_table("address_clusters").order_by(["chain", "address"]))
+    return rows.drop_columns(["computed_at"])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
+@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
+def test_the_chain_line_writes_the_same_clusters_on_both_engines_and_again(
+        tiny_chains: Lake, tmp_path: Path, spark_session: Any) -> None:
+    lakes = {}
+    for engine in ("duckdb", "spark"):
+        shutil.copytree(tiny_chains.root, tmp_path / engine / "lake")
+        lake = lakes[engine] = Lake(tmp_path / engine / "lake")
+        ctx = RunContext(lake, tmp_path / engine / "registry", tmp_path / engine / "reports", engine=engine)
+        summary = ChainLine().run(ctx).summary
+        assert "2 chain(s) in address_clusters" in summary
+    first = address_clusters(lakes["duckdb"])
+    for chain in ("bitcoin", "ethereum"):
+        mine = first.filter(pc.equal(first["chain"], chain)).select(["address", "cluster", "cluster_size",
+                                                                     "heuristics"])
+        assert mine.equals(cluster_lake(tiny_chains, chain).to_arrow())
+    assert address_clusters(lakes["spark"]).equals(first)
+    rows_before = sum(f.rows for f in lakes["duckdb"].catalog().files("address_clusters"))
+    ChainLine().run(RunContext(lakes["duckdb"], tmp_path / "registry", tmp_path / "reports"))
+    assert sum(f.rows for f in lakes["duckdb"].catalog().files("address_clusters")) == rows_before
+    assert address_clusters(lakes["duckdb"]).equals(first)

@@ -224,8 +224,8 @@ def cluster_on_engine(backend: BaseBackend, chain: str, *, inputs: ir.Table | No
         links, skip = heuristic_links(ins, outs, flows, kept(exchange.select("address")),
                                       kept(deposits.select("address")), cfg, kept)
         addresses = _addresses(ins, outs, flows)
-        edges = addresses.select(a=addresses.address, b=addresses.address).union(
-            *[t.select("a", "b") for t in links.values()], distinct=False)
+        edges = _union([addresses.select(a=addresses.address, b=addresses.address),
+                        *[t.select("a", "b") for t in links.values()]], distinct=False)
         found = engine_components(backend, edges)
         names.append(found.table.get_name())
         rows = _result(found.table, links, first_seen)
@@ -246,8 +246,13 @@ def _addresses(inputs: ir.Table | None, outputs: ir.Table | None, flows: ir.Tabl
         parts += [flows.select(address=flows.src), flows.select(address=flows.dst)]
     if not parts:
         raise ValueError("clustering needs UTXO inputs and outputs, or flows")
-    every = parts[0].union(*parts[1:], distinct=True)
+    every = _union(parts, distinct=True)
     return every.filter(every.address.notnull())
+
+
+def _union(parts: list[ir.Table], *, distinct: bool) -> ir.Table:
+    """The rows of every table in ``parts`` (one or more)."""
+    return parts[0].union(*parts[1:], distinct=distinct) if len(parts) > 1 else parts[0]
 
 
 def _result(components: ir.Table, links: dict[str, ir.Table], first_seen: ir.Table | None) -> ir.Table:
@@ -256,7 +261,7 @@ def _result(components: ir.Table, links: dict[str, ir.Table], first_seen: ir.Tab
     if links:
         ends = [t.select(node=t[end], bit=ibis.literal(1 << HEURISTICS.index(name), "int64"))
                 for name, t in links.items() for end in ("a", "b")]
-        bits = ends[0].union(*ends[1:], distinct=True)
+        bits = _union(ends, distinct=True)
         flags = bits.group_by("node").aggregate(flags=bits.bit.sum())
         joined = rows.left_join(flags, rows.address == flags.node)
         rows = joined.select("address", "cluster", flags=joined.flags.coalesce(0))
@@ -274,7 +279,7 @@ def _counts(backend: BaseBackend, links: dict[str, ir.Table], skip: ir.Table | N
     if not parts:
         return {}
     each = [t.aggregate(n=t.count()).mutate(name=ibis.literal(name)) for name, t in parts.items()]
-    rows = backend.to_pyarrow(each[0].union(*each[1:], distinct=False))
+    rows = backend.to_pyarrow(_union(each, distinct=False))
     return dict(zip(rows["name"].to_pylist(), rows["n"].to_pylist(), strict=True))
 
 

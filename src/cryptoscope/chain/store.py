@@ -122,7 +122,7 @@ def _cluster_rows(backend: BaseBackend, clustering: Clustering, now: dt.datetime
     epoch = np.datetime64(0, "us")
     if clustering.first_seen is not None:
         known = clustering.first_seen.cast(pa.timestamp("us", tz="UTC"))
-        times = pc.fill_null(known, pa.scalar(epoch, pa.timestamp("us", tz="UTC")))
+        times = pc.fill_null(known, pa.scalar(0, pa.timestamp("us", tz="UTC")))
     else:
         seen = backend.to_pyarrow(first_seen(clustering.chain, utxo=is_utxo(backend, clustering.chain)))
         at = pc.index_in(rows["address"], value_set=seen["address"]).to_numpy(zero_copy_only=False)
