@@ -100,13 +100,17 @@ def _flags(con: Any) -> ir.Table:
     """Days a user was blocked or scored 0.5 or more by a risk model, or labelled bad."""
     r, lab = con.table("risk_scores"), con.table("labels")
     scored = r.filter((r.decision == "block") | (r.score >= 0.5)).select(user_id=r.user_id, day=_day(r.event_time))
-    return scored.union(lab.filter(lab.label == 1).select(user_id=lab.user_id, day=_day(lab.event_time)),
+    both = scored.union(lab.filter(lab.label == 1).select(user_id=lab.user_id, day=_day(lab.event_time)),
                         distinct=False)
+    return both.order_by("user_id", "day")
 
 
-def load(lake: str | os.PathLike[str] | Lake, catalog: Catalog | None = None) -> LakeData:
-    """Read and aggregate everything once; raises when the lake has no catalogue, accounts or product events."""
-    con = connect(lake)
+def load(lake: str | os.PathLike[str] | Lake, catalog: Catalog | None = None, *, backend: Any = None) -> LakeData:
+    """Read and aggregate everything once; raises when the lake has no catalogue, accounts or product events.
+
+    ``backend`` is the Ibis backend the reads go through (the run's engine, DuckDB or Spark); by default
+    DuckDB over ``lake``. The aggregates come back sorted, so both engines hand the fit the same frames."""
+    con = backend if backend is not None else connect(lake)
     catalog = catalog or read_catalog(con)
     a = con.table("accounts")
     users = _df(a.select("user_id", "country", "segment", signup_day=_day(a.event_time)).order_by("user_id"))
@@ -117,7 +121,8 @@ def load(lake: str | os.PathLike[str] | Lake, catalog: Catalog | None = None) ->
         raise CryptoscopeError(f"lake {lake}: no product_events or orders to learn from")
     k = con.table("kyc_submissions")
     k = k.filter(k.decision == "approved", k.decision_time.notnull())
-    kyc = _rows(users, _df(k.select("user_id", day=_day(k.decision_time), level=k.level)))
+    kyc = _rows(users, _df(k.select("user_id", day=_day(k.decision_time), level=k.level)
+                           .order_by("user_id", "day", "level")))
     c, t = con.table("chain_transfers"), con.table("trades")
     chain = _rows(users, _df(c.group_by(user_id=c.user_id, day=_day(c.event_time)).aggregate(transfers=c.count())
                              .order_by("user_id", "day")))

@@ -1,8 +1,9 @@
 """Recommendations as a product line: every user's top 10 within their suitability, with reasons.
 
-The batch stage fits the recommender on the whole lake, saves it as ``recommender.pkl`` in the reports folder
-(what ``cryptoscope reco recommend --model`` and the server load), appends the top 10 of every account to the
-lake table ``recommendations`` and writes ``recommendations.html`` (``preview.py``).
+The batch stage reads the lake through the run's engine (``ctx.connect()``), fits the recommender on the
+driver, saves it as ``recommender.pkl`` in the reports folder (what ``cryptoscope reco recommend --model`` and
+the server load), appends the top 10 of every account to the lake table ``recommendations`` (on Spark computed
+on the executors, `serve.write_batch`) and writes ``recommendations.html`` (``preview.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ class RecommendationsLine:
     def run(self, ctx: RunContext) -> StageResult:
         started = time.perf_counter()
         ctx.progress("recommendations: fitting")
-        model = Recommender.fit(load(ctx.lake.root))
+        backend = ctx.connect()
+        model = Recommender.fit(load(ctx.lake.root, backend=backend))
         model.save(ctx.reports / "recommender.pkl")
         ctx.progress("recommendations: every user's top 10")
-        run = write_batch(model, ctx.lake.root, show_progress=False)
+        run = write_batch(model, ctx.lake.root, show_progress=False, backend=backend)
         page = ctx.reports / "recommendations.html"
         page.write_text(preview_page(model, run, time.perf_counter() - started), encoding="utf-8")
         return StageResult(f"every user's top 10 in recommendations, within their suitability; preview {page}", page)

@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from rich.progress import Progress
 
@@ -53,38 +57,91 @@ def train(lake: str | os.PathLike[str], out: Path = DEFAULT_MODEL) -> tuple[Reco
     return model, data
 
 
-def _rows(model: Recommender, users: np.ndarray, k: int, version: str, scored_at: dt.datetime) -> pa.Table:
+#: The columns of a batch (the ``recommendations`` table): one schema for every path that builds them.
+ROW_SCHEMA = pa.schema([("rec_id", pa.string()), ("user_id", pa.int64()), ("event_time", pa.timestamp("us", "UTC")),
+                        ("rank", pa.int64()), ("product_type", pa.string()), ("product_id", pa.string()),
+                        ("item_risk", pa.int64()), ("suitability_level", pa.int64()), ("score", pa.float64()),
+                        ("reason", pa.string()), ("model_version", pa.string()),
+                        ("scored_at", pa.timestamp("us", "UTC"))])
+
+
+def top_rows(model: Recommender, users: np.ndarray, k: int, version: str, scored_at: dt.datetime) -> pa.Table:
+    """The ``recommendations`` rows of the top-k lists of ``users`` (row indexes of the model's users).
+
+    The one implementation of a batch: the in-process chunks and every Spark partition call it."""
+    if not len(users):
+        return ROW_SCHEMA.empty_table()
     recs = [r for lst in model.explain(users, model.top(users, k)) for r in lst]
     as_of = dt.datetime.combine(day_to_date(model.as_of), dt.time(), tzinfo=dt.UTC)
     date = as_of.date().isoformat()
     return pa.table({
-        "rec_id": [f"{r.user_id}:{date}:{r.rank}" for r in recs],
-        "user_id": pa.array([r.user_id for r in recs], pa.int64()),
-        "event_time": pa.array([as_of] * len(recs), pa.timestamp("us", tz="UTC")),
-        "rank": pa.array([r.rank for r in recs], pa.int64()),
+        "rec_id": [f"{r.user_id}:{date}:{r.rank}" for r in recs], "user_id": [r.user_id for r in recs],
+        "event_time": [as_of] * len(recs), "rank": [r.rank for r in recs],
         "product_type": [r.item_type for r in recs], "product_id": [r.item_id for r in recs],
-        "item_risk": pa.array([r.item_risk for r in recs], pa.int64()),
-        "suitability_level": pa.array([r.level for r in recs], pa.int64()),
-        "score": pa.array([r.score for r in recs], pa.float64()), "reason": [r.reason for r in recs],
-        "model_version": [version] * len(recs),
-        "scored_at": pa.array([scored_at] * len(recs), pa.timestamp("us", tz="UTC")),
-    })
+        "item_risk": [r.item_risk for r in recs], "suitability_level": [r.level for r in recs],
+        "score": [r.score for r in recs], "reason": [r.reason for r in recs],
+        "model_version": [version] * len(recs), "scored_at": [scored_at] * len(recs),
+    }, schema=ROW_SCHEMA)
 
 
-def write_batch(model: Recommender, lake: str | os.PathLike[str] | Lake, *, k: int = 10,
-                show_progress: bool = True) -> BatchRun:
-    """Top-k for every account that exists at the model's as-of day, appended to ``recommendations``."""
-    users = np.flatnonzero(model.snap.state.exists)
-    version = model_version(model)
-    scored_at = dt.datetime.now(dt.UTC)
+def _in_process(model: Recommender, users: np.ndarray, k: int, version: str, scored_at: dt.datetime,
+                show_progress: bool) -> pa.Table:
     tables = []
     with Progress(disable=not show_progress, transient=True) as bar:
         task = bar.add_task("recommending", total=len(users))
         for start in range(0, len(users), CHUNK_USERS):
             chunk = users[start:start + CHUNK_USERS]
-            tables.append(_rows(model, chunk, k, version, scored_at))
+            tables.append(top_rows(model, chunk, k, version, scored_at))
             bar.advance(task, len(chunk))
-    table = pa.concat_tables(tables) if tables else _rows(model, users[:0], k, version, scored_at)
+    return pa.concat_tables(tables) if tables else top_rows(model, users[:0], k, version, scored_at)
+
+
+def _on_spark(backend: Any, model: Recommender, users: np.ndarray, k: int, version: str,
+              scored_at: dt.datetime) -> pa.Table:
+    """`top_rows` over the users with ``mapInPandas``: the fitted model is broadcast once to the executors, the
+    user indexes are split into partitions of about `CHUNK_USERS`, and only the lists come back."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    spark = backend._session
+    _local_python(spark)
+    shared = spark.sparkContext.broadcast(model)
+    parts = max(1, -(-len(users) // CHUNK_USERS))
+    frame = spark.createDataFrame(pd.DataFrame({"user": users.astype(np.int64)})).repartitionByRange(parts, "user")
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        fitted = shared.value
+        for batch in batches:
+            yield top_rows(fitted, batch["user"].to_numpy(dtype=np.int64), k, version, scored_at).to_pandas()
+
+    try:
+        out = frame.mapInPandas(score, from_arrow_schema(ROW_SCHEMA)).toArrow()
+    finally:
+        shared.unpersist()
+    table = out.select(ROW_SCHEMA.names).cast(ROW_SCHEMA)
+    return table.sort_by([("user_id", "ascending"), ("rank", "ascending")])
+
+
+def _local_python(spark: Any) -> None:
+    """On a local master, run Python workers on this interpreter (the one with cryptoscope and its model's
+    libraries) unless ``PYSPARK_PYTHON`` says otherwise; Spark's default is whatever ``python3`` is on PATH."""
+    sc = spark.sparkContext
+    if sc.master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        sc.pythonExec = sys.executable
+
+
+def write_batch(model: Recommender, lake: str | os.PathLike[str] | Lake, *, k: int = 10,
+                show_progress: bool = True, backend: Any = None) -> BatchRun:
+    """Top-k for every account that exists at the model's as-of day, appended to ``recommendations``.
+
+    With a Spark ``backend`` (the run's engine) the lists are computed on the executors (`_on_spark`);
+    otherwise in this process, in chunks. The same rows either way: `top_rows` builds both."""
+    users = np.flatnonzero(model.snap.state.exists)
+    version = model_version(model)
+    scored_at = dt.datetime.now(dt.UTC)
+    if backend is not None and getattr(backend, "name", "") == "pyspark":
+        table = _on_spark(backend, model, users, k, version, scored_at)
+    else:
+        table = _in_process(model, users, k, version, scored_at, show_progress)
     with (lake if isinstance(lake, Lake) else Lake(lake)).transaction() as tx:
         added = tx.append("recommendations", table)
     rows = table.num_rows
