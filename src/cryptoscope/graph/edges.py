@@ -11,12 +11,15 @@ each entity's weight ``kind_weight / log2(degree)`` is computed once on the driv
 ``kinds × degrees`` rows), rounded to a fixed point of 2⁻⁴⁰, and summed as integers, which is exact in
 any order. The result differs from the float sum by less than 10⁻¹² per shared entity.
 
-Sizes (the ``small_world`` test fixture: 8,000 users, 90 days): 239,752 links over 150,075 entities,
-15,195 of them shared; 63,349 edges and 8,000 vertices reach the driver (~2.5 MB as Arrow), and the
-igraph graph with its attributes takes ~15 MB. Edges grow with users (≈ 8 per user here, the degree cap
-of 50 bounds any entity's contribution), so the driver's community step stays cheap to ~10⁷ users
-(≈ 10⁸ edges, ~5 GB in igraph's attribute lists); past that the edge list no longer fits one machine's
-memory and the community step itself has to be distributed (e.g. GraphFrames' label propagation).
+Sizes, measured on the ``small_world`` test fixture (8,000 users, 90 days): 239,752 links over 150,075
+entities, 15,195 of them shared. 63,349 edges reach the driver (2.6 MB as Arrow) with the 8,000 user ids and
+the 104,872 links of shared entities (6.7 MB; ring features and neighbourhoods read them, `build.from_table`);
+the igraph graph with its attribute lists and those links add ~19 MB to the driver, about 2.3 KB per user,
+and Leiden takes 2 s. Edges grow with users (≈ 8 per user here; the degree cap of 50 bounds what any one
+entity adds), so extrapolating linearly: 10⁶ users ≈ 8·10⁶ edges, ~2.5 GB and minutes of Leiden on the
+driver, still fine; at ~5·10⁶ users (~12 GB, Leiden's single thread near an hour) the community step stops
+fitting one driver and has to be distributed itself (e.g. label propagation on GraphFrames), and the shared
+links should stay on the engine (ring features computed there from the membership).
 """
 
 from __future__ import annotations
