@@ -79,9 +79,6 @@ def test_training_gives_the_same_model_on_both_engines(trained: dict[str, TrainR
     np.testing.assert_allclose(duck.trained.p_test, spark.trained.p_test, rtol=0, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="spines._account: account_age_days takes fractional epoch seconds on DuckDB and "
-                   "whole ones on Spark (up to 1 s apart), which moves a few rows across a tree split; with "
-                   "epoch_seconds().floor() on both sides the rows are identical (score difference 0.0)")
 def test_batch_scores_are_the_same_rows_on_both_engines(scored: dict[str, pd.DataFrame]) -> None:
     duck, spark = (scored[e].drop(columns="scored_at").sort_values("score_id").reset_index(drop=True)
                    for e in ENGINES)

@@ -78,7 +78,8 @@ class Context:
     def spine(self, user: int, at: Any) -> dict[str, Any]:
         """``account_country`` and ``account_age_days`` at ``at`` (None when the account is unknown)."""
         country, signup = self.accounts.get(user, (None, None))
-        age = None if signup is None else (to_micros(at) - signup) / DAY_US
+        # whole seconds, as the batch spine counts them (`risk.spines._account`)
+        age = None if signup is None else float(to_micros(at) // 1_000_000 - signup // 1_000_000) / (DAY_US // 10**6)
         return {"account_country": country, "account_age_days": age}
 
     def other_accounts(self, image: str, user: int, at: Any) -> int:

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
+from cryptoscope.lake.driver import note
 from cryptoscope.models import ReasonExplainer, Registry
 from cryptoscope.productline import Decision
 from cryptoscope.risk.frames import decision_expr, finish_frame
@@ -132,7 +133,7 @@ def _score_on_spark(con: Any, expr: Any, scorer: RiskScorer, scored_at: pd.Times
         shipped = frame.sparkSession.sparkContext.broadcast(scorer)  # pickled once, not once per task
         scored = frame.mapInPandas(_partition_scorer(shipped, reference, schema, scored_at),
                                    schema=from_arrow_schema(_SCHEMA))
-        table = scored.toArrow()
+        table = note(scored.toArrow())  # counted with the rows every lake query brings to the driver
         shipped.unpersist()
     finally:
         frame.unpersist()

@@ -67,9 +67,12 @@ def _decisions(kind: str, t: ir.Table) -> ir.Table:
 
 
 def _account(rows: ir.Table, time: ir.TimestampValue) -> dict[str, ir.Value]:
-    """Columns the accounts table gives a decision: its residence country and the account's age in days."""
-    return {"account_country": rows.country,
-            "account_age_days": (time.epoch_seconds() - rows.signup.epoch_seconds()).cast("float64") / DAY_S}
+    """Columns the accounts table gives a decision: its residence country and the account's age in days.
+
+    Whole seconds on both sides: Spark's epoch seconds drop the fraction that DuckDB's keep, and a second's
+    difference moves a row across a tree split (the online context counts the same way)."""
+    age_s = time.epoch_seconds().floor() - rows.signup.epoch_seconds().floor()
+    return {"account_country": rows.country, "account_age_days": age_s.cast("float64") / DAY_S}
 
 
 def _accounts(con: Any) -> ir.Table:
