@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -34,7 +35,8 @@ def runs(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path_factory: pyte
     scored = None
     for day in (56, 56, 77):
         # the repeated run re-files the same scores (graph and features of the same time are the same)
-        reuse = {"graph": scored.graph, "features": scored.features} if scored is not None and day == 56 else {}
+        reuse: dict[str, Any] = ({"graph": scored.graph, "features": scored.features}
+                                 if scored is not None and day == 56 else {})
         run, scored = detect(lake, store, cfg.start + dt.timedelta(days=day), DetectionConfig(alert_rate=0.004),
                              **reuse)
         results.append(run)
@@ -168,3 +170,31 @@ def test_decided_cases_weight_the_next_run(small_world: tuple[Lake, SimConfig, S
     fed = score_users(connect(lake), at, config, None, feats)
     assert fed.decisions == 40
     assert sum(fed.weights.values()) == pytest.approx(1.0) and len(set(fed.weights.values())) > 1
+
+
+def test_label_ids_come_from_content_not_from_the_queue_s_case_ids(tmp_path: Path) -> None:
+    """Two queues that filed the same run (one holding an older case, so its case ids are shifted) write the
+    same label ids for the same decisions, and a second sync adds nothing."""
+    import pandas as pd
+
+    from cryptoscope.cases import sync_labels
+    from cryptoscope.cases.grouping import UserAlert, file_alerts
+
+    at = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    labels, case_ids = {}, {}
+    for name, older in (("a", False), ("b", True)):
+        store = CaseStore(f"sqlite:///{tmp_path / name}.db")
+        if older:
+            file_alerts(store, "older", at - dt.timedelta(days=7), [UserAlert(99, 0.5, "older")], [], 100)
+        file_alerts(store, "run", at, [UserAlert(7, 0.9, "odd"), UserAlert(8, 0.8, "odd")], [], 100)
+        for case in store.list_cases():
+            if case.title in ("user 7", "user 8"):
+                store.assign(case.id, "alice", actor="lead")
+                store.transition(case.id, "closed_fraud" if case.title == "user 7" else "closed_legit", actor="alice")
+        case_ids[name] = sorted(c.id for c in store.list_cases(include_merged=True) if c.title != "user 99")
+        lake = Lake(tmp_path / name / "lake")
+        assert sync_labels(store, lake) == 2 and sync_labels(store, lake) == 0
+        frame: pd.DataFrame = connect(lake).table("labels").to_pandas()
+        labels[name] = frame.sort_values("user_id")[["label_id", "user_id", "label"]].reset_index(drop=True)
+    assert case_ids["a"] != case_ids["b"]
+    pd.testing.assert_frame_equal(labels["a"], labels["b"])
