@@ -179,7 +179,7 @@ def decide_top(store: CaseStore, lake: Lake, bad: set[int], at: dt.datetime) -> 
         fraud = 2 * len(set(members) & bad) > len(members)
         store.assign(case.id, "analyst", actor="benchmark")
         store.transition(case.id, "closed_fraud" if fraud else "closed_legit", actor="analyst")
-        rows += [{"label_id": label_id(case.id, u), "entity_type": "user", "entity_id": str(u), "user_id": u,
+        rows += [{"label_id": label_id(u, case.detected_at), "entity_type": "user", "entity_id": str(u), "user_id": u,
                   "label_type": LABEL_TYPE, "label": int(fraud), "decision_time": at,
                   "event_time": at + dt.timedelta(days=3), "source": "investigation"} for u in members]
     if rows:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +102,6 @@ def _on_spark(backend: Any, model: Recommender, users: np.ndarray, k: int, versi
     from pyspark.sql.pandas.types import from_arrow_schema
 
     spark = backend._session
-    _local_python(spark)
     shared = spark.sparkContext.broadcast(model)
     parts = max(1, -(-len(users) // CHUNK_USERS))
     frame = spark.createDataFrame(pd.DataFrame({"user": users.astype(np.int64)})).repartitionByRange(parts, "user")
@@ -119,14 +117,6 @@ def _on_spark(backend: Any, model: Recommender, users: np.ndarray, k: int, versi
         shared.unpersist()
     table = out.select(ROW_SCHEMA.names).cast(ROW_SCHEMA)
     return table.sort_by([("user_id", "ascending"), ("rank", "ascending")])
-
-
-def _local_python(spark: Any) -> None:
-    """On a local master, run Python workers on this interpreter (the one with cryptoscope and its model's
-    libraries) unless ``PYSPARK_PYTHON`` says otherwise; Spark's default is whatever ``python3`` is on PATH."""
-    sc = spark.sparkContext
-    if sc.master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
-        sc.pythonExec = sys.executable
 
 
 def write_batch(model: Recommender, lake: str | os.PathLike[str] | Lake, *, k: int = 10,
