@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,7 @@ def with_background(scorer: RiskScorer, reference: pd.DataFrame) -> RiskScorer:
 
 def _score_on_spark(con: Any, expr: Any, scorer: RiskScorer, scored_at: pd.Timestamp) -> pa.Table:
     """``score_batch`` over each batch of the decision frame on Spark's executors, collected as Arrow."""
-    from pyspark import StorageLevel
+    from pyspark import StorageLevel, cloudpickle
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -130,7 +131,9 @@ def _score_on_spark(con: Any, expr: Any, scorer: RiskScorer, scored_at: pd.Times
         first = (frame.withColumn("_md5", F.md5(F.col("entity_id").cast("string")))
                  .orderBy("_md5", "entity_id").limit(REFERENCE_ROWS).drop("_md5"))
         reference = _from_spark(first.toPandas(), schema)
-        shipped = frame.sparkSession.sparkContext.broadcast(scorer)  # pickled once, not once per task
+        # pickled once, not once per task; by cloudpickle, as Spark ships functions: a product's views hold
+        # lambdas (derived source columns) that plain pickle refuses
+        shipped = frame.sparkSession.sparkContext.broadcast(cloudpickle.dumps(scorer))
         scored = frame.mapInPandas(_partition_scorer(shipped, reference, schema, scored_at),
                                    schema=from_arrow_schema(_SCHEMA))
         table = note(scored.toArrow())  # counted with the rows every lake query brings to the driver
@@ -145,7 +148,7 @@ def _partition_scorer(shipped: Any, reference: pd.DataFrame, schema: sch.Schema,
     """The function ``mapInPandas`` runs on each partition: the broadcast scorer, explained once per
     partition on the shared background, then ``score_batch`` on each batch as the driver would convert it."""
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        scorer = with_background(shipped.value, reference)
+        scorer = with_background(pickle.loads(shipped.value), reference)
         for batch in batches:
             yield score_batch(scorer, _from_spark(batch, schema), scored_at)
     return run
