@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table as RichTable
 
-from cryptoscope.cli._shared import LakeOpt, NewLakeOpt, console, progress_bar, progress_task, table_view, utc_time
+from cryptoscope.cli._shared import (
+    EngineOpt,
+    LakeOpt,
+    NewLakeOpt,
+    console,
+    progress_bar,
+    progress_task,
+    table_view,
+    utc_time,
+)
 from cryptoscope.errors import CryptoscopeError
 
 if TYPE_CHECKING:
@@ -119,11 +128,18 @@ def guess_chain(address: str) -> str:
 def chain_cluster(lake: LakeOpt = Path("./demo-lake"), chain: ChainOpt = None,
                   change: Annotated[bool, typer.Option(help="Use the change-address heuristics.")] = True,
                   coinjoin_min_equal: Annotated[int, typer.Option(help="Equal-valued outputs that mark a CoinJoin.")
-                                                ] = 3) -> None:
-    """Cluster addresses (multi-input, change, deposit reuse) into `address_clusters` and print the statistics."""
+                                                ] = 3, engine: EngineOpt = "duckdb") -> None:
+    """Cluster addresses (multi-input, change, deposit reuse) into `address_clusters` and print the statistics.
+
+    On DuckDB the chain is clustered in this process (scipy's union-find); on Spark as iterated connected
+    components on the cluster, only one row per address coming back: the same rows either way."""
     from cryptoscope.chain.clustering import ClusterConfig
     from cryptoscope.chain.flows import chains_in_lake
     from cryptoscope.chain.store import cluster_lake, write_clusters
+    from cryptoscope.features.engines import connect, engine_name
+
+    spark = engine_name(engine) == "spark"
+    source = connect(lake, "spark") if spark else lake
 
     chains = [chain] if chain else chains_in_lake(lake)
     if not chains:
@@ -134,8 +150,8 @@ def chain_cluster(lake: LakeOpt = Path("./demo-lake"), chain: ChainOpt = None,
                        "change links", "deposit links", "CoinJoins skipped"))
     for name in chains:
         with console.status(f"clustering {name}"):
-            clustering = cluster_lake(lake, name, cfg)
-            write_clusters(lake, clustering)
+            clustering = cluster_lake(source, name, cfg, on_engine=spark)
+            write_clusters(lake, clustering, source=source)
         s = clustering.stats()
         view.add_row(name, f"{s.addresses:,}", f"{s.clusters:,}", f"{s.multi_address_clusters:,}",
                      f"{s.mean_size_multi:.2f}", f"{s.largest:,}", f"{s.links.get('multi_input', 0):,}",
