@@ -23,6 +23,13 @@ def test_a_new_device_and_country_read_as_one_reason() -> None:
     assert PAYMENT.describe("max_usd_30d", math.nan) == "no fiat payment in the last 30 days"
 
 
+def test_a_sum_a_last_bit_either_side_of_a_rounding_edge_reads_the_same() -> None:
+    """Spark and DuckDB add a week's deposits in different orders: the words must not depend on it."""
+    below, above = 1862.4999999999, 1862.5000000001
+    assert f"{below:,.0f}" != f"{above:,.0f}"
+    assert WITHDRAWAL.describe("deposit_usd_7d", below) == WITHDRAWAL.describe("deposit_usd_7d", above)
+
+
 def test_every_feature_of_every_product_reads_as_words() -> None:
     for product in PRODUCTS.values():
         for feature in product.features:

@@ -62,6 +62,7 @@ class ReasonCatalog:
 
     def describe(self, feature: str, value: float) -> str:
         """The sentence for ``feature`` at ``value``: its template, or one made from the name."""
+        value = steady(value)
         template, groups = self._template(feature)
         if template is None or _missing(value):
             return _fallback(feature, value)
@@ -211,6 +212,17 @@ def _is_tree(model: Any) -> bool:
 
 def _is_glob(key: str) -> bool:
     return any(ch in key for ch in "*?[")
+
+
+def steady(value: float) -> float:
+    """``value`` to 9 significant digits before it is put in words.
+
+    Two engines add the same numbers in different orders, so a sum can land a last bit either side of
+    a rounding edge ($1,862.4999999 or $1,862.5), and a reason would read "$1,862" on one and "$1,863"
+    on the other. No reason prints 9 digits, so this changes no sentence but those."""
+    if _missing(value) or not math.isfinite(value):
+        return value
+    return float(f"{value:.9g}")
 
 
 def _missing(value: float) -> bool:

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from cryptoscope.models import Reason, ReasonCatalog
+from cryptoscope.models.explain import steady
 from cryptoscope.schema import ILLICIT_CATEGORIES
 
 _WINDOW = re.compile(r"_(\d+)([mhdw])$")
@@ -49,6 +50,7 @@ class RiskCatalog(ReasonCatalog):
         self.missing = dict(missing or {})
 
     def describe(self, feature: str, value: float) -> str:
+        value = steady(value)  # the same words whichever engine summed it
         window = _window_words(feature)
         if value is None or math.isnan(value):
             template = _match(self.missing, feature)
