@@ -198,30 +198,3 @@ def test_label_ids_come_from_content_not_from_the_queue_s_case_ids(tmp_path: Pat
         labels[name] = frame.sort_values("user_id")[["label_id", "user_id", "label"]].reset_index(drop=True)
     assert case_ids["a"] != case_ids["b"]
     pd.testing.assert_frame_equal(labels["a"], labels["b"])
-
-
-@pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")
-@pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
-def test_a_run_on_spark_files_the_same_cases_as_on_duckdb(small_world: tuple[Lake, SimConfig, SimSummary],
-                                                         spark_session: Any, tmp_path: Path) -> None:
-    """Graph, behaviour features, scores and the filed queue: the same on both engines (the line's stage)."""
-    import numpy as np
-
-    from cryptoscope.lake.spark import connect_spark
-
-    lake, _, _ = small_world
-    scored, queued = {}, {}
-    for name in ("duckdb", "spark"):
-        backend = connect(lake) if name == "duckdb" else connect_spark(lake, session=spark_session)
-        store = CaseStore(f"sqlite:///{tmp_path / name}.db")
-        _, scored[name] = detect(lake, store, None, DetectionConfig(), backend=backend)
-        with store.session() as s:
-            rows = s.execute(select(Alert.run_key, Alert.case_id, Alert.user_id, Alert.score, Alert.reasons)
-                             .order_by(Alert.user_id)).all()
-        queued[name] = [tuple(r) for r in rows]
-        assert queued[name]
-    duck, spark = scored["duckdb"], scored["spark"]
-    assert duck.users.index.equals(spark.users.index)
-    np.testing.assert_allclose(duck.users.to_numpy(float), spark.users.to_numpy(float), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(duck.features.to_numpy(float), spark.features.to_numpy(float), rtol=1e-6, atol=1e-6)
-    assert queued["duckdb"] == queued["spark"]

@@ -25,7 +25,11 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pytest
 from ibis.backends.sql.compilers.base import SQLGlotCompiler
+from sqlalchemy import select
 
+from cryptoscope.anomaly.line import work_dir_of
+from cryptoscope.cases.models import Alert
+from cryptoscope.cases.store import CaseStore, default_url
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.lake.diff import diff_table
@@ -208,3 +212,19 @@ def test_spark_on_a_cluster_writes_what_duckdb_writes(observed: tuple[RunContext
                                                       on_cluster: tuple[Lake, dict[str, Any]], table: str) -> None:
     diff = diff_table(observed[0].lake, on_cluster[0], table)
     assert diff.same, diff.text()
+
+
+@pytest.mark.slow
+def test_spark_on_a_cluster_files_the_cases_duckdb_files(observed: tuple[RunContext, dict[str, Observed]],
+                                                         on_cluster: tuple[Lake, dict[str, Any]]) -> None:
+    """The case queue (abnormal users, rings, market abuse) is the abnormal line's output: the same alerts,
+    users, scores and reasons in the same cases."""
+    def queue(lake: Lake) -> list[tuple[Any, ...]]:
+        store = CaseStore(default_url(work_dir_of(lake.root)))
+        with store.session() as s:
+            rows = s.execute(select(Alert.run_key, Alert.case_id, Alert.user_id, Alert.score, Alert.reasons)
+                             .order_by(Alert.run_key, Alert.user_id)).all()
+        return [(*r[:3], round(r[3], 6), r[4]) for r in rows]
+
+    duck = queue(observed[0].lake)
+    assert duck and duck == queue(on_cluster[0])
