@@ -71,9 +71,11 @@ def main() -> None:
     args = parser.parse_args()
     scratch = HERE / "scratch" / "scale"
     out_path = HERE / "results" / "scale.json"
-    result: dict[str, Any] = {"command": "python " + " ".join(["benchmarks/scale.py", *sys.argv[1:]]),
-                              "machine": "2 cores, 24 GiB; cluster: 1 master + 2 workers x 1 core x 1 GiB here",
-                              "worlds": {}}
+    # runs of other worlds or engines made by earlier invocations stay; each keeps the command that made it
+    result: dict[str, Any] = json.loads(out_path.read_text()) if out_path.exists() else {}
+    result |= {"machine": "2 cores, 24 GiB; cluster: 1 master + 2 workers x 1 core x 1 GiB here"}
+    result.setdefault("worlds", {})
+    command = "python " + " ".join(["benchmarks/scale.py", *sys.argv[1:]])
     for users in args.users:
         lake = world(users, args.days, scratch)
         runs: dict[str, Any] = {}
@@ -85,12 +87,14 @@ def main() -> None:
                     runs[engine] = run(lake, "spark", master, target)
             else:
                 runs[engine] = run(lake, "spark" if engine == "spark-local" else engine, None, target)
-            if engine != "duckdb" and "duckdb" in runs:
+            if engine != "duckdb" and (scratch / f"run-{users}-duckdb" / "lake").exists():
                 diffs = diff_lakes(Lake(scratch / f"run-{users}-duckdb" / "lake"), Lake(target / "lake"), WRITTEN)
                 runs[engine]["same_as_duckdb"] = all(d.same for d in diffs)
                 runs[engine]["differences"] = [d.text() for d in diffs if not d.same]
             console.print(f"  {runs[engine]['wall_s']:,.0f}s, peak {runs[engine]['peak_rss_mb']:,.0f} MB")
-            result["worlds"][f"{users}x{args.days}"] = {"users": users, "days": args.days, "runs": runs}
+            runs[engine]["command"] = command
+            entry = result["worlds"].setdefault(f"{users}x{args.days}", {"users": users, "days": args.days, "runs": {}})
+            entry["runs"] |= runs
             out_path.write_text(json.dumps(result, indent=2) + "\n")  # what finished so far survives a cut-off
     console.print_json(json.dumps(result))
 
