@@ -93,8 +93,26 @@ def _run(line: ProductLine, ctx: RunContext, seen: Observed) -> None:
 
 
 @pytest.fixture(scope="module")
+def cluster_run(small_world: tuple[Lake, object, object], spark_cluster: str,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
+    """`cryptoscope run --engine spark` on the cluster, started on a copy of the world in a driver process of its
+    own (as a user would start it) *before* the DuckDB runs, so that the two share the test's minutes: Spark's
+    jobs wait on scheduling and JVMs much of the time."""
+    root = tmp_path_factory.mktemp("on_cluster")
+    shutil.copytree(small_world[0].root, root / "lake")
+    command = [str(Path(sys.executable).with_name("cryptoscope")), "run", "--lake", str(root / "lake"),
+               "--engine", "spark", "--master", spark_cluster, "--registry", str(root / "registry"),
+               "--report-dir", str(root / "reports")]
+    with (root / "run.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    yield root, process
+    if process.poll() is None:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
 def observed(small_world: tuple[Lake, object, object], tmp_path_factory: pytest.TempPathFactory,
-             ) -> tuple[RunContext, dict[str, Observed]]:
+             cluster_run: tuple[Path, subprocess.Popen[bytes]]) -> tuple[RunContext, dict[str, Observed]]:
     root = tmp_path_factory.mktemp("conformance")
     shutil.copytree(small_world[0].root, root / "lake")
     lake = Lake(root / "lake")
@@ -182,17 +200,12 @@ def _promoted(registry: Path, kind: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def on_cluster(small_world: tuple[Lake, object, object], spark_cluster: str, tmp_path_factory: pytest.TempPathFactory,
-               ) -> tuple[Lake, dict[str, Any]]:
-    """The small world after `cryptoscope run --engine spark` on the cluster (a driver process of its own, as a
-    user would start it), and the run's ``run.json``."""
-    root = tmp_path_factory.mktemp("on_cluster")
-    shutil.copytree(small_world[0].root, root / "lake")
-    command = [str(Path(sys.executable).with_name("cryptoscope")), "run", "--lake", str(root / "lake"),
-               "--engine", "spark", "--master", spark_cluster, "--registry", str(root / "registry"),
-               "--report-dir", str(root / "reports")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+def on_cluster(cluster_run: tuple[Path, subprocess.Popen[bytes]]) -> tuple[Lake, dict[str, Any]]:
+    """The small world after the Spark run on the cluster, and the run's ``run.json``."""
+    root, process = cluster_run
+    code = process.wait(timeout=1800)
+    log = (root / "run.log").read_text(errors="replace")
+    assert code == 0, log[-6000:]
     return Lake(root / "lake"), json.loads((root / "reports" / "run.json").read_text())
 
 
