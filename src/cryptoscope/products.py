@@ -5,7 +5,7 @@ line here. ``ordered`` runs them in dependency order (each after the lines it na
 order listed where nothing constrains it.
 
 >>> [line.name for line in ordered()][:5]
-['kyc', 'payment', 'withdrawal', 'credit', 'abnormal']
+['kyc', 'payment', 'withdrawal', 'credit', 'chain']
 >>> sorted(online())
 ['credit', 'kyc', 'payment', 'withdrawal']
 """

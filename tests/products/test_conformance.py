@@ -148,6 +148,17 @@ def test_the_registry_declares_every_line_fully() -> None:
     assert [line.name for line in ordered()].index("chain") < [line.name for line in ordered()].index("deposit")
 
 
+def test_a_line_runs_after_every_line_that_writes_what_it_reads() -> None:
+    """Otherwise a second run reads more than the first and decides otherwise (the abnormal line once ran before
+    the deposit product's risk scores it reads, and its second run filed an alert the first had not)."""
+    order = [line.name for line in ordered()]
+    for line in LINES.values():
+        for writer in LINES.values():
+            shared = set(writer.writes) & set(line.reads)
+            if writer is not line and shared:
+                assert order.index(writer.name) < order.index(line.name), (line.name, writer.name, shared)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LINE_NAMES)
 def test_a_line_reads_and_writes_only_what_it_declares(observed: tuple[RunContext, dict[str, Observed]],

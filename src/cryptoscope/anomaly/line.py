@@ -73,8 +73,8 @@ class AbnormalLine:
     purpose = "Abnormal users and rings from behaviour and shared devices, IPs, cards and addresses, into cases."
     reads = ("account_changes", "accounts", "chain_transfers", "kyc_submissions", "labels", "orders", "payments",
              "risk_scores", "sessions", "trades")
-    writes = ("labels",)
-    after = ("kyc", "payment", "withdrawal", "credit")
+    writes = ()  # its output is the case queue; analysts' decisions reach `labels` through `cases decide`
+    after = ("kyc", "payment", "withdrawal", "credit", "deposit")  # every writer of the risk_scores it reads
     command = "cryptoscope anomaly run"
 
     def __init__(self, work: Path | None = None, db_url: str | None = None) -> None:
