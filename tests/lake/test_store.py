@@ -13,6 +13,7 @@ import pytest
 from cryptoscope.errors import LakeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.lake.catalog import CATALOG_FILE
+from cryptoscope.lake.store import COMMITTING
 from cryptoscope.schema import get_table
 
 DAY = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
@@ -71,13 +72,14 @@ def test_a_commit_lists_every_file_and_leaves_no_staging(lake: Lake) -> None:
 def test_files_a_killed_writer_left_are_invisible_and_the_next_transaction_removes_them(lake: Lake) -> None:
     before, catalog = seen(lake), (lake.root / CATALOG_FILE).read_bytes()
     # What a writer killed mid-commit leaves: a staged file, a file already renamed into its partition
-    # (not yet in the catalog) and a half-written catalog temp file.
+    # (not yet in the catalog), a half-written catalog temp file and the marker of a commit under way.
     staged = lake.root / "_staging" / "20240501T000000-dead" / "payments" / "event_date=2024-05-01"
     staged.mkdir(parents=True)
     pq.write_table(payments(range(100, 110)), staged / "part-dead-00001.parquet")
     renamed = lake.root / "payments" / "event_date=2024-05-01" / "part-dead-00002.parquet"
     pq.write_table(payments(range(200, 201)), renamed)
     (lake.root / f".{CATALOG_FILE}.99999.tmp").write_text("{half a catal")
+    (lake.root / COMMITTING).write_text("20240501T000000-dead")
 
     assert seen(lake) == before
     assert (lake.root / CATALOG_FILE).read_bytes() == catalog
@@ -90,6 +92,7 @@ def test_files_a_killed_writer_left_are_invisible_and_the_next_transaction_remov
     assert unlisted_parquet(lake) == []
     assert not (lake.root / "_staging").exists()
     assert not list(lake.root.glob(f".{CATALOG_FILE}.*.tmp"))
+    assert not (lake.root / COMMITTING).exists()
     assert seen(lake) == before
 
 

@@ -25,6 +25,7 @@ from cryptoscope.cli import (
     risk,
     run,
     serve,
+    stream,
     surveillance,
 )
 from cryptoscope.cli._shared import err_console
@@ -40,7 +41,7 @@ GROUPS: tuple[tuple[typer.Typer, str | None], ...] = (
     (features.app, "features"), (risk.app, "risk"),
     (models.app, "models"), (graph.app, "graph"), (anomaly.app, "anomaly"), (cases.app, "cases"),
     (chain.app, "chain"), (reco.app, "reco"), (feedback.app, "feedback"), (surveillance.app, "surveillance"),
-    (behaviour.app, "behaviour"), (serve.app, "serve"),
+    (behaviour.app, "behaviour"), (serve.app, "serve"), (stream.app, "stream"),
 )
 for group, name in GROUPS:
     app.add_typer(group, name=name)

@@ -33,6 +33,9 @@ class FileEntry:
 class Catalog:
     version: int = 0
     tables: dict[str, list[FileEntry]] = field(default_factory=dict)
+    #: how far each stream consumer's results are committed (its last message's stream sequence), saved in the
+    #: same atomic swap as the files those results went to: see `cryptoscope.stream`
+    cursors: dict[str, int] = field(default_factory=dict)
 
     def files(self, table: str) -> list[FileEntry]:
         return self.tables.get(table, [])
@@ -50,7 +53,8 @@ class Catalog:
             if raw.get("format") != FORMAT:
                 raise LakeError(f"{path}: catalog format {raw.get('format')!r}, expected {FORMAT}")
             tables = {name: [FileEntry(**f) for f in files] for name, files in raw["tables"].items()}
-            return cls(version=int(raw["version"]), tables=tables)
+            cursors = {str(k): int(v) for k, v in raw.get("cursors", {}).items()}
+            return cls(version=int(raw["version"]), tables=tables, cursors=cursors)
         except (ValueError, KeyError, TypeError) as exc:
             raise LakeError(f"{path}: unreadable catalog ({exc})") from exc
 
@@ -61,6 +65,8 @@ class Catalog:
             "version": self.version,
             "tables": {name: [asdict(f) for f in files] for name, files in sorted(self.tables.items())},
         }
+        if self.cursors:
+            payload["cursors"] = dict(sorted(self.cursors.items()))
         tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=1)

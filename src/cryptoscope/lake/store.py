@@ -34,6 +34,8 @@ from cryptoscope.schema import Table, get_table
 STAGING = "_staging"
 _ROW_GROUP_BYTES = 8 << 20
 LOCK_FILE = ".lock"
+#: present while a commit moves files in: only then can a killed writer leave unlisted files in the partitions
+COMMITTING = ".committing"
 
 
 @dataclass(frozen=True)
@@ -92,14 +94,19 @@ class Lake:
             tx.commit()
 
     def _remove_orphans(self) -> None:
-        """Delete what killed writers left: staging folders, catalog temp files and unlisted Parquet files."""
+        """Delete what killed writers left: staging folders, catalog temp files and, when a commit was cut off
+        while moving files in (its marker is still there), unlisted Parquet files."""
         shutil.rmtree(self.root / STAGING, ignore_errors=True)
         for tmp in self.root.glob(f".{CATALOG_FILE}.*.tmp"):
             tmp.unlink(missing_ok=True)
+        marker = self.root / COMMITTING
+        if not marker.exists():
+            return  # no commit was cut off: every file in the partitions is listed (no need to list them all)
         listed = self.catalog().all_paths()
         for path in self.root.glob("*/event_date=*/*.parquet"):
             if path.relative_to(self.root).as_posix() not in listed:
                 path.unlink()
+        marker.unlink()
 
 
 class Transaction:
@@ -112,6 +119,7 @@ class Transaction:
         self._catalog = lake.catalog()
         self._staged: dict[str, list[tuple[Path, FileEntry]]] = {}
         self._replace: set[str] = set()
+        self._cursors: dict[str, int] = {}
         self._writers: dict[tuple[str, dt.date], _Stream] = {}
         self._seq = 0
 
@@ -121,17 +129,25 @@ class Transaction:
         get_table(name)
         self._replace.add(name)
 
-    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True) -> int:
+    def set_cursor(self, consumer: str, position: int) -> None:
+        """Record at commit that ``consumer`` has committed its results up to ``position`` (a stream sequence):
+        the files and the position become visible together, or neither does."""
+        self._cursors[consumer] = position
+
+    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True, same_time: bool = False) -> int:
         """Stage ``rows`` for ``name`` and return how many are new.
 
         With ``dedupe`` rows whose primary key is already in the table (or staged earlier in this
-        transaction) are dropped, so re-running an import adds nothing. Without it, rows go to
-        long-lived per-day writers: the fast path for producers that guarantee unique keys.
+        transaction) are dropped, so re-running an import adds nothing; with ``same_time`` too, only the
+        committed files whose time range meets the rows' are searched: for producers whose repeated rows
+        repeat their event time as well (the stream's micro-batches, which would otherwise read every key
+        of the table at each commit). Without ``dedupe``, rows go to long-lived per-day writers: the fast
+        path for producers that guarantee unique keys.
         """
         table = get_table(name)
         rows = rows.select(table.column_names).cast(table.arrow_schema)
         if dedupe:
-            rows = self._new_rows(table, rows)
+            rows = self._new_rows(table, rows, same_time)
             for day, part in split_by_date(rows, table.event_time):
                 self._write_file(table, day, part)
         else:
@@ -139,8 +155,10 @@ class Transaction:
                 self._write_stream(table, day, part)
         return rows.num_rows
 
-    def _new_rows(self, table: Table, rows: pa.Table) -> pa.Table:
-        files = [] if table.name in self._replace else self.lake.file_paths(table.name)
+    def _new_rows(self, table: Table, rows: pa.Table, same_time: bool = False) -> pa.Table:
+        if rows.num_rows == 0:
+            return rows
+        files = [] if table.name in self._replace else self._files(table, rows if same_time else None)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
         key = ", ".join(f'"{k}"' for k in table.primary_key)
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
@@ -156,6 +174,18 @@ class Transaction:
                 raise LakeError(f"{self.lake.root}: a committed file of {table.name} is missing or unreadable, "
                                 f"so new rows cannot be told from old ones; restore it from a backup ({exc})") from None
         return rows.take(keep)
+
+    def _files(self, table: Table, meeting: pa.Table | None) -> list[str]:
+        """The committed files of ``table``; with ``meeting``, only those whose time range meets its rows'."""
+        entries = self._catalog.files(table.name)
+        if meeting is not None:
+            lo, hi = _time_range(meeting, table.event_time)
+            if lo is not None and hi is not None:
+                first, last = dt.datetime.fromisoformat(lo), dt.datetime.fromisoformat(hi)
+                entries = [f for f in entries if f.min_time is None or f.max_time is None
+                           or (dt.datetime.fromisoformat(f.min_time) <= last
+                               and dt.datetime.fromisoformat(f.max_time) >= first)]
+        return [str(self.lake.root / f.path) for f in entries]
 
     def _next_path(self, table: Table, day: dt.date) -> Path:
         self._seq += 1
@@ -195,13 +225,16 @@ class Transaction:
     # -- finishing ---------------------------------------------------------------------------
     def commit(self) -> None:
         self._close_writers()
-        if not self._staged and not self._replace:
+        if not self._staged and not self._replace and not self._cursors:
             self._remove_staging()
             return  # nothing new: the catalog version stays, readers' caches stay valid
         root = self.lake.root
         catalog = self._catalog
         if self.lake.catalog().version != catalog.version:
             raise LakeError(f"{root}: the catalog changed during the transaction")
+        marker = root / COMMITTING
+        marker.write_text(self.txid)
+        fsync(root)
         dropped: list[str] = []
         for name in self._replace:
             dropped += [f.path for f in catalog.files(name)]
@@ -217,10 +250,12 @@ class Transaction:
             catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
         for folder in folders:
             fsync(folder)
+        catalog.cursors.update(self._cursors)
         catalog.version += 1
         catalog.save(root)
         for rel in dropped:
             (root / rel).unlink(missing_ok=True)
+        marker.unlink()
         self._remove_staging()
 
     def abort(self) -> None:

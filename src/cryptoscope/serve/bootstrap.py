@@ -10,9 +10,8 @@ the background the reason explainers are fitted on.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake, connect
+from cryptoscope.lake.replay import time_ordered
 from cryptoscope.serve.online import OnlineScorer, product_views
 
 Progress = Callable[[int, int], None]
@@ -39,23 +39,18 @@ def replay_tables() -> list[str]:
     return sorted(tables | {"accounts", "loans", "kyc_submissions", "sessions"})
 
 
-def _rows(table: pa.Table, index: int) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
-    times = pc.cast(table["event_time"], pa.int64()).to_numpy()
-    order = times.argsort(kind="stable")
-    for start in range(0, len(order), 50_000):
-        chunk = order[start:start + 50_000]
-        rows = table.take(chunk).to_pylist()
-        for i, row in zip(chunk.tolist(), rows, strict=True):
-            yield int(times[i]), index, i, row
-
-
 def warm(scorer: OnlineScorer, lake: Lake | str | os.PathLike[str], *, lookback: dt.timedelta = dt.timedelta(days=366),
-         reference_days: int = 14, reference_rows: int = 2_000, progress: Progress | None = None) -> Warmup:
-    """Replay the lake into ``scorer`` (see the module doc); returns the reference rows."""
+         reference_days: int = 14, reference_rows: int = 2_000, progress: Progress | None = None,
+         until: dt.datetime | None = None) -> Warmup:
+    """Replay the lake into ``scorer`` (see the module doc); returns the reference rows. With ``until`` only the
+    events before it are replayed (an event stream brings the rest)."""
     con = connect(lake)
     present = set(Lake(lake).catalog().tables) if not isinstance(lake, Lake) else set(lake.catalog().tables)
     names = [t for t in replay_tables() if t in present]
-    tables = {name: con.table(name).to_pyarrow() for name in names}
+    tables = {}
+    for name in names:
+        t = con.table(name)
+        tables[name] = (t if until is None else t.filter(t.event_time < until)).to_pyarrow()
     ends = [pc.max(t["event_time"]).as_py() for t in tables.values() if t.num_rows]
     out = Warmup()
     if not ends:
@@ -71,9 +66,7 @@ def warm(scorer: OnlineScorer, lake: Lake | str | os.PathLike[str], *, lookback:
     ref_from = end - dt.timedelta(days=reference_days)
     kind_of = {live.table: kind for kind, live in scorer.models.items()}
     candidates: dict[str, list[dict[str, Any]]] = {k: [] for k in kind_of.values()}
-    streams = [_rows(tables[n], i) for i, n in enumerate(names)]
-    for done, (_, which, _, row) in enumerate(heapq.merge(*streams), start=1):
-        table = names[which]
+    for done, (table, row) in enumerate(time_ordered(tables), start=1):
         kind = kind_of.get(table)
         if kind is not None and row["event_time"] >= ref_from and scorer.models[kind].is_decision(row):
             candidates[kind].append(scorer.decision_row(kind, row))

@@ -21,6 +21,9 @@ from cryptoscope.surveillance.params import DEFAULT, Params
 from cryptoscope.surveillance.stream_state import PumpState, SpoofState, WashState
 
 US = 1_000_000
+#: the lake tables the detectors read, and the kind of event each stream table is
+TABLES = ("orders", "trades")
+KIND = {"orders": "order", "trades": "trade", "order_cancels": "cancel"}
 
 
 def _us(t: dt.datetime) -> int:

@@ -21,6 +21,15 @@ def _mean_sd(k: float, s: float, s2: float, floor: float) -> tuple[float, float]
     return mean, math.sqrt(max(s2 / max(k, 1) - mean * mean, floor ** 2))
 
 
+
+def _no_activity() -> tuple[list[int], list[float]]:
+    return [], [0.0]
+
+
+def _zero_pair() -> list[int]:
+    """A fresh [orders, cancelled] count (a named function, so the state pickles into a stream snapshot)."""
+    return [0, 0]
+
 class WashState:
     """Per (account pair, symbol): counts, round trips, net position, evidence ids."""
 
@@ -81,7 +90,7 @@ class SpoofState:
         self.by_account: defaultdict[tuple[int, str], list[int]] = defaultdict(list)  # fast-cancelled big orders
         self.pairs: defaultdict[int, set[int]] = defaultdict(set)  # genuine order -> spoof orders
         self.fills: defaultdict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
-        self.counts: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])  # orders, cancelled
+        self.counts: defaultdict[int, list[int]] = defaultdict(_zero_pair)  # orders, cancelled
 
     def on_order(self, r: dict[str, Any]) -> None:
         o = {k: r[k] for k in ("order_id", "user_id", "symbol", "side", "event_time", "price")}
@@ -183,7 +192,7 @@ class PumpState:
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
         self.bursts: list[dict[str, Any]] = []
-        self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(lambda: ([], [0.0]))
+        self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(_no_activity)
 
     @staticmethod
     def _move(v: list[Any]) -> float | None:

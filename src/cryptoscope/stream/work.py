@@ -1,0 +1,87 @@
+"""What a stream consumer does with events, without any I/O: the online state, the scores, the alerts.
+
+`Work.apply` takes one event: a decision of a served risk product (owned by this partition) gets its
+decision row from the online state *before* the event is added, exactly as `OnlineScorer.prepare` and the
+batch point-in-time join do; every event the partition wants is then fed to the state; orders, trades and
+cancels go through the surveillance detectors. `Work.decide` scores the decisions gathered since its last
+call with the promoted models (the same `RiskScorer` code as batch scoring), `Work.new_alerts` returns the
+alerts first met since its last call, and `Work.take_raw` the rows to append to the lake. Feeding without
+scoring (``score=False``) is how a restarted consumer catches up on events whose results it had already
+committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.features.online_window import to_micros
+from cryptoscope.productline import Decision
+from cryptoscope.schema import get_table
+from cryptoscope.serve.online import OnlineScorer
+from cryptoscope.stream.partition import Partition
+from cryptoscope.surveillance.alerts import TABLE as ALERTS
+from cryptoscope.surveillance.stream import KIND, StreamDetector
+
+
+class Work:
+    """See the module doc. ``emitted`` holds the ids of alerts already out (they are not sent again)."""
+
+    def __init__(self, scorer: OnlineScorer, detector: StreamDetector, partition: Partition,
+                 emitted: set[str] | None = None, tables: frozenset[str] = frozenset()) -> None:
+        self.scorer, self.detector, self.partition = scorer, detector, partition
+        self.emitted = emitted or set()
+        self.tables = tables  # the tables the online state reads
+        self.kind_of: dict[str, str] = {}
+        for kind, live in scorer.models.items():
+            if live.table in self.kind_of:
+                raise CryptoscopeError(f"{kind} and {self.kind_of[live.table]} both decide on {live.table}: "
+                                       "the stream feeds each event once")
+            self.kind_of[live.table] = kind
+        self._built: dict[str, list[dict[str, Any]]] = {}
+        self._raw: dict[str, list[dict[str, Any]]] = {}
+        self._surveyed = False
+        self.clock: int | None = None  # newest event time applied, µs
+
+    def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True) -> None:
+        t = to_micros(row["event_time"])
+        self.clock = t if self.clock is None or t > self.clock else self.clock
+        if table in self.tables and self.partition.wants(table, row):
+            kind = self.kind_of.get(table)
+            if (score and kind is not None and self.partition.owns_user(row["user_id"])
+                    and self.scorer.models[kind].is_decision(row)):
+                self._built.setdefault(kind, []).append(self.scorer.decision_row(kind, row))
+            self.scorer.feed(table, row)
+        if table in KIND and self.partition.surveils:
+            self.detector.on_event(KIND[table], dict(row))
+            self._surveyed = True
+        if score and table != "order_cancels" and self.partition.writes(table, row):
+            self._raw.setdefault(table, []).append(dict(row))
+
+    def decide(self) -> dict[str, list[Decision]]:
+        """Score the decisions gathered since the last call."""
+        out = {}
+        for kind, built in self._built.items():
+            live = self.scorer.live(kind)
+            out[kind] = live.finish(live.prepare_rows(built))
+        self._built = {}
+        return out
+
+    def take_raw(self) -> dict[str, list[dict[str, Any]]]:
+        """The raw rows this partition writes, gathered since the last call."""
+        raw, self._raw = self._raw, {}
+        return raw
+
+    def new_alerts(self, now: dt.datetime | None = None) -> pa.Table:
+        """The alerts the detectors hold that were not out yet (and marks them out)."""
+        if not self._surveyed:
+            return get_table(ALERTS).empty()
+        table = self.detector.alerts(now or dt.datetime.now(dt.UTC))
+        fresh = [i for i, a in enumerate(table["alert_id"].to_pylist()) if a not in self.emitted]
+        self.emitted.update(table["alert_id"].to_pylist())
+        self._surveyed = False
+        return table.take(pa.array(fresh, pa.int64()))
