@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,6 @@ from cryptoscope.lake import Lake
 from cryptoscope.lake.cluster import free_port
 from cryptoscope.risk.training import train
 from cryptoscope.sources.simulate.config import SimConfig
-from cryptoscope.sources.simulate.world import simulate
 from cryptoscope.stream import broker
 
 
@@ -23,11 +23,11 @@ class Broker:
     url: str
     port: int
     data: Path
-    process: object
+    process: subprocess.Popen[bytes]
 
     def restart(self, *, kill: bool) -> Broker:
         """Stop (SIGKILL with ``kill``, as a crash) and start again on the same port and data."""
-        broker.stop(self.process, kill=kill)  # type: ignore[arg-type]
+        broker.stop(self.process, kill=kill)
         return Broker(self.url, self.port, self.data, broker.start(self.data, port=self.port))
 
 
@@ -38,7 +38,7 @@ def nats(tmp_path: Path) -> Iterator[Broker]:
     data = tmp_path / "nats"
     running = Broker(f"nats://127.0.0.1:{port}", port, data, broker.start(data, port=port))
     yield running
-    broker.stop(running.process, kill=True)  # type: ignore[arg-type]
+    broker.stop(running.process, kill=True)
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,12 @@ class StreamWorld:
 
 
 @pytest.fixture(scope="session")
-def stream_world(tmp_path_factory: pytest.TempPathFactory) -> StreamWorld:
-    """3,000 users over 40 days; the stream carries the last nine (about 45,000 events, a few market-abuse alerts)."""
+def stream_world(compact_world: tuple[Lake, SimConfig, object],
+                 tmp_path_factory: pytest.TempPathFactory) -> StreamWorld:
+    """The compact world (4,000 users, 45 days); the stream carries its last nine days."""
+    world, cfg, _ = compact_world
     root = tmp_path_factory.mktemp("stream-world")
-    cfg = SimConfig(users=3_000, days=40, seed=5, chunk_users=3_000, fraud_scale=3.0)
+    shutil.copytree(world.root, root / "lake")
     lake = Lake(root / "lake")
-    simulate(cfg, lake)
     assert train("withdrawal", lake, root / "registry", report_dir=root / "reports").promoted
-    return StreamWorld(lake, root / "registry", cfg.start + dt.timedelta(days=31))
+    return StreamWorld(lake, root / "registry", cfg.start + dt.timedelta(days=36))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import signal
 import time
 from pathlib import Path
@@ -73,6 +75,7 @@ def run(lake: LakeOpt = Path("./demo-lake"), url: UrlOpt = "nats://127.0.0.1:422
                                                     "acknowledgements) while busy.")] = 2.0,
         metrics_port: Annotated[int | None, typer.Option("--metrics-port", help="Serve Prometheus metrics "
                                                          "on this port.")] = None,
+        report: Annotated[Path | None, typer.Option("--report", help="Write what the run did as JSON here.")] = None,
         creds: CredsOpt = None) -> None:
     """Consume events.<table>: online features, risk scores to scores.<kind> and risk_scores, surveillance alerts
     to alerts.<typology>, surveillance_alerts and the case queue; raw events into the lake. Exactly once in effect."""
@@ -96,7 +99,9 @@ def run(lake: LakeOpt = Path("./demo-lake"), url: UrlOpt = "nats://127.0.0.1:422
         except KeyboardInterrupt:
             console.print("stopped; the next start resumes from the committed position")
             return
-    rate = stats.processed / max(time.perf_counter() - begun, 1e-9)
+    if report is not None:
+        report.write_text(json.dumps(dataclasses.asdict(stats), indent=1) + "\n")
+    rate = stats.processed / max(stats.busy_s or time.perf_counter() - begun, 1e-9)
     start = "restored a snapshot" if stats.restored_at is not None else f"warmed from {stats.warmed:,} lake events"
     console.print(f"{start}; {stats.processed:,} events ({rate:,.0f}/s), {stats.decisions:,} decisions, "
                   f"{stats.alerts} alerts, {stats.dead} dead letters, {stats.caught_up:,} re-fed after a restart; "

@@ -100,6 +100,8 @@ class RunStats:
     skipped: int = 0
     cursor: int = 0
     seconds: float = 0.0
+    busy_s: float = 0.0  # from the first message taken to the last commit: what `processed` took
+    busy_until: float = 0.0  # when the last commit was done (epoch seconds)
 
 
 class Consumer:
@@ -124,6 +126,7 @@ class Consumer:
         self.work = self._start()
         self.applied = self.snapshot_seq  # the last message the state has taken
         self.gap_from: int | None = None  # set after resubscribing at a gap: a gap seen again there is real
+        self._busy_from: float | None = None
 
     # -- start ---------------------------------------------------------------------------------------
     def _start(self) -> Work:
@@ -198,7 +201,9 @@ class Consumer:
         cfg = self.config
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(subjects.EVENTS, cfg.consumer)
-        config = ConsumerConfig(durable_name=cfg.consumer, ack_policy=AckPolicy.EXPLICIT, ack_wait=cfg.ack_wait_s,
+        # AckPolicy.ALL: acknowledging a message acknowledges every one before it (the consumer applies them in
+        # order), so a commit sends one acknowledgement, not one per message
+        config = ConsumerConfig(durable_name=cfg.consumer, ack_policy=AckPolicy.ALL, ack_wait=cfg.ack_wait_s,
                                 max_ack_pending=-1, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                                 opt_start_seq=start, filter_subject="events.>")
         return await js.pull_subscribe("events.>", durable=cfg.consumer, stream=subjects.EVENTS, config=config)
@@ -244,6 +249,8 @@ class Consumer:
         Returns True when it stopped at a gap: a message delivered before an earlier one (a fetch lost when the
         broker went away is delivered again only after the acknowledgement wait)."""
         first_new, gap = self.cursor + 1, False
+        published: dict[str, list[dt.datetime]] = {}  # when each decision's event reached the broker
+        self._busy_from = self._busy_from or time.perf_counter()
         for i, msg in enumerate(msgs):
             seq = msg.metadata.sequence.stream
             if seq <= self.applied:
@@ -262,7 +269,9 @@ class Consumer:
                     held.dead.append((msg, table, str(exc)))
                 row = None
             if row is not None:
-                self.work.apply(table, row, score=fresh)  # not fresh: its results are in the lake; feed only
+                kind = self.work.apply(table, row, score=fresh)  # not fresh: its results are in the lake; feed only
+                if kind is not None:
+                    published.setdefault(kind, []).append(msg.metadata.timestamp)
                 if fresh:
                     self.metrics.events.labels(table).inc()
                     self.stats.processed += 1
@@ -270,20 +279,21 @@ class Consumer:
                     self.stats.caught_up += 1
             self.applied = seq
         held.msgs += msgs
-        await self._send_decisions(js, held)
+        await self._send_decisions(js, held, published)
         self.progress("consuming", self.stats.processed, None)
         return gap
 
-    async def _send_decisions(self, js: Any, held: Held) -> None:
+    async def _send_decisions(self, js: Any, held: Held, published: dict[str, list[dt.datetime]]) -> None:
+        """Each decision to ``scores.<kind>``, with the time its event reached the broker (for latency)."""
         for kind, decisions in self.work.decide().items():
             held.decisions.setdefault(kind, []).extend(decisions)
-            for d in decisions:
+            for d, at in zip(decisions, published[kind], strict=True):
                 body = {"kind": d.kind, "entity_id": d.entity_id, "user_id": d.user_id, "event_time": d.event_time,
                         "score": d.score, "decision": d.decision, "reasons": list(d.reasons), "model": d.model,
                         "model_version": d.model_version}
                 key = f"{kind}:{d.entity_id}:{d.model_version}"  # the risk_scores key
-                held.acks.append(await js.publish_async(subjects.scores(kind), encode(body),
-                                                        headers={subjects.MSG_ID: key}))
+                headers = {subjects.MSG_ID: key, subjects.EVENT_AT_HEADER: at.isoformat()}
+                held.acks.append(await js.publish_async(subjects.scores(kind), encode(body), headers=headers))
                 self.metrics.decisions.labels(kind, d.decision).inc()
 
     async def _commit(self, js: Any, held: Held) -> None:
@@ -303,8 +313,10 @@ class Consumer:
         if self.applied > self.cursor:
             self._write(held.decisions, alerts, self.work.take_raw(), self.applied)
         self.stats.dead += len(held.dead)
-        for msg in held.msgs:
-            await msg.ack()
+        if held.msgs:
+            await max(held.msgs, key=lambda m: m.metadata.sequence.stream).ack()
+        self.stats.busy_s = time.perf_counter() - (self._busy_from or time.perf_counter())
+        self.stats.busy_until = time.time()
 
     def _accept(self, table: str, data: bytes) -> dict[str, Any] | None:
         """The message's row, None when it is before ``--since`` (the warmed past); `BadMessage` when unusable."""

@@ -22,6 +22,8 @@ from nats.js.errors import NotFoundError
 
 EVENTS, SCORES, ALERTS, DEAD = "CRYPTOSCOPE_EVENTS", "CRYPTOSCOPE_SCORES", "CRYPTOSCOPE_ALERTS", "CRYPTOSCOPE_DEAD"
 ERROR_HEADER = "Cryptoscope-Error"
+#: on a decision: when the event it decides reached the broker (publish-to-score latency is measured from it)
+EVENT_AT_HEADER = "Cryptoscope-Event-At"
 MSG_ID = "Nats-Msg-Id"
 #: how long the broker remembers message ids to drop re-sent copies
 DUPLICATE_WINDOW = dt.timedelta(minutes=10)

@@ -47,7 +47,9 @@ class Work:
         self._surveyed = False
         self.clock: int | None = None  # newest event time applied, µs
 
-    def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True) -> None:
+    def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True) -> str | None:
+        """Take one event; returns the product whose decision it is when one is to be scored."""
+        decided = None
         t = to_micros(row["event_time"])
         self.clock = t if self.clock is None or t > self.clock else self.clock
         if table in self.tables and self.partition.wants(table, row):
@@ -55,15 +57,17 @@ class Work:
             if (score and kind is not None and self.partition.owns_user(row["user_id"])
                     and self.scorer.models[kind].is_decision(row)):
                 self._built.setdefault(kind, []).append(self.scorer.decision_row(kind, row))
+                decided = kind
             self.scorer.feed(table, row)
         if table in KIND and self.partition.surveils:
             self.detector.on_event(KIND[table], dict(row))
             self._surveyed = True
         if score and table != "order_cancels" and self.partition.writes(table, row):
             self._raw.setdefault(table, []).append(dict(row))
+        return decided
 
     def decide(self) -> dict[str, list[Decision]]:
-        """Score the decisions gathered since the last call."""
+        """Score the decisions gathered since the last call (per product, in the order their events came)."""
         out = {}
         for kind, built in self._built.items():
             live = self.scorer.live(kind)

@@ -1,0 +1,184 @@
+"""Stream benchmark: `cryptoscope stream run` on a real nats-server, one consumer and two partitions.
+
+The world is the serving benchmark's (8,000 users x 90 days, withdrawal model trained; `serve.py`'s
+``prepare``). For each setting, on a fresh broker and a fresh copy of the lake:
+
+1. **throughput**: the events of ``--backlog-days`` days (the whole mix: logins, transfers, payments, orders,
+   trades, cancels, ...) are published first; the consumer(s) start, warm from the lake before them, and
+   drain the backlog: ``events_per_s`` = events / (first message taken .. last commit), sustained;
+2. **latency**: then the next ``--paced-days`` of events are published at ``--rate`` events/s while the
+   consumer runs: each decision's latency is from its event reaching the broker to its score reaching
+   the broker on ``scores.<kind>`` (both broker timestamps): ``p50_ms``, ``p99_ms``.
+
+Results go to ``benchmarks/results/stream.json`` (top level: one consumer; ``partitions_2``: two processes
+``--partition 0/2`` and ``1/2``), with the command and the machine.
+
+    python benchmarks/stream.py            # ~10 min once the serving world exists
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+RESULTS = HERE / "results" / "stream.json"
+SCRATCH = HERE / "scratch"
+
+
+def cli() -> str:
+    return str(Path(sys.executable).with_name("cryptoscope"))
+
+
+def run_consumers(root: Path, url: str, registry: Path, since: dt.datetime, partitions: int, idle_s: float,
+                  phase: str) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for i in range(partitions):
+        command = [cli(), "stream", "run", "--lake", str(root / "lake"), "--url", url, "--registry", str(registry),
+                   "--since", since.isoformat(), "--until-idle", str(idle_s), "--partition", f"{i}/{partitions}",
+                   "--report", str(root / f"{phase}-{i}.json")]
+        log = open(root / f"{phase}-{i}.log", "wb")  # noqa: SIM115  # the child writes it until it ends
+        procs.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    return procs
+
+
+def finish(root: Path, procs: list[subprocess.Popen[bytes]], phase: str) -> list[dict[str, Any]]:
+    for i, p in enumerate(procs):
+        if p.wait(timeout=1800) != 0:
+            raise SystemExit(f"consumer {i} failed: see {root / f'{phase}-{i}.log'}")
+    return [json.loads((root / f"{phase}-{i}.json").read_text()) for i in range(len(procs))]
+
+
+async def subscribed(url: str, names: list[str], after: dt.datetime, limit_s: float = 600) -> None:
+    """Wait until every consumer has (re)created its durable consumer: it is ready to take messages."""
+    from cryptoscope.stream.connection import connect
+    from cryptoscope.stream.subjects import EVENTS
+
+    nc = await connect(url)
+    js = nc.jetstream()
+    deadline = time.monotonic() + limit_s
+    try:
+        while time.monotonic() < deadline:
+            ready = 0
+            for name in names:
+                try:
+                    info = await js.consumer_info(EVENTS, name)
+                    ready += info.created is not None and dt.datetime.fromisoformat(str(info.created)) > after
+                except Exception:  # not there yet
+                    pass
+            if ready == len(names):
+                return
+            await asyncio.sleep(0.2)
+        raise SystemExit("the consumers did not subscribe in time")
+    finally:
+        await nc.close()
+
+
+async def latencies(url: str, since: dt.datetime) -> list[float]:
+    """Milliseconds from each decision's event reaching the broker to its score reaching it (paced phase only)."""
+    from cryptoscope.stream.connection import connect
+    from cryptoscope.stream.subjects import EVENT_AT_HEADER, SCORES
+
+    nc = await connect(url)
+    js = nc.jetstream()
+    sub = await js.pull_subscribe("scores.>", stream=SCORES)
+    out: list[float] = []
+    while True:
+        try:
+            msgs = await sub.fetch(1000, timeout=2)
+        except (TimeoutError, Exception):  # nats-py's timeout when the subject is drained
+            break
+        for m in msgs:
+            event_at = dt.datetime.fromisoformat((m.headers or {})[EVENT_AT_HEADER])
+            if event_at >= since:
+                out.append((m.metadata.timestamp - event_at).total_seconds() * 1000)
+            await m.ack()
+    await nc.close()
+    return out
+
+
+def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespace,
+            end: dt.datetime) -> dict[str, Any]:
+    from cryptoscope.lake.cluster import free_port
+    from cryptoscope.stream import broker
+
+    root = SCRATCH / f"stream-{partitions}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    shutil.copytree(world, root / "lake")
+    port = free_port()
+    server = broker.start(root / "nats", port=port)
+    url = f"nats://127.0.0.1:{port}"
+    paced_from = end - dt.timedelta(days=args.paced_days)
+    since = paced_from - dt.timedelta(days=args.backlog_days)
+    names = ["cryptoscope-all"] if partitions == 1 else [f"cryptoscope-p{i}of{partitions}" for i in range(partitions)]
+    try:
+        pub = subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url,
+                              "--since", since.isoformat(), "--until", paced_from.isoformat()],
+                             check=True, capture_output=True, text=True)
+        backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
+        drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
+        started = dt.datetime.now(dt.UTC)
+        procs = run_consumers(root, url, registry, since, partitions, 10, "paced")
+        asyncio.run(subscribed(url, names, started))
+        pace_start = dt.datetime.now(dt.UTC)
+        subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url, "--since",
+                        paced_from.isoformat(), "--rate", str(args.rate)], check=True, capture_output=True)
+        paced = finish(root, procs, "paced")
+        lat = np.array(asyncio.run(latencies(url, pace_start)))
+    finally:
+        broker.stop(server)
+    window = max(s["busy_until"] for s in drained) - min(s["busy_until"] - s["busy_s"] for s in drained)
+    return {
+        "events_per_s": round(backlog / window, 1),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2) if lat.size else None,
+        "p99_ms": round(float(np.percentile(lat, 99)), 2) if lat.size else None,
+        "backlog_events": backlog,
+        "backlog_seconds": round(window, 2),
+        "paced_rate_events_per_s": args.rate,
+        "decisions_timed": int(lat.size),
+        "decisions": sum(s["decisions"] for s in drained + paced),
+        "alerts": sum(s["alerts"] for s in drained + paced),
+        "warmed_events": max(s["warmed"] for s in drained),
+    }
+
+
+def main() -> None:
+    from serve import prepare
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backlog-days", type=float, default=5)
+    parser.add_argument("--paced-days", type=float, default=1)
+    parser.add_argument("--rate", type=float, default=1000)
+    args = parser.parse_args()
+    world, registry = SCRATCH / "serve-lake", SCRATCH / "serve-registry"
+    prepare(world, registry)
+    from cryptoscope.lake import connect
+
+    end = connect(world).table("sessions").event_time.max().execute().to_pydatetime()
+    one = setting(world, registry, 1, args, end)
+    two = setting(world, registry, 2, args, end)
+    out = {"command": "python benchmarks/stream.py " + shlex.join(sys.argv[1:]),
+           "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}; broker, consumer(s) and "
+                      "publisher on the same machine",
+           "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **one, "partitions_2": two}
+    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
