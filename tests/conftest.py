@@ -26,16 +26,6 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, SimConf
 
 
 @pytest.fixture(scope="session")
-def compact_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, SimConfig, SimSummary]:
-    """4,000 users over 45 days, fraud three times as common: for the suites that run every product line or a
-    stream end to end several times (the product contract on DuckDB and on a Spark cluster, the event stream),
-    where a quarter of the small world's events keep the test minutes in bounds and every line still runs."""
-    cfg = SimConfig(users=4_000, days=45, seed=5, chunk_users=4_000, fraud_scale=3.0)
-    lake = Lake(tmp_path_factory.mktemp("compact-world") / "lake")
-    return lake, cfg, simulate(cfg, lake)
-
-
-@pytest.fixture(scope="session")
 def scored_world(small_world: tuple[Lake, SimConfig, SimSummary], tmp_path_factory: pytest.TempPathFactory
                  ) -> tuple[Lake, Path]:
     """A copy of ``small_world`` (the chain and CLI tests write to it) after `write_demo_report`: scores in

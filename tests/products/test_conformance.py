@@ -1,4 +1,4 @@
-"""Every product line in the registry keeps the contract on the compact world: one file over every line, the
+"""Every product line in the registry keeps the contract on the small world: one file over every line, the
 way Ibis runs one test file over every backend.
 
 The lines run in the registry's order on a copy of the world, twice. While each runs, every lake table it
@@ -93,13 +93,13 @@ def _run(line: ProductLine, ctx: RunContext, seen: Observed) -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster_run(compact_world: tuple[Lake, object, object], spark_cluster: str,
+def cluster_run(small_world: tuple[Lake, object, object], spark_cluster: str,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
     """`cryptoscope run --engine spark` on the cluster, started on a copy of the world in a driver process of its
     own (as a user would start it) *before* the DuckDB runs, so that the two share the test's minutes: Spark's
     jobs wait on scheduling and JVMs much of the time."""
     root = tmp_path_factory.mktemp("on_cluster")
-    shutil.copytree(compact_world[0].root, root / "lake")
+    shutil.copytree(small_world[0].root, root / "lake")
     command = [str(Path(sys.executable).with_name("cryptoscope")), "run", "--lake", str(root / "lake"),
                "--engine", "spark", "--master", spark_cluster, "--registry", str(root / "registry"),
                "--report-dir", str(root / "reports")]
@@ -111,10 +111,10 @@ def cluster_run(compact_world: tuple[Lake, object, object], spark_cluster: str,
 
 
 @pytest.fixture(scope="module")
-def observed(compact_world: tuple[Lake, object, object], tmp_path_factory: pytest.TempPathFactory,
+def observed(small_world: tuple[Lake, object, object], tmp_path_factory: pytest.TempPathFactory,
              cluster_run: tuple[Path, subprocess.Popen[bytes]]) -> tuple[RunContext, dict[str, Observed]]:
     root = tmp_path_factory.mktemp("conformance")
-    shutil.copytree(compact_world[0].root, root / "lake")
+    shutil.copytree(small_world[0].root, root / "lake")
     lake = Lake(root / "lake")
     ctx = RunContext(lake, root / "registry", root / "reports")
     out = {line.name: Observed() for line in ordered()}
@@ -181,7 +181,7 @@ def test_a_second_run_adds_nothing(observed: tuple[RunContext, dict[str, Observe
 
 
 @pytest.mark.slow
-def test_most_lines_run_on_the_compact_world(observed: tuple[RunContext, dict[str, Observed]]) -> None:
+def test_most_lines_run_on_the_small_world(observed: tuple[RunContext, dict[str, Observed]]) -> None:
     ran = [n for n, seen in observed[1].items() if not seen.refused]
     assert len(ran) >= len(LINES) - 2, {n: s.refused for n, s in observed[1].items() if s.refused}
 
@@ -193,8 +193,8 @@ def test_an_online_product_scores_one_row_as_it_scores_the_frame(observed: tuple
     ctx, seen = observed
     line = LINES[name]
     assert isinstance(line, OnlineProduct)
-    assert not seen[name].refused, seen[name].refused  # the compact world has the bad rows every product needs
-    assert _promoted(ctx.registry, name), f"{name} lost to its rules on the compact world: nothing online to compare"
+    assert not seen[name].refused, seen[name].refused  # the small world has the bad rows every product needs
+    assert _promoted(ctx.registry, name), f"{name} lost to its rules on the small world: nothing online to compare"
     scorer = RiskScorer(name).load(Registry(ctx.registry))
     frame = decision_frame(connect(ctx.lake), scorer.product).tail(300).reset_index(drop=True)
     rows = [dict(r) for r in frame.to_dict("records")]
@@ -212,7 +212,7 @@ def _promoted(registry: Path, kind: str) -> bool:
 
 @pytest.fixture(scope="module")
 def on_cluster(cluster_run: tuple[Path, subprocess.Popen[bytes]]) -> tuple[Lake, dict[str, Any]]:
-    """The compact world after the Spark run on the cluster, and the run's ``run.json``."""
+    """The small world after the Spark run on the cluster, and the run's ``run.json``."""
     root, process = cluster_run
     code = process.wait(timeout=1800)
     log = (root / "run.log").read_text(errors="replace")

@@ -15,6 +15,7 @@ from cryptoscope.lake import Lake
 from cryptoscope.lake.cluster import free_port
 from cryptoscope.risk.training import train
 from cryptoscope.sources.simulate.config import SimConfig
+from cryptoscope.sources.simulate.world import simulate
 from cryptoscope.stream import broker
 
 
@@ -55,12 +56,11 @@ class StreamWorld:
 
 
 @pytest.fixture(scope="session")
-def stream_world(compact_world: tuple[Lake, SimConfig, object],
-                 tmp_path_factory: pytest.TempPathFactory) -> StreamWorld:
-    """The compact world (4,000 users, 45 days); the stream carries its last nine days."""
-    world, cfg, _ = compact_world
+def stream_world(tmp_path_factory: pytest.TempPathFactory) -> StreamWorld:
+    """3,000 users over 40 days; the stream carries the last nine (about 45,000 events, a few market-abuse alerts)."""
     root = tmp_path_factory.mktemp("stream-world")
-    shutil.copytree(world.root, root / "lake")
+    cfg = SimConfig(users=3_000, days=40, seed=5, chunk_users=3_000, fraud_scale=3.0)
     lake = Lake(root / "lake")
+    simulate(cfg, lake)
     assert train("withdrawal", lake, root / "registry", report_dir=root / "reports").promoted
-    return StreamWorld(lake, root / "registry", cfg.start + dt.timedelta(days=36))
+    return StreamWorld(lake, root / "registry", cfg.start + dt.timedelta(days=31))

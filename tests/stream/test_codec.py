@@ -15,7 +15,7 @@ ROW = {"payment_id": 7, "user_id": 3, "event_time": dt.datetime(2025, 3, 1, 12, 
 def payment(**change: object) -> dict[str, object]:
     from cryptoscope.schema import TABLES
 
-    base = {c.name: None for c in TABLES["payments"].columns}
+    base: dict[str, object] = {c.name: None for c in TABLES["payments"].columns}
     for c in TABLES["payments"].columns:
         if not c.nullable:
             base[c.name] = {"int64": 1, "double": 1.5, "bool": True, "string": "x"}.get(str(c.type), "x")

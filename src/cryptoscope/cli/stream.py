@@ -64,6 +64,10 @@ def publish(lake: LakeOpt = Path("./demo-lake"), url: UrlOpt = "nats://127.0.0.1
                   f"({done.events / max(done.seconds, 1e-9):,.0f}/s): {parts}")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command("run")
 def run(lake: LakeOpt = Path("./demo-lake"), url: UrlOpt = "nats://127.0.0.1:4222",
         registry: RegistryOpt = Path("./models-registry"), since: SinceOpt = None,
@@ -92,7 +96,7 @@ def run(lake: LakeOpt = Path("./demo-lake"), url: UrlOpt = "nats://127.0.0.1:422
         consumer = Consumer(config, lambda what, done, total: bar.update(task, description=what, completed=done))
         if metrics_port is not None:
             consumer.metrics.serve(metrics_port)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as Ctrl-C does: nothing committed is lost
         begun = time.perf_counter()
         try:
             stats = consumer.run()
