@@ -7,6 +7,7 @@ An unreachable broker is a clear error naming the URL (without its password), no
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,11 +35,17 @@ async def connect(url: str, credentials: Path | None = None, *, name: str = "cry
     if credentials is not None and not credentials.is_file():
         raise CryptoscopeError(f"{credentials}: no such credentials file")
 
+    parts = urlsplit(url)
+    try:  # a quick look first: the client would retry a wrong address for seconds before saying so
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), timeout=3).close()
+    except OSError as exc:
+        raise CryptoscopeError(f"cannot reach the broker at {redacted(url)}: {exc.strerror or exc}") from None
+
     async def refused(exc: Exception) -> None:  # nats-py reports failed attempts here; the raise below says it
         return None
 
     try:
-        return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=5,
+        return await nats.connect(url, name=name, connect_timeout=3, max_reconnect_attempts=10, reconnect_time_wait=1,
                                   allow_reconnect=True, user_credentials=str(credentials) if credentials else None,
                                   error_cb=refused)
     except Exception as exc:  # nats-py raises several unrelated types for "no server there"

@@ -69,8 +69,8 @@ async def publish(lake: Lake, url: str, *, since: dt.datetime | None = None, unt
                   rate: float | None = None, credentials: Path | None = None,
                   progress: Progress | None = None) -> Published:
     """Publish the lake's events (see the module doc); returns how many went out, per table."""
+    nc = await connect_broker(url, credentials, name="cryptoscope-publish")  # first: a wrong URL fails at once
     total, events = feed(lake, since, until)
-    nc = await connect_broker(url, credentials, name="cryptoscope-publish")
     js = nc.jetstream(publish_async_max_pending=2 * _IN_FLIGHT)
     by_table: dict[str, int] = {}
     start = time.perf_counter()
