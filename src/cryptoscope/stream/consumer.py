@@ -189,8 +189,9 @@ class Consumer:
         try:
             await subjects.ensure_streams(js)
             await self._consume(js)
-            self._snapshot(self.work, self.applied)  # not on an error: the state may hold uncommitted events
+            await self._checkpoint(js)  # not on an error: the state may hold uncommitted events
         finally:
+            self.work.surveyor.close()
             await nc.drain()
         self.stats.cursor = self.cursor
         self.stats.seconds = time.perf_counter() - start
@@ -211,7 +212,7 @@ class Consumer:
     async def _consume(self, js: Any) -> None:
         cfg = self.config
         sub = await self._subscribe(js, self.applied + 1)
-        idle_since: float | None = None
+        idle_since: float | None = None  # when the feed last paused (None while messages come)
         last_snapshot = time.monotonic()
         held = Held()
         while True:
@@ -232,16 +233,20 @@ class Consumer:
                 self.gap_from = self.applied
                 continue
             if not held.msgs and time.monotonic() - last_snapshot >= cfg.snapshot_every_s:
-                self._snapshot(self.work, self.applied)  # everything applied is committed now
+                await self._checkpoint(js)  # everything applied is committed now
                 last_snapshot = time.monotonic()
-            if msgs or cfg.until_idle is None:
+            if msgs:
+                continue
+            if idle_since is None:  # the feed paused: what surveillance found in it is committed now
+                idle_since = time.monotonic()
+                self.work.surveyor.drain()
+                await self._commit(js, Held())
+            if cfg.until_idle is None:
                 continue
             info = await sub.consumer_info()
             if info.num_pending or info.num_ack_pending:
-                idle_since = None
-                continue
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= cfg.until_idle:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= cfg.until_idle:
                 return
 
     async def _take(self, js: Any, msgs: list[Msg], held: Held) -> bool:
@@ -296,6 +301,13 @@ class Consumer:
                 held.acks.append(await js.publish_async(subjects.scores(kind), encode(body), headers=headers))
                 self.metrics.decisions.labels(kind, d.decision).inc()
 
+    async def _checkpoint(self, js: Any) -> None:
+        """Snapshot once surveillance has caught up and its alerts are committed (the snapshot's record of the
+        alerts already out must not run ahead of the lake)."""
+        self.work.surveyor.drain()
+        await self._commit(js, Held())
+        self._snapshot(self.work, self.applied)
+
     async def _commit(self, js: Any, held: Held) -> None:
         """Send the new alerts and dead letters, wait for the broker to hold everything sent, commit the lake
         with the cursor, file the alerts as cases, and only then acknowledge the messages."""
@@ -310,13 +322,13 @@ class Consumer:
             held.acks.append(await js.publish_async(subjects.dead(table), msg.data, headers=headers))
             self.metrics.dead.labels(table, _reason(reason)).inc()
         await asyncio.gather(*held.acks)
-        if self.applied > self.cursor:
-            self._write(held.decisions, alerts, self.work.take_raw(), self.applied)
+        if self.applied > self.cursor or alerts.num_rows:
+            self._write(held.decisions, alerts, self.work.take_raw(), max(self.applied, self.cursor))
         self.stats.dead += len(held.dead)
         if held.msgs:
             await max(held.msgs, key=lambda m: m.metadata.sequence.stream).ack()
-        self.stats.busy_s = time.perf_counter() - (self._busy_from or time.perf_counter())
-        self.stats.busy_until = time.time()
+            self.stats.busy_s = time.perf_counter() - (self._busy_from or time.perf_counter())
+            self.stats.busy_until = time.time()
 
     def _accept(self, table: str, data: bytes) -> dict[str, Any] | None:
         """The message's row, None when it is before ``--since`` (the warmed past); `BadMessage` when unusable."""

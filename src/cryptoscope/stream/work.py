@@ -3,16 +3,15 @@
 `Work.apply` takes one event: a decision of a served risk product (owned by this partition) gets its
 decision row from the online state *before* the event is added, exactly as `OnlineScorer.prepare` and the
 batch point-in-time join do; every event the partition wants is then fed to the state; orders, trades and
-cancels go through the surveillance detectors. `Work.decide` scores the decisions gathered since its last
-call with the promoted models (the same `RiskScorer` code as batch scoring), `Work.new_alerts` returns the
-alerts first met since its last call, and `Work.take_raw` the rows to append to the lake. Feeding without
-scoring (``score=False``) is how a restarted consumer catches up on events whose results it had already
-committed.
+cancels go to the surveillance detectors (on a thread of their own, ``surveyor.py``). `Work.decide` scores
+the decisions gathered since its last call with the promoted models (the same `RiskScorer` code as batch
+scoring), `Work.new_alerts` returns the alerts first met since its last call, and `Work.take_raw` the rows
+to append to the lake. Feeding without scoring (``score=False``) is how a restarted consumer catches up on
+events whose results it had already committed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,20 +20,20 @@ import pyarrow as pa
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.online_window import to_micros
 from cryptoscope.productline import Decision
-from cryptoscope.schema import get_table
 from cryptoscope.serve.online import OnlineScorer
 from cryptoscope.stream.partition import Partition
-from cryptoscope.surveillance.alerts import TABLE as ALERTS
+from cryptoscope.stream.surveyor import Surveyor
 from cryptoscope.surveillance.stream import KIND, StreamDetector
 
 
 class Work:
     """See the module doc. ``emitted`` holds the ids of alerts already out (they are not sent again)."""
 
+
     def __init__(self, scorer: OnlineScorer, detector: StreamDetector, partition: Partition,
                  emitted: set[str] | None = None, tables: frozenset[str] = frozenset()) -> None:
-        self.scorer, self.detector, self.partition = scorer, detector, partition
-        self.emitted = emitted or set()
+        self.scorer, self.partition = scorer, partition
+        self.surveyor = Surveyor(detector, emitted or set())
         self.tables = tables  # the tables the online state reads
         self.kind_of: dict[str, str] = {}
         for kind, live in scorer.models.items():
@@ -44,7 +43,6 @@ class Work:
             self.kind_of[live.table] = kind
         self._built: dict[str, list[dict[str, Any]]] = {}
         self._raw: dict[str, list[dict[str, Any]]] = {}
-        self._surveyed = False
         self.clock: int | None = None  # newest event time applied, µs
 
     def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True) -> str | None:
@@ -60,8 +58,7 @@ class Work:
                 decided = kind
             self.scorer.feed(table, row)
         if table in KIND and self.partition.surveils:
-            self.detector.on_event(KIND[table], dict(row))
-            self._surveyed = True
+            self.surveyor.put(KIND[table], dict(row))
         if score and table != "order_cancels" and self.partition.writes(table, row):
             self._raw.setdefault(table, []).append(dict(row))
         return decided
@@ -80,12 +77,15 @@ class Work:
         raw, self._raw = self._raw, {}
         return raw
 
-    def new_alerts(self, now: dt.datetime | None = None) -> pa.Table:
-        """The alerts the detectors hold that were not out yet (and marks them out)."""
-        if not self._surveyed:
-            return get_table(ALERTS).empty()
-        table = self.detector.alerts(now or dt.datetime.now(dt.UTC))
-        fresh = [i for i, a in enumerate(table["alert_id"].to_pylist()) if a not in self.emitted]
-        self.emitted.update(table["alert_id"].to_pylist())
-        self._surveyed = False
-        return table.take(pa.array(fresh, pa.int64()))
+    def new_alerts(self) -> pa.Table:
+        """The alerts first met since the last call, as far as the surveillance thread has got."""
+        return self.surveyor.take()
+
+    @property
+    def detector(self) -> StreamDetector:
+        return self.surveyor.detector
+
+    @property
+    def emitted(self) -> set[str]:
+        """Ids of the alerts already out (they are not sent again)."""
+        return self.surveyor.emitted

@@ -137,7 +137,7 @@ class SpoofState:
         for rid, bids in self.pairs.items():
             if rid in self.fills and len(bids) >= self.p.spoof_min_layers and 2 * self._same_side(rid) < len(bids):
                 groups[(self.orders[rid]["user_id"], self.orders[rid]["symbol"])].append(rid)
-        peers = self._peers()
+        peers = self._peers() if groups else {}
         out = []
         for (user, symbol), rids in groups.items():
             spoofs = sorted(set().union(*(self.pairs[r] for r in rids)))
@@ -167,11 +167,13 @@ class SpoofState:
         bands: defaultdict[int, list[float]] = defaultdict(list)
         for _, ratio, _, band in stats.values():
             bands[band].append(ratio)
+        moments = {}  # once per band, not once per account: the stream asks for alerts every few seconds
+        for band, xs in bands.items():
+            mean = sum(xs) / len(xs)
+            moments[band] = mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
         out = {}
         for u, (_, ratio, ott, band) in stats.items():
-            xs = bands[band]
-            mean = sum(xs) / len(xs)
-            std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+            mean, std = moments[band]
             out[u] = {"cancel_ratio": ratio, "order_to_trade": ott,
                       "cancel_ratio_peer_z": (ratio - mean) / std if std > 0 else 0.0}
         return out
