@@ -127,6 +127,7 @@ class Consumer:
         self.applied = self.snapshot_seq  # the last message the state has taken
         self.gap_from: int | None = None  # set after resubscribing at a gap: a gap seen again there is real
         self._busy_from: float | None = None
+        self._pending: asyncio.Task[None] | None = None  # the commit under way
 
     # -- start ---------------------------------------------------------------------------------------
     def _start(self) -> Work:
@@ -226,9 +227,11 @@ class Consumer:
                 gap = await self._take(js, msgs, held)
             if held.msgs and (gap or not msgs or len(held.msgs) >= cfg.commit_max
                               or time.monotonic() - held.since >= cfg.commit_every_s):
-                await self._commit(js, held)
+                await self._settle()  # one commit at a time, in order
+                self._pending = asyncio.create_task(self._commit(js, held))
                 held = Held()
             if gap:  # a message is missing before this one: deliver again from the first one not applied
+                await self._settle()
                 sub = await self._subscribe(js, self.applied + 1)
                 self.gap_from = self.applied
                 continue
@@ -239,6 +242,7 @@ class Consumer:
                 continue
             if idle_since is None:  # the feed paused: what surveillance found in it is committed now
                 idle_since = time.monotonic()
+                await self._settle()
                 self.work.surveyor.drain()
                 await self._commit(js, Held())
             if cfg.until_idle is None:
@@ -247,7 +251,14 @@ class Consumer:
             if info.num_pending or info.num_ack_pending:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since >= cfg.until_idle:
+                await self._settle()
                 return
+
+    async def _settle(self) -> None:
+        """Wait for the commit under way, if any (and raise what it raised)."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            await pending
 
     async def _take(self, js: Any, msgs: list[Msg], held: Held) -> bool:
         """Apply a fetched batch in stream order and send its decisions at once; the rest waits for the commit.
@@ -304,13 +315,17 @@ class Consumer:
     async def _checkpoint(self, js: Any) -> None:
         """Snapshot once surveillance has caught up and its alerts are committed (the snapshot's record of the
         alerts already out must not run ahead of the lake)."""
+        await self._settle()
         self.work.surveyor.drain()
         await self._commit(js, Held())
         self._snapshot(self.work, self.applied)
 
     async def _commit(self, js: Any, held: Held) -> None:
         """Send the new alerts and dead letters, wait for the broker to hold everything sent, commit the lake
-        with the cursor, file the alerts as cases, and only then acknowledge the messages."""
+        with the cursor, file the alerts as cases, and only then acknowledge the messages. The lake write runs
+        on a worker thread (Parquet, DuckDB and fsync release the interpreter), so the event loop goes on
+        taking and scoring the next messages meanwhile."""
+        last, raw = self.applied, self.work.take_raw()  # what this commit covers, taken before any wait
         alerts = self.work.new_alerts()
         for a in alerts.to_pylist():
             held.acks.append(await js.publish_async(subjects.alerts(a["typology"]), encode(a),
@@ -322,8 +337,8 @@ class Consumer:
             held.acks.append(await js.publish_async(subjects.dead(table), msg.data, headers=headers))
             self.metrics.dead.labels(table, _reason(reason)).inc()
         await asyncio.gather(*held.acks)
-        if self.applied > self.cursor or alerts.num_rows:
-            self._write(held.decisions, alerts, self.work.take_raw(), max(self.applied, self.cursor))
+        if last > self.cursor or alerts.num_rows:
+            await asyncio.to_thread(self._write, held.decisions, alerts, raw, max(last, self.cursor))
         self.stats.dead += len(held.dead)
         if held.msgs:
             await max(held.msgs, key=lambda m: m.metadata.sequence.stream).ack()
