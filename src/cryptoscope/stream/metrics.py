@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 
 class StreamMetrics:
@@ -20,6 +20,3 @@ class StreamMetrics:
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         start_http_server(port, host, registry=self.registry)
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
