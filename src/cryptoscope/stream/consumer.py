@@ -143,7 +143,7 @@ class Consumer:
         else:
             self.scorer.fit_explainers(side.background)
             work = Work(self.scorer, side.detector, cfg.partition, side.emitted, frozenset(replay_tables()))
-            work.detector.wash.links = StreamDetector(links).wash.links  # links as the lake knows them now
+            work.detector.use_links(links)  # the links as the lake knows them now
             work.clock, self.background = side.clock, side.background
             self.snapshot_seq = self.stats.restored_at = side.seq
         if ALERTS_TABLE in self.lake.catalog().tables:

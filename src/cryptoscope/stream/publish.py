@@ -55,9 +55,14 @@ def feed(lake: Lake, since: dt.datetime | None,
         if name not in present:
             continue
         t = con.table(name)
-        if name == "orders":  # cancels happen after placement: filter them on their own time
-            tables["order_cancels"] = between(cancels(t.to_pyarrow()), since, until)
-        tables[name] = between((t.filter(t.event_time >= since) if since else t).to_pyarrow(), None, until)
+        if name == "orders":  # one read: the orders placed in the window, and those cancelled in it
+            if since is not None:
+                t = t.filter((t.event_time >= since) | (t.cancel_time >= since))
+            o = t.to_pyarrow()
+            tables["order_cancels"] = between(cancels(o), since, until)
+            tables[name] = between(o, since, until)
+        else:
+            tables[name] = between((t.filter(t.event_time >= since) if since else t).to_pyarrow(), None, until)
     return sum(t.num_rows for t in tables.values()), time_ordered(tables)
 
 

@@ -49,13 +49,17 @@ class StreamDetector:
 
     def __init__(self, links: pa.Table, p: Params = DEFAULT) -> None:
         self.p = p
-        link_map = {(r["u1"], r["u2"]): r["link_kinds"] for r in links.to_pylist()}
-        self.wash = WashState(link_map, p)
+        self.wash = WashState({}, p)
+        self.use_links(links)
         self.spoof = SpoofState(p)
         self.pump = PumpState(p)
         self.user_trades: defaultdict[int, int] = defaultdict(int)
         self.first_alert: dict[tuple[str, str], dt.datetime] = {}
         self.recent: deque[tuple[str, dt.datetime]] = deque(maxlen=1000)
+
+    def use_links(self, links: pa.Table) -> None:
+        """Weigh wash trades against these linked pairs (`links.linked_pairs`), e.g. as the lake knows them now."""
+        self.wash.links = {(r["u1"], r["u2"]): r["link_kinds"] for r in links.to_pylist()}
 
     def on_event(self, kind: str, row: dict[str, Any]) -> None:
         if kind == "order":
