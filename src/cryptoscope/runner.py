@@ -5,6 +5,7 @@ on a `RunContext` and keeps what each did: done, not run (the lake cannot suppor
 says why, and the others go on) or failed (a bug: it stops the run). For each stage it measures the wall
 time, the driver's peak memory (this process and the Spark JVM it started, sampled) and the most rows one lake
 query brought to the driver (`cryptoscope.lake.driver`): the three numbers that say whether a stage scales.
+A stage that ran ends by compacting the tables it wrote (`cryptoscope.lake.compact`), inside its measured time.
 
 >>> report = run_stages(RunContext(Lake("demo-lake"), engine="spark"), ["chain", "deposit"])  # doctest: +SKIP
 >>> [(s.name, s.status) for s in report.stages]                                              # doctest: +SKIP
@@ -26,6 +27,7 @@ import psutil
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.fsio import atomic_write
+from cryptoscope.lake.compact import compact
 from cryptoscope.lake.driver import tracking
 from cryptoscope.productline import RunContext
 from cryptoscope.products import ordered
@@ -77,6 +79,7 @@ def run_stages(ctx: RunContext, names: Iterable[str] | None = None,
             try:
                 status: Status = "done"
                 summary = line.run(ctx).summary
+                compact(ctx.lake, line.writes)  # a day's few scores or alerts per run add up to many small files
             except CryptoscopeError as exc:
                 status, summary = "not run", str(exc)
         stage = StageRun(line.name, status, summary, round(time.perf_counter() - start, 2), round(rss[0], 1),

@@ -24,6 +24,7 @@ CASES = {
                                 "--lake {tmp}/lake", "--cutoff must look like 2025-03-01"),
     "truncated bitcoin block": ("chain ingest bitcoin {tmp}/blk.dat --lake {tmp}/lake",
                                 "blk.dat, byte offset 3, field 'header': truncated"),
+    "compaction of a folder that is no lake": ("lake compact --lake {tmp}/lake", "lake: not a lake (no _catalog.json)"),
     "behaviour on a lake without sessions": ("behaviour segments --lake {tmp}/lake", "the lake has no sessions"),
 }
 

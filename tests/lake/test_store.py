@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cryptoscope.errors import LakeError
-from cryptoscope.lake import Lake, connect
+from cryptoscope.lake import Lake, connect, store
 from cryptoscope.lake.catalog import CATALOG_FILE
 from cryptoscope.lake.store import COMMITTING
 from cryptoscope.schema import get_table
@@ -124,13 +124,20 @@ def test_a_damaged_committed_file_is_a_lake_error_and_releases_the_lock(lake: La
         pass
 
 
-def test_replace_then_append_replaces_the_table(lake: Lake) -> None:
+def test_replace_then_append_replaces_the_table(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     old_files = [lake.root / f.path for f in lake.catalog().files("payments")]
+    reader = connect(lake)  # opened on the old catalog
     with lake.transaction() as tx:
         tx.replace("payments")
         assert tx.append("payments", payments(range(5, 8), amount=9.0)) == 3  # old keys do not count
     assert seen(lake) == [(5, 9.0), (6, 9.0), (7, 9.0)]
-    assert not any(p.exists() for p in old_files)
+    # the old files retire: a reader that listed them still finishes, and the lake still owns them
+    assert reader.con.sql("SELECT count(*) FROM payments").fetchall() == [(10,)]
+    assert all(p.exists() for p in old_files) and unlisted_parquet(lake) == []
+    monkeypatch.setattr(store, "RETENTION", dt.timedelta(0))
+    with lake.transaction() as tx:  # a later commit past the retention deletes them
+        tx.append("payments", payments(range(30, 31)))
+    assert not any(p.exists() for p in old_files) and not lake.catalog().retired
     assert unlisted_parquet(lake) == []
 
 

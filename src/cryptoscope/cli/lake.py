@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cryptoscope.cli._shared import NewLakeOpt, console, print_status
+from cryptoscope.cli._shared import LakeOpt, NewLakeOpt, console, print_status
 
 app = typer.Typer(help="Inspect the Parquet lake.", no_args_is_help=True)
 
@@ -54,3 +54,27 @@ def lake_diff(
         console.print(("[green]same[/] " if d.same else "[red]differs[/] ") + d.text(), highlight=False)
     if not all(d.same for d in diffs):
         raise typer.Exit(1)
+
+
+@app.command("compact")
+def lake_compact(
+    lake: LakeOpt = Path("./demo-lake"),
+    tables: Annotated[str, typer.Option("--tables", help="Comma-separated tables (default: every table).")] = "",
+) -> None:
+    """Merge each table's small files of one month into one (same rows, one atomic commit): a table of many
+    tiny files makes every query open each of them. `run` and `data simulate` compact what they write."""
+    from cryptoscope.errors import CryptoscopeError
+    from cryptoscope.lake import Lake
+    from cryptoscope.lake.catalog import CATALOG_FILE
+    from cryptoscope.lake.compact import compact
+    from cryptoscope.schema import get_table
+
+    if not (lake / CATALOG_FILE).exists():
+        raise CryptoscopeError(f"{lake}: not a lake (no {CATALOG_FILE})")
+    names = [get_table(t.strip()).name for t in tables.split(",") if t.strip()] or None
+    with console.status("compacting"):
+        done = compact(Lake(lake), names)
+    for name, (before, after) in done.items():
+        console.print(f"{name}: {before:,} files -> {after:,}", highlight=False)
+    if not done:
+        console.print("nothing to compact: no month holds two small files of one table")

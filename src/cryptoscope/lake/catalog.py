@@ -36,12 +36,16 @@ class Catalog:
     #: how far each stream consumer's results are committed (its last message's stream sequence), saved in the
     #: same atomic swap as the files those results went to: see `cryptoscope.stream`
     cursors: dict[str, int] = field(default_factory=dict)
+    #: files that left the tables (a replace, a compaction) with the UTC time they left: still on disk, so a
+    #: reader that listed them before finishes its query; a later commit deletes them (`store.RETENTION`)
+    retired: dict[str, str] = field(default_factory=dict)
 
     def files(self, table: str) -> list[FileEntry]:
         return self.tables.get(table, [])
 
     def all_paths(self) -> set[str]:
-        return {f.path for entries in self.tables.values() for f in entries}
+        """Every Parquet file the lake owns: the tables' and the retired ones'."""
+        return {f.path for entries in self.tables.values() for f in entries} | set(self.retired)
 
     @classmethod
     def load(cls, root: Path) -> Catalog:
@@ -54,7 +58,8 @@ class Catalog:
                 raise LakeError(f"{path}: catalog format {raw.get('format')!r}, expected {FORMAT}")
             tables = {name: [FileEntry(**f) for f in files] for name, files in raw["tables"].items()}
             cursors = {str(k): int(v) for k, v in raw.get("cursors", {}).items()}
-            return cls(version=int(raw["version"]), tables=tables, cursors=cursors)
+            retired = {str(k): str(v) for k, v in raw.get("retired", {}).items()}
+            return cls(version=int(raw["version"]), tables=tables, cursors=cursors, retired=retired)
         except (ValueError, KeyError, TypeError) as exc:
             raise LakeError(f"{path}: unreadable catalog ({exc})") from exc
 
@@ -67,6 +72,8 @@ class Catalog:
         }
         if self.cursors:
             payload["cursors"] = dict(sorted(self.cursors.items()))
+        if self.retired:
+            payload["retired"] = dict(sorted(self.retired.items()))
         tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=1)

@@ -1,8 +1,10 @@
 """Writing to the lake: transactions that stage Parquet files, then commit them in one step.
 
-Files are written under ``_staging/<txid>/``, renamed into ``<table>/event_date=<day>/``
-and only then listed in the catalog. A writer killed before the catalog swap leaves only
-unlisted files, which readers never see and the next writer removes.
+Files are written under ``_staging/<txid>/``, renamed into ``<table>/event_date=<day>/`` (or
+``event_month=<month>/`` for a compaction's merged files, see `compact.py`) and only then listed in the
+catalog. A writer killed before the catalog swap leaves only unlisted files, which readers never see and the
+next writer removes. Files that leave a table (replaced or merged) are retired: kept for ``RETENTION`` so that
+a reader holding the old list finishes, then deleted by a later commit.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import fcntl
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,8 @@ _ROW_GROUP_BYTES = 8 << 20
 LOCK_FILE = ".lock"
 #: present while a commit moves files in: only then can a killed writer leave unlisted files in the partitions
 COMMITTING = ".committing"
+#: how long a file that left its table stays on disk for readers that listed it before (Delta's VACUUM keeps 7 days)
+RETENTION = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ class Lake:
         if not marker.exists():
             return  # no commit was cut off: every file in the partitions is listed (no need to list them all)
         listed = self.catalog().all_paths()
-        for path in self.root.glob("*/event_date=*/*.parquet"):
+        for path in self.root.glob("*/event_*=*/*.parquet"):
             if path.relative_to(self.root).as_posix() not in listed:
                 path.unlink()
         marker.unlink()
@@ -121,6 +125,7 @@ class Transaction:
         self._replace: set[str] = set()
         self._cursors: dict[str, int] = {}
         self._writers: dict[tuple[str, dt.date], _Stream] = {}
+        self._merges: dict[str, list[_Merge]] = {}
         self._seq = 0
 
     # -- writing -----------------------------------------------------------------------------
@@ -128,6 +133,27 @@ class Transaction:
         """Drop the table's current contents at commit; what this transaction appends replaces it."""
         get_table(name)
         self._replace.add(name)
+
+    def merge(self, name: str, entries: Sequence[FileEntry]) -> FileEntry:
+        """Rewrite the committed files ``entries`` of ``name`` (rows of one calendar month) as one file, rows in
+        (event time, key) order. At commit the new file takes the first one's place in the table and the
+        others retire; the rows a reader sees do not change."""
+        table = get_table(name)
+        if name in self._replace:
+            raise LakeError(f"{name}: a transaction cannot both replace and merge a table")
+        parts = [_conform(pq.read_table(self.lake.root / e.path), table) for e in entries]
+        order = [(table.event_time, "ascending"), *((k, "ascending") for k in table.primary_key)]
+        rows = pa.concat_tables(parts).sort_by(order)
+        self._seq += 1
+        month = (entries[0].min_time or "")[:7]
+        rel = Path(table.name) / f"event_month={month}" / f"part-{self.txid}-{self._seq:05d}.parquet"
+        path = self.staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(rows, path, compression="zstd")
+        entry = FileEntry(rel.as_posix(), rows.num_rows, *_time_range(rows, table.event_time), path.stat().st_size)
+        self._merges.setdefault(name, []).append(_Merge(entries[0].path, frozenset(e.path for e in entries),
+                                                        path, entry))
+        return entry
 
     def set_cursor(self, consumer: str, position: int) -> None:
         """Record at commit that ``consumer`` has committed its results up to ``position`` (a stream sequence):
@@ -225,7 +251,7 @@ class Transaction:
     # -- finishing ---------------------------------------------------------------------------
     def commit(self) -> None:
         self._close_writers()
-        if not self._staged and not self._replace and not self._cursors:
+        if not self._staged and not self._replace and not self._cursors and not self._merges:
             self._remove_staging()
             return  # nothing new: the catalog version stays, readers' caches stay valid
         root = self.lake.root
@@ -240,20 +266,20 @@ class Transaction:
             dropped += [f.path for f in catalog.files(name)]
             catalog.tables[name] = []
         folders: set[Path] = set()
+        for name, merges in self._merges.items():
+            folders |= {_move_in(m.staged, root / m.entry.path) for m in merges}
+            catalog.tables[name] = _merged(catalog.files(name), merges)
+            dropped += [p for m in merges for p in sorted(m.paths)]
         for name, staged in self._staged.items():
-            for path, entry in staged:
-                fsync(path)  # data on disk before the catalog can point at it (power loss, not just kill)
-                target = root / entry.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, target)
-                folders.add(target.parent)
+            folders |= {_move_in(path, root / entry.path) for path, entry in staged}
             catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
         for folder in folders:
             fsync(folder)
         catalog.cursors.update(self._cursors)
+        expired = _retire(catalog, dropped)
         catalog.version += 1
         catalog.save(root)
-        for rel in dropped:
+        for rel in expired:
             (root / rel).unlink(missing_ok=True)
         marker.unlink()
         self._remove_staging()
@@ -269,6 +295,50 @@ class Transaction:
         shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             self.staging.parent.rmdir()
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """A merged file staged by `Transaction.merge`: where it goes in the table, and the files it replaces."""
+
+    first: str
+    paths: frozenset[str]
+    staged: Path
+    entry: FileEntry
+
+
+def _move_in(staged: Path, target: Path) -> Path:
+    """Move a staged file to its place, its data on disk first (power loss, not just a kill); its folder."""
+    fsync(staged)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
+    return target.parent
+
+
+def _merged(entries: list[FileEntry], merges: list[_Merge]) -> list[FileEntry]:
+    """The table's file list with each merge's files replaced by its new file, at the first one's place."""
+    placed = {m.first: m.entry for m in merges}
+    gone = set().union(*(m.paths for m in merges))
+    return [placed.get(f.path, f) for f in entries if f.path in placed or f.path not in gone]
+
+
+def _retire(catalog: Catalog, dropped: list[str]) -> list[str]:
+    """Record ``dropped`` as retired now; take the files retired longer than ``RETENTION`` out of the catalog
+    and return them (deleted once the catalog no longer names them)."""
+    now = dt.datetime.now(dt.UTC)
+    catalog.retired.update(dict.fromkeys(dropped, now.isoformat()))
+    expired = sorted(p for p, at in catalog.retired.items() if now - dt.datetime.fromisoformat(at) >= RETENTION)
+    for path in expired:
+        del catalog.retired[path]
+    return expired
+
+
+def _conform(part: pa.Table, table: Table) -> pa.Table:
+    """A file's rows with exactly the table's columns: a column added after the file was written reads as null."""
+    for f in table.arrow_schema:
+        if f.name not in part.column_names:
+            part = part.append_column(f.name, pa.nulls(part.num_rows, f.type))
+    return part.select(table.column_names).cast(table.arrow_schema)
 
 
 def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
+from cryptoscope.lake.compact import compact
 from cryptoscope.schema import OUTPUT_TABLES, TABLES
 from cryptoscope.sources.simulate import activity, credit, feedback, identity, money, onchain, products, trading
 from cryptoscope.sources.simulate.catalog import catalog_table
@@ -116,4 +117,5 @@ def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | 
             rows[name] += tx.append(name, table, dedupe=False)
         rows["product_catalog"] += tx.append("product_catalog", catalog_table(cfg), dedupe=False)
         rows["simulation_runs"] += tx.append("simulation_runs", settings_table(cfg), dedupe=False)
+    compact(lake, SIMULATED_TABLES)  # years of signups are a thousand days of a few accounts each
     return SimSummary(dict(rows), time.perf_counter() - started)
