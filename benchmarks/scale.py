@@ -45,6 +45,14 @@ def world(users: int, days: int, scratch: Path) -> Path:
     return lake
 
 
+def code_version() -> str:
+    """The commit the run's code came from (a run's seconds are only comparable with runs of the same code)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True, cwd=HERE).stdout.strip()
+    return head.stdout.strip() + ("+changes" if dirty else "")
+
+
 def run(lake: Path, engine: str, master: str | None, out: Path) -> dict[str, Any]:
     """`cryptoscope run` on a fresh copy of ``lake``; its run.json, the wall time and the copy's path."""
     shutil.rmtree(out, ignore_errors=True)
@@ -93,6 +101,7 @@ def main() -> None:
                 runs[engine]["differences"] = [d.text() for d in diffs if not d.same]
             console.print(f"  {runs[engine]['wall_s']:,.0f}s, peak {runs[engine]['peak_rss_mb']:,.0f} MB")
             runs[engine]["command"] = command
+            runs[engine]["commit"] = code_version()
             entry = result["worlds"].setdefault(f"{users}x{args.days}", {"users": users, "days": args.days, "runs": {}})
             entry["runs"] |= runs
             out_path.write_text(json.dumps(result, indent=2) + "\n")  # what finished so far survives a cut-off

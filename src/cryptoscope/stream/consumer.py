@@ -35,6 +35,7 @@ from nats.js.errors import NotFoundError
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.online_window import from_micros, to_micros
 from cryptoscope.lake import Lake, connect
+from cryptoscope.lake.compact import compact
 from cryptoscope.lake.replay import before, cancels, time_ordered
 from cryptoscope.models import Registry
 from cryptoscope.productline import Decision
@@ -128,6 +129,7 @@ class Consumer:
         self.gap_from: int | None = None  # set after resubscribing at a gap: a gap seen again there is real
         self._busy_from: float | None = None
         self._pending: asyncio.Task[None] | None = None  # the commit under way
+        self._written: set[str] = set()  # the lake tables this run appended to: what a checkpoint compacts
 
     # -- start ---------------------------------------------------------------------------------------
     def _start(self) -> Work:
@@ -319,6 +321,8 @@ class Consumer:
         self.work.surveyor.drain()
         await self._commit(js, Held())
         self._snapshot(self.work, self.applied)
+        # a commit every two seconds is a few rows per file: merge them while the feed is quiet
+        await asyncio.to_thread(compact, self.lake, sorted(self._written))
 
     async def _commit(self, js: Any, held: Held) -> None:
         """Send the new alerts and dead letters, wait for the broker to hold everything sent, commit the lake
@@ -363,6 +367,7 @@ class Consumer:
                last: int) -> None:
         """One lake transaction: raw events, scores, alerts (each keyed, so a copy adds nothing) and the cursor."""
         now = pd.Timestamp.now(tz="UTC")
+        self._written |= {*raw, SCORES_TABLE, ALERTS_TABLE}
         with self.lake.transaction() as tx:
             for table, rows in raw.items():
                 tx.append(table, pa.Table.from_pylist(rows), same_time=True)
