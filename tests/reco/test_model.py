@@ -3,7 +3,10 @@ cold start, the lake batch, the warm single-user path, and the time-split evalua
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from typer.testing import CliRunner
 from cryptoscope.cli import app
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
+from cryptoscope.reco import serve as reco_serve
 from cryptoscope.reco.candidates import _impute_cold
 from cryptoscope.reco.data import LakeData, load
 from cryptoscope.reco.evaluate import evaluate
@@ -84,6 +88,18 @@ def test_batch_goes_to_the_lake_once_per_day(model: Recommender, trained: Path, 
     rows = connect(lake).con.sql("SELECT count(*), max(rank), sum(item_risk > suitability_level), "
                                  "count(DISTINCT user_id) FROM recommendations").fetchall()[0]
     assert rows == (first.rows, 10, 0, first.users)
+
+
+def test_spark_scores_the_in_process_chunks_and_writes_their_rows(model: Recommender, spark_session: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each Spark task gets exactly one in-process chunk (here of 700 users, so chunks end mid-partition
+    anywhere else): the lists come out of the same matrix products, the same rows to the last bit."""
+    monkeypatch.setattr(reco_serve, "CHUNK_USERS", 700)
+    users = np.flatnonzero(model.snap.state.exists)
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    here = reco_serve._in_process(model, users, 10, "v", at, show_progress=False)
+    there = reco_serve._on_spark(SimpleNamespace(_session=spark_session), model, users, 10, "v", at)
+    assert there.num_rows == here.num_rows > 10 * 700 and there.equals(here)
 
 
 def test_the_warm_model_answers_one_user_like_the_batch(model: Recommender, trained: Path) -> None:
