@@ -31,6 +31,9 @@ _COMMITMENT_PREFIX = bytes.fromhex("6a24aa21a9ed")
 _NULL_OUTPOINT = b"\x00" * 32 + b"\xff\xff\xff\xff"
 _NULL_OUTPOINT_ROW = np.frombuffer(_NULL_OUTPOINT, dtype=np.uint8)
 _HEADER_INTS, _TAIL_INTS = struct.Struct("<i"), struct.Struct("<III")
+#: the easiest target mainnet allows (Bitcoin Core's powLimit; bits 0x1d00ffff): a header asking for an easier
+#: one is not a Bitcoin block, whatever its hash
+POW_LIMIT = 0x00000000FFFF << 208
 
 
 def sha256d(data: bytes | memoryview) -> bytes:
@@ -213,7 +216,7 @@ def _verify(mv: memoryview, buf: np.ndarray, starts: np.ndarray, heads: np.ndarr
         first = int(firsts[b])
         _check_witness_commitment(mv, txs[first:first + counts[b]], outs, wtxids[first:first + counts[b]])
     for b, header in enumerate(headers):
-        _check_pow(header, int.from_bytes(block_hashes[b].tobytes(), "little"), int(starts[b]))
+        check_pow(header, int.from_bytes(block_hashes[b].tobytes(), "little"), int(starts[b]))
 
 
 def _merkle_roots(txids: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -251,13 +254,30 @@ def _check_witness_commitment(mv: memoryview, txs: np.ndarray, outs: np.ndarray,
                              field="witness commitment")
 
 
-def _check_pow(header: Header, value: int, start: int) -> None:
-    """The header hash, read as a little-endian number, must not exceed the target its ``bits`` encode."""
+def check_pow(header: Header, value: int, start: int = 0) -> None:
+    """The header hash, read as a little-endian number, must not exceed the target its ``bits`` encode, and
+    that target must be a valid one no easier than mainnet's limit (as Bitcoin Core's CheckProofOfWork)."""
     exponent, mantissa = header.bits >> 24, header.bits & 0x007FFFFF
     target = mantissa << (8 * (exponent - 3)) if exponent > 3 else mantissa >> (8 * (3 - exponent))
-    if header.bits & 0x00800000 or value > target:
-        raise ChainDataError(f"block hash {header.block_hash} does not meet its proof-of-work target",
-                             offset=start, field="header")
+    if header.bits & 0x00800000 or not 0 < target <= POW_LIMIT:
+        raise ChainDataError(f"not a Bitcoin block: its header's difficulty bits {header.bits:08x} encode no valid "
+                             "mainnet target", offset=start, field="header")
+    if value > target:
+        raise ChainDataError(f"not a Bitcoin block: its hash {header.block_hash} does not meet its proof-of-work "
+                             "target", offset=start, field="header")
+
+
+def header_only(headers: list[Header], sizes: list[int], tx_counts: list[int]) -> ParsedBlocks:
+    """Blocks known by their headers alone (a verbosity-1 ``getblock`` answer): block rows, no transactions."""
+    none = np.zeros(0, dtype=np.int64)
+    no_rows = np.zeros((0, 11), dtype=np.int64)
+    empty = pa.array([], pa.string())
+    buf = np.zeros(1, dtype=np.uint8)
+    return ParsedBlocks(headers=headers, offsets=[0] * len(headers), sizes=sizes, tx_counts=tx_counts,
+                        bip34_heights=[None] * len(headers),
+                        transactions=_tx_table(no_rows, empty, empty, none, none),
+                        inputs=_input_table(buf, no_rows, np.zeros((0, 5), dtype=np.int64), empty, none),
+                        outputs=_output_table(buf, no_rows, np.zeros((0, 7), dtype=np.int64), empty, none))
 
 
 def _bip34_height(header: Header, buf: np.ndarray, coinbase_input: np.ndarray) -> int | None:
