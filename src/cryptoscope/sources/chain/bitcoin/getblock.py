@@ -138,7 +138,7 @@ def _add(out: Answers, result: Any, label: str, line: int | None, path: str) -> 
         size = _int(result, "size", label, line, path, required=False)
         out.summaries.append(Summary(header, txs, size or 0, height, line, path))
         return
-    out.blocks.append(header + _compact(len(txs)) + b"".join(_tx_bytes(t, i, label, line, path)
+    out.blocks.append(header + compact_size(len(txs)) + b"".join(_tx_bytes(t, i, label, line, path)
                                                              for i, t in enumerate(txs)))
     out.heights.append(height)
     out.lines.append(line)
@@ -209,7 +209,7 @@ def _u32(result: dict[str, Any], name: str, label: str, line: int | None, path: 
     return value
 
 
-def _compact(n: int) -> bytes:
+def compact_size(n: int) -> bytes:
     """Bitcoin's CompactSize encoding of a count."""
     if n < 0xFD:
         return bytes([n])

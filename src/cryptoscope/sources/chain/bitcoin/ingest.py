@@ -42,8 +42,8 @@ Progress = Callable[[str, int, int], None]
 class BitcoinIngestResult:
     """What one ingest read and added (rows new to the lake) per table, and inputs left unresolved.
 
-    A node ingest also counts the heights it found already in the lake (``skipped``) and the blocks it removed
-    because they had left the node's best chain (``removed``: height, hash).
+    A node ingest also counts the heights it found already in the lake (``skipped``), the blocks it removed
+    because they had left the node's best chain (``removed``: height, hash) and the node's tip when it last looked.
     """
 
     files: int = 0
@@ -54,6 +54,7 @@ class BitcoinIngestResult:
     bytes: int = 0
     skipped: int = 0
     removed: list[tuple[int, str]] = field(default_factory=list)
+    tip: int | None = None
 
 
 @dataclass

@@ -48,7 +48,7 @@ def ingest_ethereum(lake: Lake | str | os.PathLike[str], paths: Sequence[str | o
     result = EthereumIngestResult(files=len(paths))
     for r in records:
         result.records[r.kind] = result.records.get(r.kind, 0) + 1
-    tables = build_tables(records, chain, lambda blocks: _lake_times(lake, chain, blocks))
+    tables = build_tables(records, chain, lambda blocks: lake_times(lake, chain, blocks))
     with lake.transaction() as tx:
         for name, rows in tables.items():
             result.rows_read[name] = rows.num_rows
@@ -155,7 +155,7 @@ def _table(name: str, rows: dict[Any, tuple[dict[str, Any], Record]], times: dic
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema)
 
 
-def _lake_times(lake: Lake, chain: str, blocks: set[int]) -> dict[int, int]:
+def lake_times(lake: Lake, chain: str, blocks: set[int]) -> dict[int, int]:
     files = lake.file_paths("eth_transactions")
     if not files:
         return {}
