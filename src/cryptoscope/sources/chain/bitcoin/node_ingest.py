@@ -53,11 +53,12 @@ def ingest_from_node(lake: Lake | str | os.PathLike[str], node: BitcoinNode, lo:
 
 def follow_node(lake: Lake | str | os.PathLike[str], node: BitcoinNode, lo: int, *, stop: threading.Event,
                 poll: float = 10.0, workers: int = 4, verify: bool = True, progress: NodeProgress | None = None,
-                on_pass: Callable[[BitcoinIngestResult], None] | None = None) -> BitcoinIngestResult:
+                on_pass: Callable[[BitcoinIngestResult], None] | None = None,
+                result: BitcoinIngestResult | None = None) -> BitcoinIngestResult:
     """Load from ``lo`` to the tip, then poll the tip every ``poll`` seconds and load what comes (re-organisations
-    included) until ``stop`` is set."""
+    included) until ``stop`` is set. ``result`` (filled as it goes) is the caller's, to read after an interrupt."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    loader = BlockLoader(lake, BitcoinIngestResult())
+    loader = BlockLoader(lake, result or BitcoinIngestResult())
     start, best = lo, None
     while not stop.is_set():
         now = node.best_block_hash()

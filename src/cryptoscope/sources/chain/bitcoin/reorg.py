@@ -23,19 +23,19 @@ def remove_blocks(lake: Lake, block_hashes: Sequence[str]) -> int:
     if not block_hashes:
         return 0
     blocks = _query(lake, "chain_blocks", "SELECT chain, block_hash, event_time FROM t WHERE chain = ? AND "
-                    "block_hash IN (SELECT block_hash FROM wanted)", block_hashes)
+                    "block_hash IN (SELECT key FROM wanted)", block_hashes)
     if blocks.num_rows == 0:
         return 0
     times = blocks["event_time"].to_pylist()
     since, until = min(times), max(times)
     txs = _query(lake, "chain_transactions", "SELECT chain, txid FROM t WHERE chain = ? AND block_hash IN "
-                 "(SELECT block_hash FROM wanted)", block_hashes)
+                 "(SELECT key FROM wanted)", block_hashes)
     txids = txs["txid"].to_pylist()
     keys = {"chain_blocks": blocks, "chain_transactions": txs}
     for name, index in (("chain_inputs", "input_index"), ("chain_outputs", "output_index")):
         keys[name] = _query(lake, name, f"SELECT chain, txid, {index} FROM t WHERE chain = ? AND event_time "
-                            f"BETWEEN '{since.isoformat()}' AND '{until.isoformat()}' AND txid IN (SELECT block_hash "
-                            "FROM wanted)", txids)
+                            f"BETWEEN '{since.isoformat()}' AND '{until.isoformat()}' AND txid IN (SELECT key FROM "
+                            "wanted)", txids)
     with lake.transaction() as tx:
         return sum(tx.delete(name, rows, since=since, until=until) for name, rows in keys.items() if rows.num_rows)
 
@@ -45,7 +45,7 @@ def _query(lake: Lake, table: str, sql: str, wanted: Sequence[str]) -> pa.Table:
     if not files:
         return pa.table({"chain": pa.array([], pa.string())})
     with duckdb.connect() as con:
-        con.register("wanted", pa.table({"block_hash": list(wanted)}))
+        con.register("wanted", pa.table({"key": pa.array(list(wanted), pa.string())}))
         con.sql(f"CREATE VIEW t AS SELECT * FROM {parquet_source(files)}")
         return con.execute(sql, [CHAIN]).to_arrow_table()
 

@@ -9,12 +9,17 @@ it are still served by hash, with ``confirmations: -1``.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from cryptoscope.sources.chain.bitcoin.block import parse_blocks
+from cryptoscope.sources.chain.bitcoin.framing import read_block_file
+from cryptoscope.sources.chain.bitcoin.heights import BlockFacts, link_heights
+from cryptoscope.sources.chain.errors import ChainDataError
 from cryptoscope.sources.chain.replay.bitcoin_json import block_hash, header_fields, transactions
 from cryptoscope.sources.chain.replay.server import RpcFault
 
@@ -115,3 +120,22 @@ class BitcoinReplay:
         if key not in self._decoded:
             self._decoded[key] = orjson.Fragment(orjson.dumps(transactions(self.raw[name], verbosity)))
         return self._decoded[key]
+
+
+def blocks_from_files(paths: Sequence[str | os.PathLike[str]], first_height: int | None = None) -> dict[int, bytes]:
+    """Height → serialized block of every block in ``paths`` (any format `read_block_file` reads), verified, the
+    heights derived as a file ingest derives them (parents, stated heights, ``first_height``, BIP-34)."""
+    facts, raw = [], {}
+    for path in paths:
+        f = read_block_file(path)
+        try:
+            parsed = parse_blocks(f.data, f.spans) if f.spans else None
+        except ChainDataError as err:
+            raise f.locate(err) from None
+        stated = f.heights or [None] * len(f.spans)
+        for (start, end), header, bip34, height in zip(f.spans, parsed.headers if parsed else [],
+                                                        parsed.bip34_heights if parsed else [], stated, strict=True):
+            facts.append(BlockFacts(header.block_hash, header.prev_block_hash, bip34, height, f.label))
+            raw[header.block_hash] = f.data[start:end]
+    heights = link_heights(facts, {}, first_height)
+    return {heights[name]: block for name, block in raw.items()}
