@@ -97,15 +97,17 @@ def parse_blocks(raw: bytes, spans: Sequence[tuple[int, int]], *, verify: bool =
     """Parse (and with ``verify`` check) the blocks at ``raw[start:end]`` for each span."""
     buf = np.frombuffer(raw, dtype=np.uint8)
     mv = memoryview(raw)
+    if verify:
+        _check_headers(buf, spans)  # before the scan, so junk is told it is no Bitcoin block, not where it breaks
     txs, ins, outs, tx_counts = _scan(buf, spans)  # also checks that every span holds a full header
     txids, wtxids = _hashes(buf, mv, txs)
     starts = np.array([s for s, _ in spans], dtype=np.int64)
     heads = buf[starts[:, None] + np.arange(k.HEADER_SIZE)]
-    headers, block_hashes = _headers(heads)
+    headers, _ = _headers(heads)
     counts = np.array(tx_counts, dtype=np.int64)
     firsts = np.cumsum(counts) - counts
     if verify:
-        _verify(mv, buf, starts, heads, headers, block_hashes, txs, ins, outs, txids, wtxids, counts)
+        _verify(mv, buf, starts, heads, headers, txs, ins, outs, txids, wtxids, counts)
     bip34 = [_bip34_height(h, buf, ins[int(txs[f, 7])]) for h, f in zip(headers, firsts.tolist(), strict=True)]
     block = np.repeat(np.arange(len(spans)), counts)
     tx_index = np.arange(len(txs)) - np.repeat(firsts, counts)
@@ -115,6 +117,16 @@ def parse_blocks(raw: bytes, spans: Sequence[tuple[int, int]], *, verify: bool =
                         transactions=_tx_table(txs, txid_hex, _hash_hex(wtxids), block, tx_index),
                         inputs=_input_table(buf, txs, ins, txid_hex, block),
                         outputs=_output_table(buf, txs, outs, txid_hex, block))
+
+
+def _check_headers(buf: np.ndarray, spans: Sequence[tuple[int, int]]) -> None:
+    """The proof of work of every header (of the spans long enough to hold one: the scan reports the others)."""
+    starts = np.array([s for s, e in spans if e - s >= k.HEADER_SIZE], dtype=np.int64)
+    if not len(starts):
+        return
+    headers, hashes = _headers(buf[starts[:, None] + np.arange(k.HEADER_SIZE)])
+    for b, header in enumerate(headers):
+        check_pow(header, int.from_bytes(hashes[b].tobytes(), "little"), int(starts[b]))
 
 
 def _sha256d_rows(rows: np.ndarray) -> np.ndarray:
@@ -196,9 +208,10 @@ def merkle_root(hashes: list[bytes]) -> bytes:
 
 
 def _verify(mv: memoryview, buf: np.ndarray, starts: np.ndarray, heads: np.ndarray, headers: list[Header],
-            block_hashes: np.ndarray, txs: np.ndarray, ins: np.ndarray, outs: np.ndarray, txids: np.ndarray,
+            txs: np.ndarray, ins: np.ndarray, outs: np.ndarray, txids: np.ndarray,
             wtxids: np.ndarray, counts: np.ndarray) -> None:
-    """Coinbase first, merkle roots, witness commitments and proof of work, for every block of the batch."""
+    """Coinbase first, merkle roots and witness commitments of every block of the batch (the proof of work was
+    checked before the scan)."""
     firsts = np.cumsum(counts) - counts
     coinbase = txs[firsts]
     outpoints = buf[ins[coinbase[:, 7], 0][:, None] + np.arange(36)]
@@ -215,8 +228,6 @@ def _verify(mv: memoryview, buf: np.ndarray, starts: np.ndarray, heads: np.ndarr
     for b in np.flatnonzero(np.add.reduceat(txs[:, 6], firsts) > 0).tolist():
         first = int(firsts[b])
         _check_witness_commitment(mv, txs[first:first + counts[b]], outs, wtxids[first:first + counts[b]])
-    for b, header in enumerate(headers):
-        check_pow(header, int.from_bytes(block_hashes[b].tobytes(), "little"), int(starts[b]))
 
 
 def _merkle_roots(txids: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -50,15 +50,21 @@ class BlockFile:
 
     def locate(self, err: ChainDataError) -> ChainDataError:
         """Place an error found in ``data`` in this file: the line (or JSON path) of its block, else the offset."""
-        if (self.lines is None and self.paths is None) or err.offset is None:
+        i = span_of(self.spans, err.offset)
+        if (self.lines is None and self.paths is None) or err.offset is None or i is None:
             return err.located(self.label)
-        for i, (start, end) in enumerate(self.spans):
-            if start <= err.offset <= end:
-                line = self.lines[i] if self.lines is not None else None
-                path = self.paths[i] if self.paths is not None else None
-                where = f"{path}: {err.field}" if path and err.field else (path or err.field)
-                return ChainDataError(err.reason, file=self.label, offset=err.offset - start, line=line, field=where)
-        return err.located(self.label)
+        line = self.lines[i] if self.lines is not None else None
+        path = self.paths[i] if self.paths is not None else None
+        where = f"{path}: {err.field}" if path and err.field else (path or err.field)
+        return ChainDataError(err.reason, file=self.label, offset=err.offset - self.spans[i][0], line=line, field=where)
+
+
+def span_of(spans: list[tuple[int, int]], offset: int | None) -> int | None:
+    """The span an error offset falls in: the one it starts (a header), else the one it ends (a truncation)."""
+    if offset is None:
+        return None
+    inside = next((i for i, (start, end) in enumerate(spans) if start <= offset < end), None)
+    return inside if inside is not None else next((i for i, (_, end) in enumerate(spans) if offset == end), None)
 
 
 def read_block_file(path: str | os.PathLike[str]) -> BlockFile:

@@ -38,7 +38,7 @@ class BitcoinNode:
         out: list[str] = []
         for i in range(0, len(heights), HASHES_PER_BATCH):
             chunk = heights[i:i + HASHES_PER_BATCH]
-            answers = self.client.batch([("getblockhash", [h]) for h in chunk], height=chunk[0])
+            answers = self.client.batch([("getblockhash", [h]) for h in chunk], height=chunk[0], heights=chunk)
             out += [self._hash(a, "getblockhash", h) for a, h in zip(answers, chunk, strict=True)]
         return out
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from cryptoscope.lake import Lake
 from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.fetch import fetch_blocks
+from cryptoscope.sources.chain.bitcoin.framing import span_of
 from cryptoscope.sources.chain.bitcoin.heights import BlockFacts, lake_blocks, lake_heights, link_heights
 from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult, BlockLoader
 from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
@@ -152,8 +153,8 @@ def _parse(node: BitcoinNode, chunk: list[tuple[int, str, bytes]], verify: bool)
     try:
         return parse_blocks(b"".join(raw for _, _, raw in chunk), spans, verify=verify)
     except ChainDataError as err:
-        i = next((i for i, (s, e) in enumerate(spans) if err.offset is not None and s <= err.offset <= e), 0)
+        i = span_of(spans, err.offset) or 0
         height, block_hash, _ = chunk[i]
         where = f" (byte offset {err.offset - spans[i][0]:,}" if err.offset is not None else " ("
-        raise NodeError(f"block {block_hash} is not a valid Bitcoin block: {err.reason}{where}, field "
+        raise NodeError(f"block {block_hash}: {err.reason}{where}, field "
                         f"{err.field!r})", url=node.url, call="getblock", height=height) from None

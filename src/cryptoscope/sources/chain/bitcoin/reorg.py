@@ -47,5 +47,5 @@ def _query(lake: Lake, table: str, sql: str, wanted: Sequence[str]) -> pa.Table:
     with duckdb.connect() as con:
         con.register("wanted", pa.table({"key": pa.array(list(wanted), pa.string())}))
         con.sql(f"CREATE VIEW t AS SELECT * FROM {parquet_source(files)}")
-        return con.execute(sql, [CHAIN]).to_arrow_table()
+        return con.sql(sql, params=[CHAIN]).to_arrow_table()
 

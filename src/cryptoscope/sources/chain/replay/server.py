@@ -82,7 +82,8 @@ class ReplayServer:
         return f"http://{login}127.0.0.1:{self.port}/"
 
     def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self._http.serve_forever, name="replay-node", daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="replay-node", daemon=True)
         self._thread.start()
         return self
 

@@ -60,8 +60,10 @@ class RpcClient:
         return self._retrying(lambda: self._result(self._post(payload, method, height), method, params, height),
                               method, height)
 
-    def batch(self, calls: Sequence[Call], *, height: int | None = None) -> list[Any]:
-        """The results of ``calls``, in their order, asked in one JSON-RPC batch."""
+    def batch(self, calls: Sequence[Call], *, height: int | None = None,
+              heights: Sequence[int] | None = None) -> list[Any]:
+        """The results of ``calls``, in their order, asked in one JSON-RPC batch (``heights``: each call's, for
+        messages; else ``height`` for all)."""
         if not calls:
             return []
         first = next(self._ids)
@@ -80,7 +82,8 @@ class RpcClient:
             missing = [i for i in ids if i not in by_id]
             if missing:
                 raise _Transient(f"the batch answer lacks {len(missing)} of {len(calls)} results")
-            return [self._result(by_id[i], m, p, height) for i, (m, p) in zip(ids, calls, strict=True)]
+            each = heights or [height] * len(calls)
+            return [self._result(by_id[i], m, p, h) for i, (m, p), h in zip(ids, calls, each, strict=True)]
 
         return self._retrying(attempt, what, height)
 
