@@ -82,7 +82,7 @@ class RpcClient:
             missing = [i for i in ids if i not in by_id]
             if missing:
                 raise _Transient(f"the batch answer lacks {len(missing)} of {len(calls)} results")
-            each = heights or [height] * len(calls)
+            each: Sequence[int | None] = heights if heights is not None else [height] * len(calls)
             return [self._result(by_id[i], m, p, h) for i, (m, p), h in zip(ids, calls, each, strict=True)]
 
         return self._retrying(attempt, what, height)
