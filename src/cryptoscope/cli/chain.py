@@ -167,7 +167,8 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
         else:
             btc = _follow(lake, node, lo, workers, poll, verify, show)
     console.print(_ingest_view(f"bitcoin from {node.url} → lake {lake}", btc.rows_read, btc.rows_added))
-    console.print(_node_summary(btc, time.perf_counter() - started, client.retried), highlight=False)
+    console.print(_node_summary(btc, time.perf_counter() - started, client.retried), highlight=False,
+                  soft_wrap=True)
 
 
 def _follow(lake: Path, node: BitcoinNode, lo: int, workers: int, poll: float, verify: bool,
@@ -185,13 +186,14 @@ def _follow(lake: Path, node: BitcoinNode, lo: int, workers: int, poll: float, v
         seen.update(blocks=result.blocks, removed=len(result.removed))
         if new or gone:
             left = ", ".join(f"{h:,} {x[:16]}…" for h, x in gone)
-            err_console.print(f"tip {result.tip:,}: +{new:,} blocks" + (f"; left the best chain: {left}" if gone
-                                                                       else ""), highlight=False)
+            err_console.print(f"tip {result.tip or 0:,}: +{new:,} blocks" + (f"; left the best chain: {left}" if gone
+                                                                       else ""), highlight=False, soft_wrap=True)
 
     result = BitcoinIngestResult()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: what is committed stays, the rest is rolled back
         follow_node(lake, node, lo, stop=stop, poll=poll, workers=workers, verify=verify, progress=show,
                     on_pass=on_pass, result=result)
+    on_pass(result)  # what the interrupted pass did
     err_console.print("stopped; the lake holds every block committed so far (run again to resume)")
     return result
 

@@ -65,6 +65,7 @@ class ReplayServer:
         self.methods = methods
         self.faults: list[Fault] = []
         self.calls: list[str] = []  # every method asked, in order
+        self.requests = 0  # HTTP requests that reached a method (a batch is one)
         self.in_flight = self.max_in_flight = 0
         self._lock = threading.Lock()
         token = base64.b64encode(f"{user}:{password or ''}".encode()).decode() if user is not None else None
@@ -104,6 +105,7 @@ class ReplayServer:
     def take_fault(self, calls: list[tuple[str, list[Any]]]) -> Fault | None:
         with self._lock:
             self.calls += [m for m, _ in calls]
+            self.requests += 1
             for fault in self.faults:
                 if fault.matches(calls):
                     fault.times -= 1
