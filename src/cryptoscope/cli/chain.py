@@ -441,6 +441,8 @@ def chain_replay_node(
     password: Annotated[str, typer.Option("--password", help="... and this password.")] = "",
     height: Annotated[int | None, typer.Option("--height", help="Height of the first Bitcoin block, when it "
                                                "cannot be derived.")] = None,
+    decode: Annotated[bool, typer.Option("--decode", help="Decode every Bitcoin block for getblock verbosity 1 "
+                                         "and 2 before serving (else on first request).")] = False,
 ) -> None:
     """Serve blocks over JSON-RPC as a node would, to try `chain ingest --rpc` without a node (Ctrl-C stops).
 
@@ -454,6 +456,9 @@ def chain_replay_node(
     if not bitcoin and not ethereum:
         raise CryptoscopeError("give --bitcoin FILE... and/or --ethereum FILE_OR_FOLDER...")
     btc = BitcoinReplay(blocks_from_files(bitcoin, height)) if bitcoin else None
+    if btc and decode:
+        with console.status("decoding the blocks"):
+            btc.prepare()
     answers = [f for p in ethereum or [] for f in (sorted(p.rglob("web3_response.*.json")) if p.is_dir() else [p])
                if "latest" not in f.name]  # an answer for "latest" does not say which block it was
     eth = EthereumReplay(answers) if answers else None

@@ -30,7 +30,7 @@ from cryptoscope.errors import LakeError
 from cryptoscope.fsio import fsync
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
 from cryptoscope.lake.partition import split_by_date
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import Table, get_table
 
 STAGING = "_staging"
@@ -231,13 +231,16 @@ class Transaction:
             return rows
         files = [] if table.name in self._replace else self._files(table, rows if same_time else None)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
-        key = ", ".join(f'"{k}"' for k in table.primary_key)
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
+        if not files:  # only duplicates within the rows: Arrow alone, without a query
+            first = keyed.group_by(list(table.primary_key), use_threads=False).aggregate([("_i", "min")])
+            return rows.take(np.sort(first["_i_min"].to_numpy()))
+        key = ", ".join(f'"{k}"' for k in table.primary_key)
         source = "keyed"
         if files:
             source = f"keyed ANTI JOIN (SELECT {key} FROM {parquet_source(files)}) USING ({key})"
         query = f"SELECT min(_i) AS _i FROM {source} GROUP BY {key}"  # first of in-batch duplicates
-        with duckdb.connect() as con:  # closed on the error path too, not left to the garbage collector
+        with local_duckdb() as con:  # closed on the error path too, not left to the garbage collector
             con.register("keyed", keyed)
             try:
                 keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.sources.chain.errors import ChainDataError
 
 CHAIN = "bitcoin"
@@ -107,7 +106,7 @@ def lake_heights(lake: Lake, hashes: set[str]) -> dict[str, int]:
     files = lake.file_paths("chain_blocks")
     if not files or not hashes:
         return {}
-    with duckdb.connect() as con:
+    with local_duckdb() as con:
         con.register("wanted", pa.table({"block_hash": sorted(hashes)}))
         rows = con.sql(f"SELECT block_hash, height FROM {parquet_source(files)} WHERE chain = '{CHAIN}' "
                        "AND block_hash IN (SELECT block_hash FROM wanted)").fetchall()
@@ -120,7 +119,7 @@ def lake_blocks(lake: Lake, lo: int, hi: int) -> dict[int, list[str]]:
     files = lake.file_paths("chain_blocks")
     if not files:
         return {}
-    with duckdb.connect() as con:
+    with local_duckdb() as con:
         rows = con.sql(f"SELECT height, block_hash FROM {parquet_source(files)} WHERE chain = '{CHAIN}' "
                        f"AND height BETWEEN {int(lo)} AND {int(hi)} ORDER BY height, block_hash").fetchall()
     found: dict[int, list[str]] = {}

@@ -18,13 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.lake.store import Transaction
 from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.framing import BlockFile, read_block_file
@@ -147,7 +146,10 @@ class BlockLoader:
         self.lake, self.result, self.extra = lake, result, list(utxo_tables)
         self.unspent: pa.Table | None = None
 
-    def load(self, tx: Transaction, parsed: ParsedBlocks, heights: dict[str, int]) -> None:
+    def load(self, tx: Transaction, parsed: ParsedBlocks, heights: dict[str, int], *, same_time: bool = False
+             ) -> None:
+        """Append the batch's rows; ``same_time``: look for rows already in the lake only in files whose time
+        range meets theirs (`Transaction.append`), right for blocks whose txids appear in no other block."""
         tables = _rows(parsed, heights)
         new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
         unspent = new if self.unspent is None else pa.concat_tables([self.unspent, new])
@@ -159,7 +161,7 @@ class BlockLoader:
         result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
         for name, rows in tables.items():
             result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
-            result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows)
+            result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows, same_time=same_time)
         result.blocks += len(parsed.headers)
         result.bytes += sum(parsed.sizes)
 
@@ -224,7 +226,7 @@ def _lake_outputs(lake: Lake, missing: pa.Table) -> pa.Table | None:
     files = lake.file_paths("chain_outputs")
     if not files:
         return None
-    with duckdb.connect() as con:
+    with local_duckdb() as con:
         con.register("wanted", missing.select(["prev_txid"]))
         table = con.sql(f"SELECT txid, output_index, {', '.join(_SPENT)} FROM {parquet_source(files)} WHERE "
                         f"chain = '{CHAIN}' AND txid IN (SELECT prev_txid FROM wanted)").to_arrow_table()

@@ -19,7 +19,7 @@ from cryptoscope.lake import Lake
 from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.fetch import fetch_blocks
 from cryptoscope.sources.chain.bitcoin.framing import span_of
-from cryptoscope.sources.chain.bitcoin.heights import BlockFacts, lake_blocks, lake_heights, link_heights
+from cryptoscope.sources.chain.bitcoin.heights import BlockFacts, lake_blocks, link_heights
 from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult, BlockLoader
 from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
 from cryptoscope.sources.chain.bitcoin.reorg import remove_blocks
@@ -29,6 +29,9 @@ CHUNK_BYTES = 32 << 20
 CHUNK_SECONDS = 10.0  # a chunk commits at least this often, so a follower's lake stays fresh
 REORG_WINDOW = 6  # heights below the last tip that each follow pass checks again
 MAX_HEIGHT = 2**62
+#: the two blocks whose coinbase repeats an earlier coinbase's txid (Bitcoin Core's IsBIP30Repeat): the one place a
+#: txid is in two blocks, so chunks holding them look for repeats in the whole lake
+BIP30_REPEATS = frozenset({91_842, 91_880})
 #: (blocks fetched, blocks to fetch, bytes fetched) as a pass goes
 NodeProgress = Callable[[int, int, int], None]
 
@@ -136,13 +139,13 @@ def _commit(lake: Lake, node: BitcoinNode, chunk: list[tuple[int, str, bytes]], 
         if hashes.get(height - 1, header.prev_block_hash) != header.prev_block_hash:
             raise _ChainMoved
         facts.append(BlockFacts(block_hash, header.prev_block_hash, bip34, height, node.url, stated_by="the node"))
-    known = lake_heights(lake, {f.parent for f in facts} - {f.block_hash for f in facts})
+    known = {x: h for h, x in hashes.items()}  # the node's word, as the lake's (checked at the pass's start)
     try:
         heights = link_heights(facts, known)
     except ChainDataError as err:
         raise NodeError(err.reason, url=node.url, call="getblock") from None
-    with lake.transaction() as tx:
-        loader.load(tx, parsed, heights)
+    with lake.transaction() as tx:  # a block's rows carry its time: a repeat meets the files of that time
+        loader.load(tx, parsed, heights, same_time=not BIP30_REPEATS & {h for h, _, _ in chunk})
 
 
 def _parse(node: BitcoinNode, chunk: list[tuple[int, str, bytes]], verify: bool) -> ParsedBlocks:

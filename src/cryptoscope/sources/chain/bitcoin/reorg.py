@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
 import pyarrow as pa
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.sources.chain.bitcoin.heights import CHAIN
 
 
@@ -44,8 +43,7 @@ def _query(lake: Lake, table: str, sql: str, wanted: Sequence[str]) -> pa.Table:
     files = lake.file_paths(table)
     if not files:
         return pa.table({"chain": pa.array([], pa.string())})
-    with duckdb.connect() as con:
+    with local_duckdb() as con:
         con.register("wanted", pa.table({"key": pa.array(list(wanted), pa.string())}))
-        con.sql(f"CREATE VIEW t AS SELECT * FROM {parquet_source(files)}")
-        return con.sql(sql, params=[CHAIN]).to_arrow_table()
+        return con.sql(sql.replace("FROM t ", f"FROM {parquet_source(files)} "), params=[CHAIN]).to_arrow_table()
 

@@ -16,10 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import duckdb
-
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.sources.chain.errors import ChainDataError, NodeError
 from cryptoscope.sources.chain.ethereum.ingest import EthereumIngestResult, build_tables, lake_times
 from cryptoscope.sources.chain.ethereum.records import Record, rpc_records
@@ -138,7 +136,7 @@ def _lake_blocks(lake: Lake, chain: str, lo: int, hi: int) -> set[int]:
     files = lake.file_paths("eth_transactions")
     if not files:
         return set()
-    with duckdb.connect() as con:
-        rows = con.execute(f"SELECT DISTINCT block_number FROM {parquet_source(files)} WHERE chain = ? AND "
-                           "block_number BETWEEN ? AND ?", [chain, lo, hi]).fetchall()
+    with local_duckdb() as con:
+        rows = con.sql(f"SELECT DISTINCT block_number FROM {parquet_source(files)} WHERE chain = ? AND "
+                           "block_number BETWEEN ? AND ?", params=[chain, lo, hi]).fetchall()
     return {int(n) for (n,) in rows}

@@ -141,6 +141,9 @@ class ReplayServer:
 def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as Bitcoin Core
+        # headers and body leave as they are written: else the body waits for the client's delayed ACK of the
+        # headers (40 ms on Linux), a stall Bitcoin Core's single write never has
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
