@@ -68,9 +68,10 @@ def chain_ingest(
                                             "URL.")] = None,
     rpc_cookie: Annotated[Path | None, typer.Option("--rpc-cookie", help="Bitcoin Core's .cookie file for the "
                                                     "credentials (instead of putting them in the URL).")] = None,
-    from_height: Annotated[int | None, typer.Option("--from", help="--rpc: the first height to load.")] = None,
+    from_height: Annotated[int | None, typer.Option("--from", help="--rpc: the first height to load.", min=0)
+                           ] = None,
     to_height: Annotated[int | None, typer.Option("--to", help="--rpc: the last height (default: the node's "
-                                                  "tip).")] = None,
+                                                  "tip).", min=0)] = None,
     workers: Annotated[int, typer.Option("--workers", help="--rpc: requests in flight.", min=1, max=64)] = 4,
     follow: Annotated[bool, typer.Option("--follow", help="--rpc, bitcoin: keep polling the tip and load new "
                                          "blocks; blocks that leave the best chain are removed (Ctrl-C stops).")
@@ -98,7 +99,7 @@ def chain_ingest(
     if chain not in CHAINS:
         raise CryptoscopeError(f"unknown chain {chain!r}; use bitcoin or ethereum")
     if rpc is not None:
-        _check_rpc_options(chain, paths, height, from_height, follow, utxo_store)
+        _check_rpc_options(chain, paths, height, from_height, to_height, follow, utxo_store)
         from cryptoscope.sources.chain.rpc import connect
 
         client = connect(rpc, rpc_cookie, timeout=timeout, retries=retries)
@@ -129,7 +130,7 @@ def chain_ingest(
 
 
 def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None, from_height: int | None,
-                       follow: bool, utxo_store: list[Path] | None) -> None:
+                       to_height: int | None, follow: bool, utxo_store: list[Path] | None) -> None:
     """What --rpc does not combine with, said before anything is asked of the node."""
     if paths:
         raise CryptoscopeError("--rpc reads the blocks from the node: give no files with it")
@@ -137,6 +138,9 @@ def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None,
         raise CryptoscopeError("--height is for files: with --rpc the node tells every block's height")
     if from_height is None:
         raise CryptoscopeError("--rpc needs --from HEIGHT (and --to HEIGHT, or --follow)")
+    if to_height is not None and (follow or to_height < from_height):
+        raise CryptoscopeError("--follow goes on past any height: leave --to out" if follow
+                               else f"--to {to_height:,} is below --from {from_height:,}")
     if follow and chain != "bitcoin":
         raise CryptoscopeError("--follow is for bitcoin (ethereum: run the ingest again with a later --from)")
     if utxo_store:
@@ -154,8 +158,10 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
             eth = ingest_ethereum_node(lake, client, lo, hi, workers=workers, progress=show)
         console.print(_ingest_view(f"ethereum from {client.node.shown} → lake {lake}", eth.rows_read, eth.rows_added))
         kinds = ", ".join(f"{n:,} {kind}s" for kind, n in sorted(eth.records.items()))
-        console.print(f"read {kinds or 'nothing new'} in {time.perf_counter() - started:,.1f} s; "
-                      f"{client.retried:,} requests retried", highlight=False)
+        seconds = time.perf_counter() - started
+        console.print(f"read {kinds or 'nothing new'} in {seconds:,.1f} s ({eth.records.get('block', 0) / seconds:,.1f}"
+                      f" blocks/s, {client.received / 1e6 / seconds:,.2f} MB/s of answers); {client.retried:,} "
+                      "requests retried", highlight=False, soft_wrap=True)
         return
     from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
     from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node

@@ -109,14 +109,16 @@ def test_lone_block_and_junk_on_the_command_line(btc_blocks: dict[int, bytes], t
 def test_rpc_options_that_do_not_go_together() -> None:
     from cryptoscope.cli.chain import _check_rpc_options
 
-    for args, message in [((["x.dat"], None, 1, False, None), "give no files"),
-                          (([], 5, 1, False, None), "--height is for files"),
-                          (([], None, None, False, None), "needs --from"),
-                          (([], None, 1, False, [Path("u")]), "--utxo-store goes with files")]:
+    for args, message in [((["x.dat"], None, 1, None, False, None), "give no files"),
+                          (([], 5, 1, None, False, None), "--height is for files"),
+                          (([], None, None, None, False, None), "needs --from"),
+                          (([], None, 9, 5, False, None), "--to 5 is below --from 9"),
+                          (([], None, 1, 5, True, None), "leave --to out"),
+                          (([], None, 1, None, False, [Path("u")]), "--utxo-store goes with files")]:
         with pytest.raises(CryptoscopeError, match=message):
             _check_rpc_options("bitcoin", *args)  # type: ignore[arg-type]
     with pytest.raises(CryptoscopeError, match="--follow is for bitcoin"):
-        _check_rpc_options("ethereum", [], None, 1, True, None)
+        _check_rpc_options("ethereum", [], None, 1, None, True, None)
 
 
 def test_ethereum_from_a_node(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from cryptoscope.sources.chain.rpc.client import Call, RpcClient
 
 CHUNK_BLOCKS = 100  # blocks per lake transaction
 BATCH = 20  # calls per JSON-RPC batch (providers cap batches; a block with full transactions is large)
-#: (blocks done, blocks to do, transactions so far)
+#: (blocks done, blocks to do, bytes of answers so far)
 EthProgress = Callable[[int, int, int], None]
 
 
@@ -55,7 +55,7 @@ def ingest_ethereum_node(lake: Lake | str | os.PathLike[str], client: RpcClient,
                     result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
                     result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows)
             if progress:
-                progress(start + len(chunk), len(numbers), result.records.get("transaction", 0))
+                progress(start + len(chunk), len(numbers), client.received)
     return result
 
 

@@ -49,6 +49,7 @@ class RpcClient:
     def __init__(self, node: Endpoint, *, timeout: float = 60.0, retries: int = 5, backoff: float = 0.5) -> None:
         self.node, self.timeout, self.retries, self.backoff = node, timeout, retries, backoff
         self.retried = 0  # requests sent again, for the summary
+        self.received = 0  # bytes of answers, for the rate shown
         self._local = threading.local()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -136,6 +137,8 @@ class RpcClient:
         conn.request("POST", self.node.path, body=payload, headers=headers)
         response = conn.getresponse()
         body = response.read()
+        with self._lock:
+            self.received += len(body)
         if response.will_close:
             self._drop()
         return response.status, response.getheader("WWW-Authenticate"), body
