@@ -150,10 +150,10 @@ def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None,
 def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: int | None, workers: int,
                       follow: bool, poll: float, verify: bool) -> None:
     """A node ingest with a rate bar; with --follow a line per pass, until Ctrl-C."""
-    started = time.perf_counter()
     if chain == "ethereum":
         from cryptoscope.sources.chain.ethereum.node_ingest import ingest_ethereum_node
 
+        started = time.perf_counter()
         with rate_task("blocks", "blocks") as show:
             eth = ingest_ethereum_node(lake, client, lo, hi, workers=workers, progress=show)
         console.print(_ingest_view(f"ethereum from {client.node.shown} → lake {lake}", eth.rows_read, eth.rows_added))
@@ -167,6 +167,7 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
     from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node
 
     node = BitcoinNode(client)
+    started = time.perf_counter()
     with rate_task("blocks", "blocks") as show:
         if not follow:
             btc = ingest_from_node(lake, node, lo, hi, workers=workers, verify=verify, progress=show)
