@@ -130,7 +130,9 @@ def served_bytes() -> dict[str, int]:
 def summary(runs: list[dict[str, Any]], blocks: int, size: int) -> dict[str, Any]:
     best, median = min(r["seconds"] for r in runs), statistics.median(r["seconds"] for r in runs)
     cpu = min(r["cpu_seconds"] for r in runs)
-    ranges = [{"from": r["from"], "to": r["to"], "best_seconds": min(x["ranges"][i]["seconds"] for x in runs)}
+    ranges = [{"from": r["from"], "to": r["to"], "best_seconds": min(x["ranges"][i]["seconds"] for x in runs),
+               "median_seconds": statistics.median(x["ranges"][i]["seconds"] for x in runs),
+               "best_cpu_seconds": min(x["ranges"][i]["cpu_seconds"] for x in runs)}
               for i, r in enumerate(runs[0]["ranges"])]
     return {"best_seconds": best, "median_seconds": median, "best_cpu_seconds": cpu,
             "blocks_per_s": blocks / best, "mb_per_s": size / 1e6 / best, "median_mb_per_s": size / 1e6 / median,
