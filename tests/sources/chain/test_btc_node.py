@@ -143,3 +143,15 @@ def _hash(raw: bytes) -> str:
     from cryptoscope.sources.chain.replay.bitcoin_json import block_hash
 
     return block_hash(raw)
+
+
+def test_a_node_far_behind_the_lake_removes_nothing(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
+    """A node still syncing (its tip far below the lake's top) is no re-organisation: the lake keeps its blocks."""
+    lake = Lake(tmp_path / "lake")
+    with bitcoin_node({h: btc_blocks[h] for h in range(1, 256)}) as (_, replay, node):
+        ingest_from_node(lake, node, 1)
+        replay.invalidate(120)
+        with pytest.raises(NodeError, match=r"ends at height 119, 136 below the lake's highest block 255: a node "
+                                            "still syncing"):
+            ingest_from_node(lake, node, 1)
+    assert heights(lake) == list(range(1, 256))

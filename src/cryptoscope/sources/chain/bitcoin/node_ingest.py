@@ -28,6 +28,9 @@ from cryptoscope.sources.chain.errors import ChainDataError, NodeError
 CHUNK_BYTES = 32 << 20
 CHUNK_SECONDS = 10.0  # a chunk commits at least this often, so a follower's lake stays fresh
 REORG_WINDOW = 6  # heights below the last tip that each follow pass checks again
+#: deeper than any re-organisation Bitcoin has had since 2013 (24 blocks): beyond it the node is taken to be behind
+#: (still syncing) or on another chain, and nothing is removed
+MAX_REORG_DEPTH = 100
 MAX_HEIGHT = 2**62
 #: the two blocks whose coinbase repeats an earlier coinbase's txid (Bitcoin Core's IsBIP30Repeat): the one place a
 #: txid is in two blocks, so chunks holding them look for repeats in the whole lake
@@ -84,11 +87,15 @@ def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, 
     if hi is not None and hi > tip:
         raise NodeError(f"--to {hi:,} is beyond the node's best chain, which ends at height {tip:,}", url=node.url,
                         call="getblockcount")
-    lo = _fork_floor(lake, node, lo)
+    floor = _fork_floor(lake, node, lo)
     top = tip if hi is None else hi
-    heights = list(range(lo, top + 1))
+    heights = list(range(floor, top + 1))
     hashes = dict(zip(heights, node.block_hashes(heights), strict=True))
-    present = lake_blocks(lake, lo, MAX_HEIGHT if hi is None else hi)
+    present = lake_blocks(lake, floor, MAX_HEIGHT if hi is None else hi)
+    if present and max(present) - tip > MAX_REORG_DEPTH:
+        raise NodeError(f"the node's best chain ends at height {tip:,}, {max(present) - tip:,} below the lake's "
+                        f"highest block {max(present):,}: a node still syncing, or another chain? Nothing was "
+                        "removed", url=node.url, call="getblockcount")
     stale = [(h, x) for h, found in sorted(present.items()) for x in found if hashes.get(h) != x]
     if stale:
         remove_blocks(lake, [x for _, x in stale])
@@ -101,12 +108,17 @@ def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, 
 
 def _fork_floor(lake: Lake, node: BitcoinNode, lo: int) -> int:
     """``lo``, lowered while the lake's block just below it has left the best chain (a deep re-organisation)."""
-    while lo > 0:
-        below = lake_blocks(lake, lo - 1, lo - 1).get(lo - 1, [])
-        if all(node.in_best_chain(x, lo - 1) for x in below):
-            return lo
-        lo -= 1
-    return lo
+    floor = lo
+    while floor > 0:
+        below = lake_blocks(lake, floor - 1, floor - 1).get(floor - 1, [])
+        if all(node.in_best_chain(x, floor - 1) for x in below):
+            return floor
+        floor -= 1
+        if lo - floor > MAX_REORG_DEPTH:
+            raise NodeError(f"the lake's blocks below height {lo:,} left the node's best chain more than "
+                            f"{MAX_REORG_DEPTH} blocks deep: another chain? Nothing was removed", url=node.url,
+                            call="getblockheader", height=floor)
+    return floor
 
 
 def _load(lake: Lake, node: BitcoinNode, wanted: Sequence[tuple[int, str]], hashes: dict[int, str], workers: int,
