@@ -2,8 +2,8 @@
 
 For each chunk of blocks (`CHUNK_BLOCKS`) three kinds of batched JSON-RPC requests go out, several in flight:
 ``eth_getBlockByNumber`` with full transactions, ``eth_getTransactionReceipt`` for each transaction (its status;
-the universal call, where ``eth_getBlockReceipts`` is not), and ``eth_getLogs`` for the chunk's ERC-20
-``Transfer`` events (topic 0). The answers become the same records as saved files (`records.py`) and go through
+the universal call, where ``eth_getBlockReceipts`` is not), and ``eth_getLogs`` for the ERC-20 ``Transfer`` events
+(topic 0) of every `LOG_BLOCKS` blocks. The answers become the same records as saved files (`records.py`) and go through
 the same table building and checks (`ingest.build_tables`); each chunk is one lake transaction. Blocks already
 in ``eth_transactions`` are skipped, so an interrupted ingest resumes where its last commit ended (a block without
 transactions leaves no row, so it is asked again: it costs one small answer).
@@ -26,6 +26,7 @@ from cryptoscope.sources.chain.rpc.client import Call, RpcClient
 
 CHUNK_BLOCKS = 100  # blocks per lake transaction
 BATCH = 20  # calls per JSON-RPC batch (providers cap batches; a block with full transactions is large)
+LOG_BLOCKS = 10  # blocks per eth_getLogs: providers cap its answer (10,000 logs at Infura); a busy block has 500
 #: (blocks done, blocks to do, bytes of answers so far)
 EthProgress = Callable[[int, int, int], None]
 
@@ -80,10 +81,11 @@ def _records(client: RpcClient, pool: ThreadPoolExecutor, numbers: Sequence[int]
                             height=n)
         records += [r for r in _read(client, receipt, f"eth_getTransactionReceipt({tx_hash})", n)
                     if r.kind == "receipt"]
-    for first, last in _runs(numbers):
-        logs = client.call("eth_getLogs", [{"fromBlock": hex(first), "toBlock": hex(last),
-                                            "topics": [TRANSFER_TOPIC]}], height=first)
-        records += _read(client, logs or [], f"eth_getLogs({hex(first)}..{hex(last)})", first)
+    spans = [(a, min(a + LOG_BLOCKS - 1, last)) for first, last in _runs(numbers)
+             for a in range(first, last + 1, LOG_BLOCKS)]
+    calls = [("eth_getLogs", [{"fromBlock": hex(a), "toBlock": hex(b), "topics": [TRANSFER_TOPIC]}]) for a, b in spans]
+    for (a, b), logs in zip(spans, _batched(client, pool, calls, [a for a, _ in spans]), strict=True):
+        records += _read(client, logs or [], f"eth_getLogs({hex(a)}..{hex(b)})", a)
     return records
 
 
