@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from cryptoscope.errors import CryptoscopeError
 
@@ -70,6 +71,31 @@ def progress_bar() -> Progress:
     """A bar on stderr that vanishes when done and stays hidden when stderr is not a terminal (logs, pipes)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     return Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal)
+
+
+class RateColumn(ProgressColumn):
+    """Items per second and MB per second since the task started (its ``bytes`` field counts the bytes)."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        if elapsed <= 0:
+            return Text("")
+        megabytes = float(task.fields.get("bytes", 0)) / 1e6
+        return Text(f"{task.completed / elapsed:,.1f} {self.unit}/s  {megabytes / elapsed:,.2f} MB/s")
+
+
+@contextmanager
+def rate_task(label: str, unit: str) -> Iterator[Callable[[int, int, int], None]]:
+    """A bar with rates (`RateColumn`) for long transfers; yields the ``(done, total, bytes)`` callback."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(unit),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(label, total=None, bytes=0)
+        yield lambda done, total, size: bar.update(task, completed=done, total=total, bytes=size)
 
 
 @contextmanager

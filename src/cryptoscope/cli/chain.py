@@ -6,10 +6,14 @@ prints as one line naming the file and byte offset or line, with exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import signal
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table as RichTable
@@ -19,8 +23,10 @@ from cryptoscope.cli._shared import (
     LakeOpt,
     NewLakeOpt,
     console,
+    err_console,
     progress_bar,
     progress_task,
+    rate_task,
     table_view,
     utc_time,
 )
@@ -28,12 +34,16 @@ from cryptoscope.errors import CryptoscopeError
 
 if TYPE_CHECKING:
     from cryptoscope.chain.exposure import Exposure
+    from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult
+    from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
+    from cryptoscope.sources.chain.rpc import RpcClient
 
 app = typer.Typer(help="Public-chain data: ingest Bitcoin blocks and Ethereum exports, then analyse them.",
                   no_args_is_help=True)
 
-PathsArg = Annotated[list[Path], typer.Argument(help="Files to load (all of them, or none if one is bad); a folder "
-                                                "stands for its blk*.dat files or its .csv/.json exports.")]
+PathsArg = Annotated[list[Path] | None, typer.Argument(help="Files to load (all of them, or none if one is bad); a "
+                                                       "folder stands for its blk*.dat files or its .csv/.json "
+                                                       "exports.", show_default=False)]
 ChainOpt = Annotated[str | None, typer.Option("--chain", help="bitcoin, ethereum, tron, ...; guessed from the "
                                               "address (or every chain in the lake) when left out.")]
 CHAINS = ("bitcoin", "ethereum")
@@ -43,34 +53,164 @@ FRAUD_CSV = Path(__file__).resolve().parents[4] / "shared" / "data" / "ethereum-
 @app.command("ingest")
 def chain_ingest(
     chain: Annotated[str, typer.Argument(help="bitcoin or ethereum.")],
-    paths: PathsArg,
+    paths: PathsArg = None,
     lake: NewLakeOpt = Path("./demo-lake"),
     utxo_store: Annotated[list[Path] | None, typer.Option(
         "--utxo-store", help="Bitcoin: btcd utxostore file(s) with the outputs the blocks spend, for input values "
         "whose creating blocks are not in the lake.")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Bitcoin: skip the merkle root, witness "
                                             "commitment and proof-of-work checks.")] = False,
+    height: Annotated[int | None, typer.Option("--height", help="Files: the height of the first block, when its "
+                                               "parent is nowhere and it predates BIP-34 (the others chain from "
+                                               "it); checked against any height the blocks tell.")] = None,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="Read from a node's JSON-RPC instead of files: "
+                                            "http://user:password@host:8332 (Bitcoin Core) or an Ethereum node's "
+                                            "URL.")] = None,
+    rpc_cookie: Annotated[Path | None, typer.Option("--rpc-cookie", help="Bitcoin Core's .cookie file for the "
+                                                    "credentials (instead of putting them in the URL).")] = None,
+    from_height: Annotated[int | None, typer.Option("--from", help="--rpc: the first height to load.", min=0)
+                           ] = None,
+    to_height: Annotated[int | None, typer.Option("--to", help="--rpc: the last height (default: the node's "
+                                                  "tip).", min=0)] = None,
+    workers: Annotated[int, typer.Option("--workers", help="--rpc: requests in flight.", min=1, max=64)] = 4,
+    follow: Annotated[bool, typer.Option("--follow", help="--rpc, bitcoin: keep polling the tip and load new "
+                                         "blocks; blocks that leave the best chain are removed (Ctrl-C stops).")
+                      ] = False,
+    poll: Annotated[float, typer.Option("--poll", help="--follow: seconds between looks at the tip.", min=0.05)
+                    ] = 10.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="--rpc: seconds to wait for an answer.", min=0.05)
+                       ] = 60.0,
+    retries: Annotated[int, typer.Option("--retries", help="--rpc: times a failed request is sent again.", min=0)
+                       ] = 5,
 ) -> None:
-    """Load Bitcoin blocks (raw or hex, blk*.dat framing, .bz2/.gz) or Ethereum exports and JSON-RPC responses.
+    """Load Bitcoin blocks (raw or hex, blk*.dat framing, saved getblock answers, .bz2/.gz) or Ethereum exports
+    and JSON-RPC responses, or read either from a node with --rpc.
 
     Bitcoin fills chain_blocks, chain_transactions, chain_inputs and chain_outputs; Ethereum fills
-    eth_transactions and eth_token_transfers. Rows already in the lake are skipped.
+    eth_transactions and eth_token_transfers. Rows already in the lake are skipped; with --rpc, heights already
+    in the lake are not asked for again, so a cut-off ingest resumes.
+
+    \b
+    cryptoscope chain ingest bitcoin --rpc http://user:pass@127.0.0.1:8332 --from 800000 --to 800100 --workers 8
+    cryptoscope chain ingest bitcoin --rpc http://127.0.0.1:8332 --rpc-cookie ~/.bitcoin/.cookie --from 840000 \\
+        --follow
+    cryptoscope chain ingest ethereum --rpc https://mainnet.example/KEY --from 17173049 --to 17173050
     """
     if chain not in CHAINS:
         raise CryptoscopeError(f"unknown chain {chain!r}; use bitcoin or ethereum")
+    if rpc is not None:
+        _check_rpc_options(chain, paths, height, from_height, to_height, follow, utxo_store)
+        from cryptoscope.sources.chain.rpc import connect
+
+        client = connect(rpc, rpc_cookie, timeout=timeout, retries=retries)
+        _ingest_from_node(chain, client, lake, int(from_height or 0), to_height, workers, follow, poll,
+                          not no_verify)
+        return
+    used = [name for name, given in (("--rpc-cookie", rpc_cookie), ("--from", from_height), ("--to", to_height),
+                                     ("--follow", follow)) if given]
+    if used:
+        raise CryptoscopeError(f"{', '.join(used)} only go with --rpc URL")
+    if not paths:
+        raise CryptoscopeError("give the files to load, or --rpc URL --from HEIGHT to read from a node")
     paths = [f for path in paths for f in _expand(chain, path)]
     for path in [*paths, *(utxo_store or [])]:
         if not path.is_file():
             raise CryptoscopeError(f"file {path}: not found")
+    if height is not None and chain != "bitcoin":
+        raise CryptoscopeError("--height is for Bitcoin blocks (Ethereum blocks carry their number)")
     with progress_bar() as bar:
         task = bar.add_task("reading", total=len(paths))
 
         def show(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=stage)
 
-        rows_read, rows_added, note = _ingest(chain, paths, lake, utxo_store or [], not no_verify, show)
+        rows_read, rows_added, note = _ingest(chain, paths, lake, utxo_store or [], not no_verify, height, show)
     console.print(_ingest_view(f"{chain} → lake {lake}", rows_read, rows_added))
     console.print(note, highlight=False)
+
+
+def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None, from_height: int | None,
+                       to_height: int | None, follow: bool, utxo_store: list[Path] | None) -> None:
+    """What --rpc does not combine with, said before anything is asked of the node."""
+    if paths:
+        raise CryptoscopeError("--rpc reads the blocks from the node: give no files with it")
+    if height is not None:
+        raise CryptoscopeError("--height is for files: with --rpc the node tells every block's height")
+    if from_height is None:
+        raise CryptoscopeError("--rpc needs --from HEIGHT (and --to HEIGHT, or --follow)")
+    if to_height is not None and (follow or to_height < from_height):
+        raise CryptoscopeError("--follow goes on past any height: leave --to out" if follow
+                               else f"--to {to_height:,} is below --from {from_height:,}")
+    if follow and chain != "bitcoin":
+        raise CryptoscopeError("--follow is for bitcoin (ethereum: run the ingest again with a later --from)")
+    if utxo_store:
+        raise CryptoscopeError("--utxo-store goes with files; from a node, inputs resolve through the lake")
+
+
+def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: int | None, workers: int,
+                      follow: bool, poll: float, verify: bool) -> None:
+    """A node ingest with a rate bar; with --follow a line per pass, until Ctrl-C."""
+    if chain == "ethereum":
+        from cryptoscope.sources.chain.ethereum.node_ingest import ingest_ethereum_node
+
+        started = time.perf_counter()
+        with rate_task("blocks", "blocks") as show:
+            eth = ingest_ethereum_node(lake, client, lo, hi, workers=workers, progress=show)
+        console.print(_ingest_view(f"ethereum from {client.node.shown} → lake {lake}", eth.rows_read, eth.rows_added))
+        kinds = ", ".join(f"{n:,} {kind}s" for kind, n in sorted(eth.records.items()))
+        seconds = time.perf_counter() - started
+        console.print(f"read {kinds or 'nothing new'} in {seconds:,.1f} s ({eth.records.get('block', 0) / seconds:,.1f}"
+                      f" blocks/s, {client.received / 1e6 / seconds:,.2f} MB/s of answers); {client.retried:,} "
+                      "requests retried", highlight=False, soft_wrap=True)
+        return
+    from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
+    from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node
+
+    node = BitcoinNode(client)
+    started = time.perf_counter()
+    with rate_task("blocks", "blocks") as show:
+        if not follow:
+            btc = ingest_from_node(lake, node, lo, hi, workers=workers, verify=verify, progress=show)
+        else:
+            btc = _follow(lake, node, lo, workers, poll, verify, show)
+    console.print(_ingest_view(f"bitcoin from {node.url} → lake {lake}", btc.rows_read, btc.rows_added))
+    console.print(_node_summary(btc, time.perf_counter() - started, client.retried), highlight=False,
+                  soft_wrap=True)
+
+
+def _follow(lake: Path, node: BitcoinNode, lo: int, workers: int, poll: float, verify: bool,
+            show: Callable[[int, int, int], None]) -> BitcoinIngestResult:
+    """`follow_node` until Ctrl-C (or SIGTERM), a line per pass that found something."""
+    from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult
+    from cryptoscope.sources.chain.bitcoin.node_ingest import follow_node
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    seen = {"blocks": 0, "removed": 0}
+
+    def on_pass(result: BitcoinIngestResult) -> None:
+        new, gone = result.blocks - seen["blocks"], result.removed[seen["removed"]:]
+        seen.update(blocks=result.blocks, removed=len(result.removed))
+        if new or gone:
+            left = ", ".join(f"{h:,} {x[:16]}…" for h, x in gone)
+            err_console.print(f"tip {result.tip or 0:,}: +{new:,} blocks" + (f"; left the best chain: {left}" if gone
+                                                                       else ""), highlight=False, soft_wrap=True)
+
+    result = BitcoinIngestResult()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: what is committed stays, the rest is rolled back
+        follow_node(lake, node, lo, stop=stop, poll=poll, workers=workers, verify=verify, progress=show,
+                    on_pass=on_pass, result=result)
+    on_pass(result)  # what the interrupted pass did
+    err_console.print("stopped; the lake holds every block committed so far (run again to resume)")
+    return result
+
+
+def _node_summary(btc: BitcoinIngestResult, seconds: float, retried: int) -> str:
+    rate = f"{btc.blocks / seconds:,.1f} blocks/s, {btc.bytes / 1e6 / seconds:,.2f} MB/s" if seconds > 0 else ""
+    removed = f"; {len(btc.removed):,} blocks that left the best chain removed" if btc.removed else ""
+    return (f"{btc.blocks:,} blocks ({btc.bytes / 1e6:,.2f} MB) in {seconds:,.1f} s ({rate}); tip {btc.tip or 0:,}; "
+            f"{btc.skipped:,} heights already in the lake skipped{removed}; {retried:,} requests retried; "
+            f"{btc.unresolved_inputs:,} inputs spend outputs not in the lake")
 
 
 def _expand(chain: str, path: Path) -> list[Path]:
@@ -86,12 +226,12 @@ def _expand(chain: str, path: Path) -> list[Path]:
     return found
 
 
-def _ingest(chain: str, paths: list[Path], lake: Path, utxo: list[Path], verify: bool,
+def _ingest(chain: str, paths: list[Path], lake: Path, utxo: list[Path], verify: bool, height: int | None,
             show: Callable[[str, int, int], None]) -> tuple[dict[str, int], dict[str, int], str]:
     if chain == "bitcoin":
         from cryptoscope.sources.chain.bitcoin.ingest import ingest_bitcoin
 
-        btc = ingest_bitcoin(lake, paths, utxo_stores=utxo, verify=verify, progress=show)
+        btc = ingest_bitcoin(lake, paths, utxo_stores=utxo, verify=verify, first_height=height, progress=show)
         checked = "hashes, merkle roots, witness commitments and proof of work verified" if verify else "not verified"
         return btc.rows_read, btc.rows_added, (f"{btc.blocks:,} blocks ({btc.bytes / 1e6:,.1f} MB) from "
                                                f"{btc.files} files, {checked}; {btc.unresolved_inputs:,} inputs "
@@ -295,3 +435,58 @@ def chain_recommend(user_id: Annotated[int, typer.Argument(help="Account to reco
     for token, score in items:
         why = "similar wallets" if score >= 1e-3 else "popular (no similar wallet used it)"
         console.print(f"{token}  {score:.4g}  {why}", highlight=False)
+
+
+@app.command("replay-node")
+def chain_replay_node(
+    bitcoin: Annotated[list[Path] | None, typer.Option("--bitcoin", help="Block files to serve as Bitcoin Core "
+                                                       "would (any format `chain ingest` reads).")] = None,
+    ethereum: Annotated[list[Path] | None, typer.Option("--ethereum", help="Recorded Ethereum JSON-RPC answers: "
+                                                        "files, or folders of web3_response.*.json.")] = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 18443,
+    user: Annotated[str | None, typer.Option("--user", help="Require HTTP basic auth with this user.")] = None,
+    password: Annotated[str, typer.Option("--password", help="... and this password.")] = "",
+    height: Annotated[int | None, typer.Option("--height", help="Height of the first Bitcoin block, when it "
+                                               "cannot be derived.")] = None,
+    decode: Annotated[bool, typer.Option("--decode", help="Decode every Bitcoin block for getblock verbosity 1 "
+                                         "and 2 before serving (else on first request).")] = False,
+) -> None:
+    """Serve blocks over JSON-RPC as a node would, to try `chain ingest --rpc` without a node (Ctrl-C stops).
+
+    A real HTTP server on 127.0.0.1: Bitcoin Core's getblockcount, getbestblockhash, getblockhash, getblock
+    (verbosity 0, 1, 2) and getblockheader over the given blocks; an Ethereum node's eth_blockNumber,
+    eth_getBlockByNumber, eth_getTransactionReceipt and eth_getLogs from recorded answers.
+    """
+    from cryptoscope.sources.chain.replay import BitcoinReplay, EthereumReplay, ReplayServer, RpcFault
+    from cryptoscope.sources.chain.replay.bitcoin import blocks_from_files
+
+    if not bitcoin and not ethereum:
+        raise CryptoscopeError("give --bitcoin FILE... and/or --ethereum FILE_OR_FOLDER...")
+    btc = BitcoinReplay(blocks_from_files(bitcoin, height)) if bitcoin else None
+    if btc and decode:
+        with console.status("decoding the blocks"):
+            btc.prepare()
+    answers = [f for p in ethereum or [] for f in (sorted(p.rglob("web3_response.*.json")) if p.is_dir() else [p])
+               if "latest" not in f.name]  # an answer for "latest" does not say which block it was
+    eth = EthereumReplay(answers) if answers else None
+
+    def methods(method: str, params: list[Any]) -> Any:
+        handler = eth if method.startswith("eth_") else btc
+        if handler is None:
+            raise RpcFault(-32601, "Method not found")
+        return handler(method, params)
+
+    try:
+        server = ReplayServer(methods, user=user, password=password, port=port)
+    except OSError as exc:
+        raise CryptoscopeError(f"port {port}: {exc.strerror or exc}") from None
+    with server:
+        shown = server.url(user, "***" if user else None)
+        if btc:
+            console.print(f"bitcoin: {len(btc.best):,} blocks, heights {min(btc.best):,}-{max(btc.best):,}",
+                          highlight=False)
+        if eth:
+            console.print(f"ethereum: blocks {', '.join(f'{n:,}' for n in sorted(eth.blocks))}", highlight=False)
+        console.print(f"serving at {shown} (Ctrl-C stops)", highlight=False)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()

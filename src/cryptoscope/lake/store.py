@@ -30,7 +30,7 @@ from cryptoscope.errors import LakeError
 from cryptoscope.fsio import fsync
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
 from cryptoscope.lake.partition import split_by_date
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import Table, get_table
 
 STAGING = "_staging"
@@ -114,7 +114,7 @@ class Lake:
 
 
 class Transaction:
-    """Appends or replaces tables; nothing is visible until `commit`."""
+    """Appends, replaces, merges or deletes rows of tables; nothing is visible until `commit`."""
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
@@ -155,6 +155,51 @@ class Transaction:
                                                         path, entry))
         return entry
 
+    def delete(self, name: str, keys: pa.Table, *, since: dt.datetime | None = None,
+               until: dt.datetime | None = None) -> int:
+        """Remove the committed rows of ``name`` whose primary key is a row of ``keys``; return how many.
+
+        Why: rows can stop being true (a block that left the best chain in a re-organisation), and a reader must
+        never see them again. Each committed file holding such rows is rewritten without them (an emptied file is
+        dropped); at commit the new file takes the old one's place and the old one retires, as a compaction's
+        merged files do, so the rows go at the same moment as the rest of the transaction appears. ``since`` and
+        ``until`` narrow the search to files whose time range meets them.
+        """
+        table = get_table(name)
+        if name in self._replace:
+            raise LakeError(f"{name}: a transaction cannot both replace and delete from a table")
+        key = list(table.primary_key)
+        keys = keys.select(key).cast(pa.schema([table.arrow_schema.field(k) for k in key]))
+        removed = 0
+        for entry in self._live_entries(table, since, until):
+            rows = _conform(pq.read_table(self.lake.root / entry.path), table)
+            kept = rows.join(keys, keys=key, join_type="left anti")
+            if kept.num_rows == rows.num_rows:
+                continue
+            removed += rows.num_rows - kept.num_rows
+            self._seq += 1
+            rel = Path(entry.path).parent / f"part-{self.txid}-{self._seq:05d}.parquet"
+            staged = None
+            new = FileEntry(rel.as_posix(), 0, None, None, 0)
+            if kept.num_rows:
+                staged = self.staging / rel
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(kept.select(table.column_names), staged, compression="zstd")
+                new = FileEntry(rel.as_posix(), kept.num_rows, *_time_range(kept, table.event_time),
+                                staged.stat().st_size)
+            self._merges.setdefault(name, []).append(_Merge(entry.path, frozenset({entry.path}), staged, new))
+        return removed
+
+    def _live_entries(self, table: Table, since: dt.datetime | None, until: dt.datetime | None) -> list[FileEntry]:
+        """The committed files of ``table`` not yet rewritten by this transaction, meeting [since, until]."""
+        gone = set().union(*(m.paths for m in self._merges.get(table.name, [])))
+        entries = [f for f in self._catalog.files(table.name) if f.path not in gone]
+        if since is not None and until is not None:
+            entries = [f for f in entries if f.min_time is None or f.max_time is None
+                       or (dt.datetime.fromisoformat(f.min_time) <= until
+                           and dt.datetime.fromisoformat(f.max_time) >= since)]
+        return entries
+
     def set_cursor(self, consumer: str, position: int) -> None:
         """Record at commit that ``consumer`` has committed its results up to ``position`` (a stream sequence):
         the files and the position become visible together, or neither does."""
@@ -186,13 +231,16 @@ class Transaction:
             return rows
         files = [] if table.name in self._replace else self._files(table, rows if same_time else None)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
-        key = ", ".join(f'"{k}"' for k in table.primary_key)
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
+        if not files:  # only duplicates within the rows: Arrow alone, without a query
+            first = keyed.group_by(list(table.primary_key), use_threads=False).aggregate([("_i", "min")])
+            return rows.take(np.sort(first["_i_min"].to_numpy()))
+        key = ", ".join(f'"{k}"' for k in table.primary_key)
         source = "keyed"
         if files:
             source = f"keyed ANTI JOIN (SELECT {key} FROM {parquet_source(files)}) USING ({key})"
         query = f"SELECT min(_i) AS _i FROM {source} GROUP BY {key}"  # first of in-batch duplicates
-        with duckdb.connect() as con:  # closed on the error path too, not left to the garbage collector
+        with local_duckdb() as con:  # closed on the error path too, not left to the garbage collector
             con.register("keyed", keyed)
             try:
                 keep = con.sql(f"SELECT _i FROM ({query}) ORDER BY _i").to_arrow_table().column("_i")
@@ -202,16 +250,13 @@ class Transaction:
         return rows.take(keep)
 
     def _files(self, table: Table, meeting: pa.Table | None) -> list[str]:
-        """The committed files of ``table``; with ``meeting``, only those whose time range meets its rows'."""
-        entries = self._catalog.files(table.name)
-        if meeting is not None:
-            lo, hi = _time_range(meeting, table.event_time)
-            if lo is not None and hi is not None:
-                first, last = dt.datetime.fromisoformat(lo), dt.datetime.fromisoformat(hi)
-                entries = [f for f in entries if f.min_time is None or f.max_time is None
-                           or (dt.datetime.fromisoformat(f.min_time) <= last
-                               and dt.datetime.fromisoformat(f.max_time) >= first)]
-        return [str(self.lake.root / f.path) for f in entries]
+        """The committed files of ``table`` as this transaction leaves them (a file it rewrote counts as its new
+        version); with ``meeting``, only those whose time range meets its rows'."""
+        lo, hi = _time_range(meeting, table.event_time) if meeting is not None else (None, None)
+        first = dt.datetime.fromisoformat(lo) if lo is not None else None
+        last = dt.datetime.fromisoformat(hi) if hi is not None else None
+        rewritten = [str(m.staged) for m in self._merges.get(table.name, []) if m.staged is not None]
+        return [str(self.lake.root / f.path) for f in self._live_entries(table, first, last)] + rewritten
 
     def _next_path(self, table: Table, day: dt.date) -> Path:
         self._seq += 1
@@ -267,7 +312,7 @@ class Transaction:
             catalog.tables[name] = []
         folders: set[Path] = set()
         for name, merges in self._merges.items():
-            folders |= {_move_in(m.staged, root / m.entry.path) for m in merges}
+            folders |= {_move_in(m.staged, root / m.entry.path) for m in merges if m.staged is not None}
             catalog.tables[name] = _merged(catalog.files(name), merges)
             dropped += [p for m in merges for p in sorted(m.paths)]
         for name, staged in self._staged.items():
@@ -303,7 +348,7 @@ class _Merge:
 
     first: str
     paths: frozenset[str]
-    staged: Path
+    staged: Path | None  # None: the files' rows were all deleted
     entry: FileEntry
 
 
@@ -317,7 +362,7 @@ def _move_in(staged: Path, target: Path) -> Path:
 
 def _merged(entries: list[FileEntry], merges: list[_Merge]) -> list[FileEntry]:
     """The table's file list with each merge's files replaced by its new file, at the first one's place."""
-    placed = {m.first: m.entry for m in merges}
+    placed = {m.first: m.entry for m in merges if m.staged is not None}
     gone = set().union(*(m.paths for m in merges))
     return [placed.get(f.path, f) for f in entries if f.path in placed or f.path not in gone]
 

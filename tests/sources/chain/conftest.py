@@ -17,3 +17,11 @@ def block_files() -> dict[str, BlockFile]:
 @pytest.fixture(scope="session")
 def parsed(block_files: dict[str, BlockFile]) -> dict[str, ParsedBlocks]:
     return {name: parse_blocks(f.data, f.spans) for name, f in block_files.items()}
+
+
+@pytest.fixture(scope="session")
+def btc_blocks() -> dict[int, bytes]:
+    """Mainnet blocks by height (1-255, 277,647, 540,107, 574,200), as a replay node serves them."""
+    from _replay import shared_blocks
+
+    return shared_blocks()

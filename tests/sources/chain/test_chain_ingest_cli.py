@@ -1,12 +1,26 @@
-"""`cryptoscope chain ingest`: real files in, a summary out; bad files give one line and exit code 2."""
+"""`cryptoscope chain ingest`: real files or a node in, a summary out; bad input gives one line and exit code 2."""
 
 from __future__ import annotations
 
+import random
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
+import duckdb
+import pytest
 from _chain_data import BITCOIN, ETL, needs_data
+from _replay import PASSWORD, USER, bitcoin_node
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.lake import Lake
+from cryptoscope.lake.sql import parquet_source
+from cryptoscope.sources.chain.replay import EthereumReplay, ReplayServer
 
 pytestmark = needs_data
 CLI = [sys.executable, "-m", "cryptoscope.cli"]
@@ -47,3 +61,91 @@ def test_a_folder_stands_for_its_files(tmp_path: Path) -> None:
     folder = ETL / "test_stream" / "blocks_17173049_17173050"
     assert len(_expand("ethereum", folder)) == 4
     assert _expand("ethereum", folder / "expected_logs.json") == [folder / "expected_logs.json"]
+
+
+def test_from_a_node_resumable_with_clear_errors(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    with bitcoin_node({h: btc_blocks[h] for h in range(1, 256)}) as (server, _, _):
+        url = f"http://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{server.port}/"
+        done = run("chain", "ingest", "bitcoin", "--rpc", url, "--from", "1", "--to", "200", "--workers", "4",
+                   "--lake", lake)
+        assert done.returncode == 0, done.stderr
+        assert "200 blocks" in done.stdout and "blocks/s" in done.stdout and "MB/s" in done.stdout
+        done = run("chain", "ingest", "bitcoin", "--rpc", url, "--from", "1", "--lake", lake)  # to the tip
+        assert done.returncode == 0 and "55 blocks" in done.stdout and "200 heights already in the lake" in done.stdout
+        refused = run("chain", "ingest", "bitcoin", "--rpc", url.replace("%40", "x"), "--from", "1", "--lake", lake)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "the node refused the credentials (HTTP 401" in refused.stderr and PASSWORD[:6] not in refused.stderr
+
+
+def test_follow_until_interrupted(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    with bitcoin_node({h: btc_blocks[h] for h in range(1, 256)}) as (server, replay, _):
+        cookie = tmp_path / ".cookie"
+        cookie.write_text(f"{USER}:{PASSWORD}")
+        follower = subprocess.Popen([*CLI, "chain", "ingest", "bitcoin", "--rpc", f"http://127.0.0.1:{server.port}",
+                                     "--rpc-cookie", str(cookie), "--from", "240", "--follow", "--poll", "0.05",
+                                     "--lake", str(lake.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+        lines: list[str] = []  # its stderr: a line per pass that found something
+        stderr = follower.stderr
+        assert stderr is not None and follower.stdout is not None
+        reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
+        reader.start()
+        try:
+            _until(lambda: _top(lake) == 255)
+            replay.invalidate(253)
+            _until(lambda: any("left the best chain: 253" in line for line in lines))
+            assert _top(lake) == 252
+        finally:
+            follower.send_signal(signal.SIGINT)
+            follower.wait(60)
+            reader.join(10)
+    out = follower.stdout.read()
+    assert follower.returncode == 0, lines
+    assert "3 blocks that left the best chain removed" in out
+
+
+def test_lone_block_and_junk_on_the_command_line(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
+    (tmp_path / "170.blk").write_bytes(btc_blocks[170])
+    done = run("chain", "ingest", "bitcoin", tmp_path / "170.blk", "--height", "170", "--lake", tmp_path / "lake")
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "junk.bin").write_bytes(random.Random(5).randbytes(5_000))
+    junk = run("chain", "ingest", "bitcoin", tmp_path / "junk.bin", "--lake", tmp_path / "lake")
+    assert junk.returncode == 2 and "junk.bin, byte offset 0, field 'header': not a Bitcoin block" in junk.stderr
+
+
+def test_rpc_options_that_do_not_go_together() -> None:
+    from cryptoscope.cli.chain import _check_rpc_options
+
+    for args, message in [((["x.dat"], None, 1, None, False, None), "give no files"),
+                          (([], 5, 1, None, False, None), "--height is for files"),
+                          (([], None, None, None, False, None), "needs --from"),
+                          (([], None, 9, 5, False, None), "--to 5 is below --from 9"),
+                          (([], None, 1, 5, True, None), "leave --to out"),
+                          (([], None, 1, None, False, [Path("u")]), "--utxo-store goes with files")]:
+        with pytest.raises(CryptoscopeError, match=message):
+            _check_rpc_options("bitcoin", *args)
+    with pytest.raises(CryptoscopeError, match="--follow is for bitcoin"):
+        _check_rpc_options("ethereum", [], None, 1, None, True, None)
+
+
+def test_ethereum_from_a_node(tmp_path: Path) -> None:
+    answers = [p for p in ETL.rglob("web3_response.*.json") if "latest" not in p.name]
+    with ReplayServer(EthereumReplay(answers)) as server:
+        done = run("chain", "ingest", "ethereum", "--rpc", server.url(), "--from", "483920", "--to", "483920",
+                   "--lake", tmp_path / "lake")
+    assert done.returncode == 0, done.stderr
+    assert "eth_token_transfers" in done.stdout and "4 receipts" in done.stdout
+
+
+def _top(lake: Lake) -> int | None:
+    files = lake.file_paths("chain_blocks")
+    return duckdb.sql(f"SELECT max(height) FROM {parquet_source(files)}").fetchall()[0][0] if files else None
+
+
+def _until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)

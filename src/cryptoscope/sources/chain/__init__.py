@@ -1,5 +1,6 @@
-"""Real public-chain data into the lake: Bitcoin blocks (`bitcoin`) and Ethereum exports (`ethereum`)."""
+"""Real public-chain data into the lake: Bitcoin blocks (`bitcoin`), Ethereum exports (`ethereum`), and both
+from a node's JSON-RPC (`rpc`)."""
 
-from cryptoscope.sources.chain.errors import ChainDataError
+from cryptoscope.sources.chain.errors import ChainDataError, NodeError
 
-__all__ = ["ChainDataError"]
+__all__ = ["ChainDataError", "NodeError"]

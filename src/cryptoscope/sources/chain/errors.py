@@ -1,4 +1,8 @@
-"""The one error raised for unreadable chain data: it names the file and where in it the problem is."""
+"""The errors raised for chain data: unreadable data (`ChainDataError`) and a node that fails us (`NodeError`).
+
+Both name where the problem is — the file and the spot in it, or the node's URL (without its password), the
+call and the height — so a user can act on one line.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +36,21 @@ class ChainDataError(CryptoscopeError):
         offset = None if self.offset is None else self.offset + base_offset
         return ChainDataError(self.reason, file=file, offset=offset, line=line if line is not None else self.line,
                               field=self.field)
+
+
+class NodeError(CryptoscopeError):
+    """A node (Bitcoin Core, an Ethereum client or a provider) that refuses, fails or answers nonsense.
+
+    ``url`` is shown without its password; ``call`` is the JSON-RPC method and ``height`` the block it was
+    about, when there is one. ``code`` is the JSON-RPC error code or the HTTP status, when the node sent one.
+    """
+
+    def __init__(self, message: str, *, url: str, call: str | None = None, height: int | None = None,
+                 code: int | None = None) -> None:
+        self.url, self.call, self.height, self.code, self.reason = url, call, height, code, message
+        where = [f"node {url}"]
+        if call is not None:
+            where.append(f"call {call}")
+        if height is not None:
+            where.append(f"height {height:,}")
+        super().__init__(located_message(message, where))

@@ -31,6 +31,9 @@ _COMMITMENT_PREFIX = bytes.fromhex("6a24aa21a9ed")
 _NULL_OUTPOINT = b"\x00" * 32 + b"\xff\xff\xff\xff"
 _NULL_OUTPOINT_ROW = np.frombuffer(_NULL_OUTPOINT, dtype=np.uint8)
 _HEADER_INTS, _TAIL_INTS = struct.Struct("<i"), struct.Struct("<III")
+#: the easiest target mainnet allows (Bitcoin Core's powLimit; bits 0x1d00ffff): a header asking for an easier
+#: one is not a Bitcoin block, whatever its hash
+POW_LIMIT = 0x00000000FFFF << 208
 
 
 def sha256d(data: bytes | memoryview) -> bytes:
@@ -94,15 +97,17 @@ def parse_blocks(raw: bytes, spans: Sequence[tuple[int, int]], *, verify: bool =
     """Parse (and with ``verify`` check) the blocks at ``raw[start:end]`` for each span."""
     buf = np.frombuffer(raw, dtype=np.uint8)
     mv = memoryview(raw)
+    if verify:
+        _check_headers(buf, spans)  # before the scan, so junk is told it is no Bitcoin block, not where it breaks
     txs, ins, outs, tx_counts = _scan(buf, spans)  # also checks that every span holds a full header
     txids, wtxids = _hashes(buf, mv, txs)
     starts = np.array([s for s, _ in spans], dtype=np.int64)
     heads = buf[starts[:, None] + np.arange(k.HEADER_SIZE)]
-    headers, block_hashes = _headers(heads)
+    headers, _ = _headers(heads)
     counts = np.array(tx_counts, dtype=np.int64)
     firsts = np.cumsum(counts) - counts
     if verify:
-        _verify(mv, buf, starts, heads, headers, block_hashes, txs, ins, outs, txids, wtxids, counts)
+        _verify(mv, buf, starts, heads, headers, txs, ins, outs, txids, wtxids, counts)
     bip34 = [_bip34_height(h, buf, ins[int(txs[f, 7])]) for h, f in zip(headers, firsts.tolist(), strict=True)]
     block = np.repeat(np.arange(len(spans)), counts)
     tx_index = np.arange(len(txs)) - np.repeat(firsts, counts)
@@ -112,6 +117,16 @@ def parse_blocks(raw: bytes, spans: Sequence[tuple[int, int]], *, verify: bool =
                         transactions=_tx_table(txs, txid_hex, _hash_hex(wtxids), block, tx_index),
                         inputs=_input_table(buf, txs, ins, txid_hex, block),
                         outputs=_output_table(buf, txs, outs, txid_hex, block))
+
+
+def _check_headers(buf: np.ndarray, spans: Sequence[tuple[int, int]]) -> None:
+    """The proof of work of every header (of the spans long enough to hold one: the scan reports the others)."""
+    starts = np.array([s for s, e in spans if e - s >= k.HEADER_SIZE], dtype=np.int64)
+    if not len(starts):
+        return
+    headers, hashes = _headers(buf[starts[:, None] + np.arange(k.HEADER_SIZE)])
+    for b, header in enumerate(headers):
+        check_pow(header, int.from_bytes(hashes[b].tobytes(), "little"), int(starts[b]))
 
 
 def _sha256d_rows(rows: np.ndarray) -> np.ndarray:
@@ -193,9 +208,10 @@ def merkle_root(hashes: list[bytes]) -> bytes:
 
 
 def _verify(mv: memoryview, buf: np.ndarray, starts: np.ndarray, heads: np.ndarray, headers: list[Header],
-            block_hashes: np.ndarray, txs: np.ndarray, ins: np.ndarray, outs: np.ndarray, txids: np.ndarray,
+            txs: np.ndarray, ins: np.ndarray, outs: np.ndarray, txids: np.ndarray,
             wtxids: np.ndarray, counts: np.ndarray) -> None:
-    """Coinbase first, merkle roots, witness commitments and proof of work, for every block of the batch."""
+    """Coinbase first, merkle roots and witness commitments of every block of the batch (the proof of work was
+    checked before the scan)."""
     firsts = np.cumsum(counts) - counts
     coinbase = txs[firsts]
     outpoints = buf[ins[coinbase[:, 7], 0][:, None] + np.arange(36)]
@@ -212,8 +228,6 @@ def _verify(mv: memoryview, buf: np.ndarray, starts: np.ndarray, heads: np.ndarr
     for b in np.flatnonzero(np.add.reduceat(txs[:, 6], firsts) > 0).tolist():
         first = int(firsts[b])
         _check_witness_commitment(mv, txs[first:first + counts[b]], outs, wtxids[first:first + counts[b]])
-    for b, header in enumerate(headers):
-        _check_pow(header, int.from_bytes(block_hashes[b].tobytes(), "little"), int(starts[b]))
 
 
 def _merkle_roots(txids: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -251,13 +265,30 @@ def _check_witness_commitment(mv: memoryview, txs: np.ndarray, outs: np.ndarray,
                              field="witness commitment")
 
 
-def _check_pow(header: Header, value: int, start: int) -> None:
-    """The header hash, read as a little-endian number, must not exceed the target its ``bits`` encode."""
+def check_pow(header: Header, value: int, start: int = 0) -> None:
+    """The header hash, read as a little-endian number, must not exceed the target its ``bits`` encode, and
+    that target must be a valid one no easier than mainnet's limit (as Bitcoin Core's CheckProofOfWork)."""
     exponent, mantissa = header.bits >> 24, header.bits & 0x007FFFFF
     target = mantissa << (8 * (exponent - 3)) if exponent > 3 else mantissa >> (8 * (3 - exponent))
-    if header.bits & 0x00800000 or value > target:
-        raise ChainDataError(f"block hash {header.block_hash} does not meet its proof-of-work target",
-                             offset=start, field="header")
+    if header.bits & 0x00800000 or not 0 < target <= POW_LIMIT:
+        raise ChainDataError(f"not a Bitcoin block: its header's difficulty bits {header.bits:08x} encode no valid "
+                             "mainnet target", offset=start, field="header")
+    if value > target:
+        raise ChainDataError(f"not a Bitcoin block: its hash {header.block_hash} does not meet its proof-of-work "
+                             "target", offset=start, field="header")
+
+
+def header_only(headers: list[Header], sizes: list[int], tx_counts: list[int]) -> ParsedBlocks:
+    """Blocks known by their headers alone (a verbosity-1 ``getblock`` answer): block rows, no transactions."""
+    none = np.zeros(0, dtype=np.int64)
+    no_rows = np.zeros((0, 11), dtype=np.int64)
+    empty = pa.array([], pa.string())
+    buf = np.zeros(1, dtype=np.uint8)
+    return ParsedBlocks(headers=headers, offsets=[0] * len(headers), sizes=sizes, tx_counts=tx_counts,
+                        bip34_heights=[None] * len(headers),
+                        transactions=_tx_table(no_rows, empty, empty, none, none),
+                        inputs=_input_table(buf, no_rows, np.zeros((0, 5), dtype=np.int64), empty, none),
+                        outputs=_output_table(buf, no_rows, np.zeros((0, 7), dtype=np.int64), empty, none))
 
 
 def _bip34_height(header: Header, buf: np.ndarray, coinbase_input: np.ndarray) -> int | None:

@@ -3,7 +3,8 @@
 Accepted, detected from the bytes (not the name): a single raw block (``getblock <hash> 0`` written as
 binary), Bitcoin Core's ``blk*.dat`` framing (network magic, little-endian length, block; repeated, with
 the zero padding Core preallocates at the end), hex text of either (one block per line, as ``getblock``
-prints it), or a saved JSON-RPC ``getblock`` response; each optionally bzip2-, gzip- or xz-compressed.
+prints it), or saved JSON-RPC ``getblock`` answers of any verbosity (`getblock.py`); each optionally bzip2-,
+gzip- or xz-compressed.
 Core 28+ obfuscates blk files with the key in ``xor.dat`` beside them; that key is applied when present.
 
 Offsets in errors are byte offsets of the decompressed, de-hexed data; for hex files the line is given too.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import json
 import lzma
 import os
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cryptoscope.sources.chain.bitcoin.getblock import Summary, read_answers
 from cryptoscope.sources.chain.errors import ChainDataError
 
 MAINNET_MAGIC = bytes.fromhex("f9beb4d9")
@@ -31,23 +32,39 @@ _HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 @dataclass(frozen=True)
 class BlockFile:
-    """The blocks of one file: ``data[start:end]`` for each span; ``lines`` the hex line of each (or None)."""
+    """The blocks of one file: ``data[start:end]`` for each span.
+
+    For text files ``lines`` holds the line of each span (hex, JSON lines); for JSON documents ``paths`` holds
+    where in the document each block was (``[2].result``) and ``heights`` the height the answer states (or
+    None); ``summaries`` are verbosity-1 answers, which carry a header and txids but no transactions.
+    """
 
     path: Path
     data: bytes
     spans: list[tuple[int, int]]
-    lines: list[int] | None
+    lines: list[int | None] | None
     label: str
+    heights: list[int | None] | None = None
+    paths: list[str] | None = None
+    summaries: tuple[Summary, ...] = ()
 
     def locate(self, err: ChainDataError) -> ChainDataError:
-        """Place an error found in ``data`` in this file: the line of its block for hex, else the offset."""
-        if self.lines is None or err.offset is None:
+        """Place an error found in ``data`` in this file: the line (or JSON path) of its block, else the offset."""
+        i = span_of(self.spans, err.offset)
+        if (self.lines is None and self.paths is None) or err.offset is None or i is None:
             return err.located(self.label)
-        for (start, end), line in zip(self.spans, self.lines, strict=True):
-            if start <= err.offset <= end:
-                return ChainDataError(err.reason, file=self.label, offset=err.offset - start, line=line,
-                                      field=err.field)
-        return err.located(self.label)
+        line = self.lines[i] if self.lines is not None else None
+        path = self.paths[i] if self.paths is not None else None
+        where = f"{path}: {err.field}" if path and err.field else (path or err.field)
+        return ChainDataError(err.reason, file=self.label, offset=err.offset - self.spans[i][0], line=line, field=where)
+
+
+def span_of(spans: list[tuple[int, int]], offset: int | None) -> int | None:
+    """The span an error offset falls in: the one it starts (a header), else the one it ends (a truncation)."""
+    if offset is None:
+        return None
+    inside = next((i for i, (start, end) in enumerate(spans) if start <= offset < end), None)
+    return inside if inside is not None else next((i for i, (_, end) in enumerate(spans) if offset == end), None)
 
 
 def read_block_file(path: str | os.PathLike[str]) -> BlockFile:
@@ -59,8 +76,8 @@ def read_block_file(path: str | os.PathLike[str]) -> BlockFile:
         raise ChainDataError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
     raw, label = _decompress(raw, path)
     raw = _deobfuscate(raw, path)
-    if raw.lstrip()[:1] in (b"{", b"["):
-        return _hex_file(path, _rpc_hex(raw, label), label)
+    if raw.lstrip()[:1] in (b"{", b"[", b'"'):
+        return _answers_file(path, raw, label)
     if _looks_hex(raw):
         return _hex_file(path, raw, label)
     return BlockFile(path, raw, frame(raw, label), None, label)
@@ -121,29 +138,24 @@ def frame(raw: bytes, label: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _rpc_hex(raw: bytes, label: str) -> bytes:
-    """``getblock <hash> 0`` saved as a JSON-RPC response (or a batch of them) → one hex block per line."""
-    try:
-        doc = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
-        raise ChainDataError(f"malformed JSON: {exc}", file=label, line=line) from None
-    lines = []
-    for i, response in enumerate(doc if isinstance(doc, list) else [doc]):
-        result = response.get("result") if isinstance(response, dict) else None
-        if not isinstance(result, str):
-            error = response.get("error") if isinstance(response, dict) else None
-            raise ChainDataError(f"JSON-RPC response without a hex block{f': {error}' if error else ''} "
-                                 "(expected getblock with verbosity 0)", file=label, field=f"[{i}].result")
-        lines.append(result.encode())
-    return b"\n".join(lines)
+def _answers_file(path: Path, raw: bytes, label: str) -> BlockFile:
+    """Saved ``getblock`` answers (`getblock.py`): one span per full block, verbosity-1 answers as summaries."""
+    answers = read_answers(raw, label)
+    spans: list[tuple[int, int]] = []
+    size = 0
+    for block in answers.blocks:
+        spans.append((size, size + len(block)))
+        size += len(block)
+    lines = answers.lines if any(line is not None for line in answers.lines) else None
+    return BlockFile(path, b"".join(answers.blocks), spans, lines, label, heights=answers.heights,
+                     paths=answers.paths, summaries=tuple(answers.summaries))
 
 
 def _hex_file(path: Path, raw: bytes, label: str) -> BlockFile:
     """One block per non-empty line (a line may also hold blk*.dat framing, as hex)."""
     parts: list[bytes] = []
     spans: list[tuple[int, int]] = []
-    lines: list[int] = []
+    lines: list[int | None] = []
     size = 0
     for number, line in enumerate(raw.splitlines(), start=1):
         text = line.strip()

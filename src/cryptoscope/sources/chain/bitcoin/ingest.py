@@ -1,11 +1,11 @@
-"""Bitcoin block files → the lake's chain_blocks, chain_transactions, chain_inputs and chain_outputs.
+"""Bitcoin blocks → the lake's chain_blocks, chain_transactions, chain_inputs and chain_outputs.
 
-One ingest is one lake transaction: every file is parsed and verified, and an error in any of them
-(named with its file and byte offset or line) aborts the lot, so nothing is half-written. Rows whose key
-is already in the lake are skipped, so ingesting the same files again adds nothing.
+A file ingest is one lake transaction: every file is read, parsed and verified first (so junk is told it is no
+Bitcoin block before anything is said about heights), the heights are derived (`heights.py`), then the rows are
+appended; an error in any file (named with its file and byte offset or line) aborts the lot, so nothing is
+half-written. Rows whose key is already in the lake are skipped, so ingesting the same files again adds nothing.
+A node ingest (`node_ingest.py`) feeds the same `BlockLoader` in chunks, one transaction each.
 
-Heights are not in a block: a block's height is its parent's plus one, the parent found among the files of
-this ingest, in ``chain_blocks`` or the genesis block; failing that, the height a BIP-34 coinbase pushes.
 Input values, addresses and script types come from the outputs they spend: outputs of this ingest first,
 then any UTXO files given (btcd ``utxostore``), then ``chain_outputs`` in the lake; spends of outputs
 found nowhere keep them null.
@@ -16,32 +16,34 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
-from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks, parse_header
+from cryptoscope.lake.sql import local_duckdb, parquet_source
+from cryptoscope.lake.store import Transaction
+from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.framing import BlockFile, read_block_file
-from cryptoscope.sources.chain.bitcoin.kernel import HEADER_SIZE, OK, varint
+from cryptoscope.sources.chain.bitcoin.getblock import summary_blocks
+from cryptoscope.sources.chain.bitcoin.heights import CHAIN, BlockFacts, lake_heights, link_heights
 from cryptoscope.sources.chain.bitcoin.utxostore import read_utxostore
 from cryptoscope.sources.chain.errors import ChainDataError
 
-CHAIN = "bitcoin"
-GENESIS = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
-NO_PARENT = "00" * 32
-BIP34_HEIGHT = 227_931
-KEEP_BYTES = 1 << 30  # decompressed block files kept between the header pass and the parse
+KEEP_BYTES = 256 << 20  # parsed blocks kept between the verifying pass and the write (larger ingests parse twice)
 _SPENT = ("value", "address", "script_type")
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass
 class BitcoinIngestResult:
-    """What one ingest read and added (rows new to the lake) per table, and inputs left unresolved."""
+    """What one ingest read and added (rows new to the lake) per table, and inputs left unresolved.
+
+    A node ingest also counts the heights it found already in the lake (``skipped``), the blocks it removed
+    because they had left the node's best chain (``removed``: height, hash) and the node's tip when it last looked.
+    """
 
     files: int = 0
     blocks: int = 0
@@ -49,136 +51,119 @@ class BitcoinIngestResult:
     rows_added: dict[str, int] = field(default_factory=dict)
     unresolved_inputs: int = 0
     bytes: int = 0
+    skipped: int = 0
+    removed: list[tuple[int, str]] = field(default_factory=list)
+    tip: int | None = None
+
+
+@dataclass
+class _Source:
+    """One file after the verifying pass: its blocks' facts, and the parsed blocks while within `KEEP_BYTES`."""
+
+    path: Path
+    facts: list[BlockFacts]
+    parsed: list[ParsedBlocks] | None
+    size: int
 
 
 def ingest_bitcoin(lake: Lake | str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *,
                    utxo_stores: Sequence[str | os.PathLike[str]] = (), verify: bool = True,
-                   progress: Progress | None = None) -> BitcoinIngestResult:
-    """Parse, verify and load the block files in ``paths`` in one all-or-nothing lake transaction."""
+                   first_height: int | None = None, progress: Progress | None = None) -> BitcoinIngestResult:
+    """Parse, verify and load the block files in ``paths`` in one all-or-nothing lake transaction.
+
+    ``first_height`` is the height of the first block of the first file, for a block whose parent is nowhere
+    and whose coinbase predates BIP-34; the blocks that descend from it follow.
+    """
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     result = BitcoinIngestResult(files=len(paths))
-    kept: dict[int, BlockFile] = {}
-    heights = _heights(lake, paths, progress, kept)
-    extra = [read_utxostore(p) for p in utxo_stores]
-    unspent: pa.Table | None = None  # outputs of this ingest not yet spent in it: a running UTXO set
+    sources = _verify_all(paths, verify, progress)
+    facts = [f for s in sources for f in s.facts]
+    hashes = {f.block_hash for f in facts}
+    heights = link_heights(facts, lake_heights(lake, {f.parent for f in facts} - hashes), first_height)
+    loader = BlockLoader(lake, result, [read_utxostore(p) for p in utxo_stores])
     with lake.transaction() as tx:
-        for i, path in enumerate(paths):
-            block_file = kept.pop(i, None) or read_block_file(path)
-            parsed = _parse(block_file, verify)
-            tables = _rows(parsed, heights)
-            new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
-            unspent = new if unspent is None else pa.concat_tables([unspent, new])
-            tables["chain_inputs"] = _resolve(lake, tables["chain_inputs"], [unspent, *extra])
-            spent = tables["chain_inputs"].select(["prev_txid", "prev_output_index"])
-            unspent = unspent.join(spent.rename_columns(["txid", "output_index"]), keys=["txid", "output_index"],
-                                   join_type="left anti")
-            result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
-            for name, rows in tables.items():
-                result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
-                result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows)
-            result.blocks += len(parsed.headers)
-            result.bytes += sum(parsed.sizes)
+        for i, source in enumerate(sources):
+            for parsed in source.parsed or _read(source.path, verify=False)[1]:
+                loader.load(tx, parsed, heights)
             if progress:
-                progress("parse", i + 1, len(paths))
+                progress("write", i + 1, len(sources))
     return result
 
 
-def _parse(block_file: BlockFile, verify: bool) -> ParsedBlocks:
-    try:
-        return parse_blocks(block_file.data, block_file.spans, verify=verify)
-    except ChainDataError as err:
-        raise block_file.locate(err) from None
-
-
-def _heights(lake: Lake, paths: Sequence[str | os.PathLike[str]], progress: Progress | None,
-             kept: dict[int, BlockFile]) -> dict[str, int]:
-    """Height of every block in ``paths``, from parent links (files, lake, genesis), else from BIP-34.
-
-    Files read here are kept in ``kept`` (by position) up to `KEEP_BYTES`, so small ingests read them once.
-    """
-    parent: dict[str, str] = {}
-    bip34: dict[str, int | None] = {}
-    where: dict[str, str] = {}
-    budget = KEEP_BYTES
+def _verify_all(paths: Sequence[str | os.PathLike[str]], verify: bool, progress: Progress | None) -> list[_Source]:
+    sources, budget = [], KEEP_BYTES
     for i, path in enumerate(paths):
-        block_file = read_block_file(path)
-        if len(block_file.data) <= budget:
-            kept[i] = block_file
-            budget -= len(block_file.data)
-        for start, end in block_file.spans:
-            try:
-                header = parse_header(block_file.data[start:end])
-            except ChainDataError as err:
-                raise block_file.locate(err.located(block_file.label, start)) from None
-            parent[header.block_hash] = header.prev_block_hash
-            bip34[header.block_hash] = _coinbase_height(block_file.data, start, end, header.version)
-            where[header.block_hash] = block_file.label
+        block_file, parsed = _read(Path(path), verify)
+        size = len(block_file.data)
+        facts = [f for p, places in zip(parsed, _places(block_file), strict=True) for f in _facts(p, places)]
+        keep = size <= budget
+        budget -= size if keep else 0
+        sources.append(_Source(Path(path), facts, parsed if keep else None, size))
         if progress:
-            progress("headers", i + 1, len(paths))
-    known = _lake_heights(lake, set(parent.values()) - set(parent))
-    known.setdefault(GENESIS, 0)
-    known[NO_PARENT] = -1  # the genesis block itself
-    return _link(parent, bip34, known, where)
+            progress("parse", i + 1, len(paths))
+    return sources
 
 
-def _link(parent: dict[str, str], bip34: dict[str, int | None], known: dict[str, int],
-          where: dict[str, str]) -> dict[str, int]:
-    heights: dict[str, int] = {}
-    for block in parent:
-        chain = []
-        node = block
-        while node in parent and node not in heights:  # up through this ingest's blocks
-            chain.append(node)
-            node = parent[node]
-        base = heights.get(node, known.get(node))
-        if base is None:  # the root of this chain is unknown: fall back to BIP-34 for its first block
-            root = chain[-1] if chain else block
-            if bip34.get(root) is None:
-                raise ChainDataError(f"cannot tell the height of block {root}: its parent {parent[root]} is neither "
-                                     "in these files nor in the lake, and it predates BIP-34; ingest its "
-                                     "ancestors first or together", file=where[root], field="prev_block_hash")
-            base = int(bip34[root] or 0) - 1
-        for offset, node in enumerate(reversed(chain), start=1):
-            heights[node] = base + offset
-    for block, height in heights.items():
-        claimed = bip34.get(block)
-        if height >= BIP34_HEIGHT and claimed is not None and claimed != height:
-            raise ChainDataError(f"block {block} is at height {height} by its parents but its coinbase says "
-                                 f"{claimed}", file=where[block], field="coinbase height")
-    return heights
+def _read(path: Path, verify: bool) -> tuple[BlockFile, list[ParsedBlocks]]:
+    """A file's full blocks parsed (and verified), and its header-only blocks (verbosity-1 answers)."""
+    block_file = read_block_file(path)
+    parsed = []
+    if block_file.spans:
+        try:
+            parsed.append(parse_blocks(block_file.data, block_file.spans, verify=verify))
+        except ChainDataError as err:
+            raise block_file.locate(err) from None
+    if block_file.summaries:
+        parsed.append(summary_blocks(block_file.summaries, block_file.label, verify))
+    return block_file, parsed
 
 
-def _coinbase_height(data: bytes, start: int, end: int, version: int) -> int | None:
-    """The BIP-34 height, read cheaply before the full parse (which reports malformed bytes with their place)."""
-    if version < 2:
-        return None
-    buf = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
-    _, pos, st = varint(buf, HEADER_SIZE, len(buf))  # transaction count
-    pos += 4  # coinbase version
-    if st != OK or pos + 2 > len(buf):
-        return None
-    if buf[pos] == 0 and buf[pos + 1] == 1:  # SegWit marker and flag
-        pos += 2
-    _, pos, st = varint(buf, pos, len(buf))  # input count
-    _, pos, st2 = varint(buf, pos + 36, len(buf))  # script length, after the null outpoint
-    if st != OK or st2 != OK or pos >= len(buf):
-        return None
-    size = int(buf[pos])
-    if not 1 <= size <= 4 or pos + 1 + size > len(buf):
-        return None
-    return int.from_bytes(buf[pos + 1:pos + 1 + size].tobytes(), "little")
+def _places(block_file: BlockFile) -> list[list[tuple[str, int | None, int | None]]]:
+    """(file, line, stated height) of each block, in the order of `_read`'s parsed batches."""
+    n = len(block_file.spans)
+    lines = block_file.lines or [None] * n
+    stated = block_file.heights or [None] * n
+    label = block_file.label
+    places = [[(label, lines[i], stated[i]) for i in range(n)]] if n else []
+    if block_file.summaries:
+        places.append([(label, s.line, s.height) for s in block_file.summaries])
+    return places
 
 
-def _lake_heights(lake: Lake, hashes: set[str]) -> dict[str, int]:
-    files = lake.file_paths("chain_blocks")
-    if not files or not hashes:
-        return {}
-    con = duckdb.connect()
-    con.register("wanted", pa.table({"block_hash": sorted(hashes)}))
-    rows = con.sql(f"SELECT block_hash, height FROM {parquet_source(files)} WHERE chain = '{CHAIN}' "
-                   "AND block_hash IN (SELECT block_hash FROM wanted)").fetchall()
-    con.close()
-    return {h: int(n) for h, n in rows}
+def _facts(parsed: ParsedBlocks, places: list[tuple[str, int | None, int | None]]) -> list[BlockFacts]:
+    return [BlockFacts(h.block_hash, h.prev_block_hash, bip34, stated, file, line)
+            for h, bip34, (file, line, stated) in zip(parsed.headers, parsed.bip34_heights, places, strict=True)]
+
+
+class BlockLoader:
+    """Parsed blocks with known heights → the four tables, each input's value resolved from a running UTXO set.
+
+    The outputs this loader has seen and not yet seen spent are held in memory (about 100 bytes each), so the
+    blocks of one ingest resolve each other's inputs in any number of transactions.
+    """
+
+    def __init__(self, lake: Lake, result: BitcoinIngestResult, utxo_tables: Sequence[pa.Table] = ()) -> None:
+        self.lake, self.result, self.extra = lake, result, list(utxo_tables)
+        self.unspent: pa.Table | None = None
+
+    def load(self, tx: Transaction, parsed: ParsedBlocks, heights: dict[str, int], *, same_time: bool = False
+             ) -> None:
+        """Append the batch's rows; ``same_time``: look for rows already in the lake only in files whose time
+        range meets theirs (`Transaction.append`), right for blocks whose txids appear in no other block."""
+        tables = _rows(parsed, heights)
+        new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
+        unspent = new if self.unspent is None else pa.concat_tables([self.unspent, new])
+        tables["chain_inputs"] = _resolve(self.lake, tables["chain_inputs"], [unspent, *self.extra])
+        spent = tables["chain_inputs"].select(["prev_txid", "prev_output_index"])
+        self.unspent = unspent.join(spent.rename_columns(["txid", "output_index"]), keys=["txid", "output_index"],
+                                    join_type="left anti")
+        result = self.result
+        result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
+        for name, rows in tables.items():
+            result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
+            result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows, same_time=same_time)
+        result.blocks += len(parsed.headers)
+        result.bytes += sum(parsed.sizes)
 
 
 def _rows(parsed: ParsedBlocks, heights: dict[str, int]) -> dict[str, pa.Table]:
@@ -241,11 +226,10 @@ def _lake_outputs(lake: Lake, missing: pa.Table) -> pa.Table | None:
     files = lake.file_paths("chain_outputs")
     if not files:
         return None
-    con = duckdb.connect()
-    con.register("wanted", missing.select(["prev_txid"]))
-    table = con.sql(f"SELECT txid, output_index, {', '.join(_SPENT)} FROM {parquet_source(files)} WHERE "
-                    f"chain = '{CHAIN}' AND txid IN (SELECT prev_txid FROM wanted)").to_arrow_table()
-    con.close()
+    with local_duckdb() as con:
+        con.register("wanted", missing.select(["prev_txid"]))
+        table = con.sql(f"SELECT txid, output_index, {', '.join(_SPENT)} FROM {parquet_source(files)} WHERE "
+                        f"chain = '{CHAIN}' AND txid IN (SELECT prev_txid FROM wanted)").to_arrow_table()
     schema = pa.schema([("txid", pa.string()), ("output_index", pa.int64()), ("value", pa.int64()),
                         ("address", pa.string()), ("script_type", pa.string())])
     return table.cast(schema)
@@ -254,4 +238,3 @@ def _lake_outputs(lake: Lake, missing: pa.Table) -> pa.Table | None:
 def _unresolved(inputs: pa.Table, transactions: pa.Table) -> int:
     coinbase = pc.sum(transactions["is_coinbase"].cast(pa.int64())).as_py() or 0
     return int(pc.sum(pc.is_null(inputs["value"]).cast(pa.int64())).as_py() or 0) - int(coinbase)
-

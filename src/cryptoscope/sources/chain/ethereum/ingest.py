@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import parquet_source
+from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import get_table
 from cryptoscope.sources.chain.errors import ChainDataError
 from cryptoscope.sources.chain.ethereum.records import Record, read_records
@@ -48,7 +47,7 @@ def ingest_ethereum(lake: Lake | str | os.PathLike[str], paths: Sequence[str | o
     result = EthereumIngestResult(files=len(paths))
     for r in records:
         result.records[r.kind] = result.records.get(r.kind, 0) + 1
-    tables = build_tables(records, chain, lambda blocks: _lake_times(lake, chain, blocks))
+    tables = build_tables(records, chain, lambda blocks: lake_times(lake, chain, blocks))
     with lake.transaction() as tx:
         for name, rows in tables.items():
             result.rows_read[name] = rows.num_rows
@@ -155,16 +154,15 @@ def _table(name: str, rows: dict[Any, tuple[dict[str, Any], Record]], times: dic
     return pa.Table.from_arrays(arrays, schema=spec.arrow_schema)
 
 
-def _lake_times(lake: Lake, chain: str, blocks: set[int]) -> dict[int, int]:
+def lake_times(lake: Lake, chain: str, blocks: set[int]) -> dict[int, int]:
     files = lake.file_paths("eth_transactions")
     if not files:
         return {}
-    con = duckdb.connect()
-    con.register("wanted", pa.table({"block_number": sorted(blocks)}))
-    rows = con.sql(f"SELECT block_number, min(epoch(event_time))::BIGINT FROM {parquet_source(files)} "
-                   f"WHERE chain = $chain AND block_number IN (SELECT block_number FROM wanted) GROUP BY 1",
-                   params={"chain": chain}).fetchall()
-    con.close()
+    with local_duckdb() as con:
+        con.register("wanted", pa.table({"block_number": sorted(blocks)}))
+        rows = con.sql(f"SELECT block_number, min(epoch(event_time))::BIGINT FROM {parquet_source(files)} "
+                       f"WHERE chain = $chain AND block_number IN (SELECT block_number FROM wanted) GROUP BY 1",
+                       params={"chain": chain}).fetchall()
     return {int(b): int(t) for b, t in rows}
 
 

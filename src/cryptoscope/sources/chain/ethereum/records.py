@@ -162,13 +162,14 @@ def _rpc_document(text: str, label: str) -> Iterator[Record]:
         if response.get("result") is None:
             raise ChainDataError("JSON-RPC response without a result (block or receipt not found?)", file=label,
                                  field=where)
-        yield from _rpc_result(response["result"], label, f"{where}.result")
+        yield from rpc_records(response["result"], label, f"{where}.result")
 
 
-def _rpc_result(result: Any, label: str, where: str) -> Iterator[Record]:
+def rpc_records(result: Any, label: str, where: str) -> Iterator[Record]:
+    """The records in one JSON-RPC result (a block with full transactions, receipts, logs, or a list of them)."""
     if isinstance(result, list):
         for i, item in enumerate(result):
-            yield from _rpc_result(item, label, f"{where}[{i}]")
+            yield from rpc_records(item, label, f"{where}[{i}]")
         return
     if not isinstance(result, dict):
         raise ChainDataError(f"unexpected JSON-RPC result {str(result)[:60]!r}", file=label, field=where)
