@@ -34,8 +34,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# two workers, a test file each at a time (module fixtures, like the conformance runs, are built once); the
+# slowest tests are listed at the end, so a test that got slow shows in CI's log
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 docs: $(STAMP)
 	$(BIN)/cryptoscope schema --markdown > docs/schema.md

@@ -15,6 +15,17 @@ from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.world import SimSummary, simulate
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: the longest test files (minutes each), collected first: `make test` runs two workers a file at a time, and a
+#: long file left to the end would run alone while the other worker idles
+LONGEST_FIRST = ("products/test_conformance.py", "stream/test_consumer.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.as_posix()
+        return next((i for i, name in enumerate(LONGEST_FIRST) if path.endswith(name)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.serve import service as service_module
 from cryptoscope.serve.app import create_app
 from cryptoscope.serve.service import Service
 from serve.fixtures import bearer, login
@@ -99,6 +101,35 @@ def test_a_restart_restores_the_online_state_cases_and_audit(serve_world: ServeW
     with TestClient(create_app(third.config, third)) as c:  # keys survive too
         assert c.get("/metrics", headers=bearer(keys["admin"])).status_code == 200
     third.close()
+
+
+def test_a_new_server_starts_from_another_holders_snapshot(serve_world: ServeWorld, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream consumer writes the same snapshot format: a new server starts from it without replaying the
+    lake (here the other holder is a server whose snapshot the new one has never seen)."""
+    holder = Service(serve_world.config(tmp_path / "holder"))
+    user = serve_world.case_users[1]
+    at = (holder.scorer.clock or dt.datetime.now(dt.UTC)) + dt.timedelta(minutes=1)
+    expected = holder.scorer.state.get("user_chain", user, at)
+    holder.close()
+
+    def no_replay(*args: object, **kwargs: object) -> None:
+        raise AssertionError("replayed the lake")
+
+    monkeypatch.setattr(service_module, "warm", no_replay)
+    keys = add_people(tmp_path / "new")
+    seeded = Service(serve_world.config(tmp_path / "new", from_snapshot=tmp_path / "holder"))
+    assert seeded.scorer.state.get("user_chain", user, at) == expected and seeded.snapshot_seq == 0
+    with TestClient(create_app(seeded.config, seeded)) as c:
+        assert c.post("/v1/score/withdrawal", json=withdrawal(seeded, user),
+                      headers=bearer(keys["service"])).status_code == 200
+    seeded.close()
+    for own in [*(tmp_path / "new").glob("side-*"), *(tmp_path / "new").glob("state-*")]:
+        own.unlink()  # its snapshot lost, its journal kept: seeding would now miss the journalled withdrawal
+    with pytest.raises(CryptoscopeError, match="journalled events already"):
+        Service(serve_world.config(tmp_path / "new", from_snapshot=tmp_path / "holder"))
+    with pytest.raises(CryptoscopeError, match="no snapshot to start from"):
+        Service(serve_world.config(tmp_path / "empty", from_snapshot=tmp_path / "nowhere"))
 
 
 def _audit_count(world: ServeWorld) -> int:

@@ -19,7 +19,7 @@ from cryptoscope.sources.simulate.world import simulate
 from cryptoscope.stream import broker
 
 
-@dataclass(frozen=True)
+@dataclass
 class Broker:
     url: str
     port: int
@@ -27,9 +27,11 @@ class Broker:
     process: subprocess.Popen[bytes]
 
     def restart(self, *, kill: bool) -> Broker:
-        """Stop (SIGKILL with ``kill``, as a crash) and start again on the same port and data."""
+        """Stop (SIGKILL with ``kill``, as a crash) and start again on the same port and data; the fixture
+        stops the new process at the end, so a restarted server never outlives its test."""
         broker.stop(self.process, kill=kill)
-        return Broker(self.url, self.port, self.data, broker.start(self.data, port=self.port))
+        self.process = broker.start(self.data, port=self.port)
+        return self
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
           port: Annotated[int, typer.Option(help="Port.")] = 8000, work: StateOpt = None,
           reco_model: Annotated[Path | None, typer.Option(help="Trained recommender file.")] = None,
           secure_cookies: Annotated[bool, typer.Option(help="Mark session cookies Secure (behind TLS).")] = False,
+          from_snapshot: Annotated[Path | None, typer.Option(
+              "--from-snapshot", help="A first start restores this snapshot folder (a `stream run` consumer's "
+                                      "work folder) instead of replaying the lake.")] = None,
           ) -> None:
     """Start the API (/v1, docs at /docs) and the console (/console) on the lake: one process, state in memory."""
     if ctx.invoked_subcommand is not None:
@@ -35,7 +38,8 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
 
     if not lake.is_dir():
         raise CryptoscopeError(f"no lake at {lake}: run `cryptoscope demo` or `cryptoscope simulate` first")
-    config = ServeConfig(lake=lake, registry=registry, work=work, reco_model=reco_model, secure_cookies=secure_cookies)
+    config = ServeConfig(lake=lake, registry=registry, work=work, reco_model=reco_model, secure_cookies=secure_cookies,
+                         from_snapshot=from_snapshot)
     with progress_task("replaying the lake into the online state (a restart restores a snapshot)") as show:
         service = Service(config, show)
     typer.echo(f"console: http://{host}:{port}/console/   API docs: http://{host}:{port}/docs")

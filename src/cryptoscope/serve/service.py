@@ -1,9 +1,10 @@
 """The serving process's state: config, auth, journal, online scorer, snapshots, and the micro-batcher.
 
-Start-up: restore the newest snapshot (feature state + context + the journal position it covers) and
-replay the journal's later events; with no snapshot, warm from the lake (``bootstrap.py``) and take
-one. Shutdown takes a snapshot. Between the two, every accepted event is committed to the journal
-before it is answered, so a crash loses no acknowledged event: the next start replays it.
+Start-up: restore the newest snapshot (``snapshot.py``: feature state + context + the journal position it
+covers) and replay the journal's later events; with none, start from another holder's snapshot when given
+(``from_snapshot``: a stream consumer's) or warm from the lake (``bootstrap.py``), and take one. Shutdown
+takes a snapshot. Between the two, every accepted event is committed to the journal before it is answered, so
+a crash loses no acknowledged event: the next start replays it.
 
 Scoring runs in micro-batches (``batcher.py``): requests that arrive together are scored together, in
 arrival order, with the same answers as one at a time; the state is read and fed on the event loop,
@@ -17,7 +18,6 @@ import gc
 import json
 import logging
 import os
-import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,17 +26,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cryptoscope.features.online import OnlineFeatureState
-from cryptoscope.fsio import atomic_write
+from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models import Registry
 from cryptoscope.productline import Decision
 from cryptoscope.risk.scorer import Prepared
+from cryptoscope.serve import snapshot as snapshots
 from cryptoscope.serve.auth import AuthStore
 from cryptoscope.serve.batcher import Batcher
 from cryptoscope.serve.bootstrap import warm
 from cryptoscope.serve.journal import Journal
 from cryptoscope.serve.metrics import Metrics
-from cryptoscope.serve.online import SERVED, OnlineScorer, product_views
+from cryptoscope.serve.online import SERVED, OnlineScorer
 
 log = logging.getLogger("cryptoscope.serve")
 
@@ -61,6 +61,7 @@ class ServeConfig:
     feedback_report: Path | None = None  # default: <lake>/_feedback/feedback.html
     abnormal: Path | None = None  # the case queue and entity graph: default <lake>/_abnormal
     lookback_days: int = 366  # how much of the lake a first start replays (the longest window is 365 days)
+    from_snapshot: Path | None = None  # a first start restores this snapshot (a stream consumer's) instead
     # TreeSHAP on a worker thread (batcher.py), with CRYPTOSCOPE_EXPLAIN_THREAD=1; by default on the event loop
     explain_thread: bool = field(default_factory=lambda: os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1")
 
@@ -102,26 +103,19 @@ class Service:
         gc.freeze()  # the warmed state is millions of long-lived objects: keep full collections from pausing on them
 
     # -- snapshots -----------------------------------------------------------------------------------
-    @property
-    def _state_path(self) -> Path:
-        return self.config.work_dir / "online_state.sqlite"
-
-    @property
-    def _side_path(self) -> Path:
-        return self.config.work_dir / "online_context.pickle"
-
     def _restore_or_warm(self, progress: Callable[[int, int], None] | None) -> None:
-        if self._state_path.exists() and self._side_path.exists():
-            side = pickle.loads(self._side_path.read_bytes())  # our own file, written by snapshot()
-            self.scorer.state = OnlineFeatureState.restore(self._state_path, product_views())
-            self.scorer.context = side["context"]
-            self.snapshot_seq = int(side["seq"])
-            background: dict[str, list[dict[str, Any]]] = side["reference"]
+        work = self.config.work_dir
+        side = snapshots.load(work, self.scorer)
+        if side is None and self.config.from_snapshot is not None:
+            side = self._seed(self.config.from_snapshot)
+        if side is not None:
+            background = side.background
+            self.snapshot_seq = side.seq
             replayed = 0
-            for seq, table, row in self.journal.events_after(self.snapshot_seq):
+            for seq, table, row in self.journal.events_after(side.seq):
                 self.scorer.feed(table, row)
                 replayed, self.snapshot_seq = replayed + 1, seq
-            log.info("restored the online state at journal seq %s and replayed %s events", side["seq"], replayed)
+            log.info("restored the online state at journal seq %s and replayed %s events", side.seq, replayed)
         else:
             warmup = warm(self.scorer, self.config.lake, lookback=dt.timedelta(days=self.config.lookback_days),
                           progress=progress)
@@ -139,16 +133,26 @@ class Service:
             self.reference.inputs[kind] = pd.DataFrame.from_records([s.features for s in scored],
                                                                     columns=list(live.model_.bundle.features))
             self.reference.scores[kind] = np.array([s.score for s in scored])
-        if not self._side_path.exists():
+        if not snapshots.exists(work):
             self.snapshot()
+
+    def _seed(self, folder: Path) -> snapshots.Side:
+        """Another holder's snapshot (a stream consumer's: the same format) as this server's first state, instead
+        of replaying the lake. Only into a server that has journalled nothing: the state would otherwise miss
+        or double-count what its journal holds."""
+        if self.journal.last_seq():
+            raise CryptoscopeError(f"{self.config.work_dir}: this server has journalled events already; "
+                                   "--from-snapshot only starts a new one")
+        side = snapshots.load(folder, self.scorer)
+        if side is None:
+            raise CryptoscopeError(f"{folder}: no snapshot to start from (no side-*.pickle)")
+        side.seq = 0  # its position was in the consumer's stream; this server's journal starts here
+        return side
 
     def snapshot(self) -> int:
         """Save the online state and context, with the journal position they include; returns it."""
         seq = self.journal.last_seq()
-        self.scorer.state.snapshot(self._state_path)
-        side = {"seq": seq, "context": self.scorer.context, "reference": self._background,
-                "at": dt.datetime.now(dt.UTC).isoformat()}
-        atomic_write(self._side_path, pickle.dumps(side, protocol=pickle.HIGHEST_PROTOCOL))
+        snapshots.save(self.config.work_dir, self.scorer, snapshots.Side(seq, self.scorer.context, self._background))
         self.snapshot_seq = seq
         return seq
 

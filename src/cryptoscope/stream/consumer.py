@@ -1,11 +1,11 @@
 """`cryptoscope stream run`: consume ``events.>`` with a durable JetStream consumer, exactly once in effect.
 
-Start: restore this consumer's snapshot (``checkpoint.py``) or, on a first start, warm the online state and
-the surveillance detectors from the lake's events before ``--since``. The lake's catalog holds the consumer's
-*cursor*: the stream sequence up to which its results are committed. The durable consumer is (re)created
-to deliver from just after the snapshot; messages up to the cursor only feed the state (their results are
-in the lake already), later ones are processed. So a restart never double-counts an event in the state and
-never writes a result twice, whether the consumer was killed, the broker restarted, or both.
+Start: restore this consumer's snapshot (``serve/snapshot.py``, the server's format too) or, on a first start,
+warm the online state and the surveillance detectors from the lake's events before ``--since``. The lake's
+catalog holds the consumer's *cursor*: the stream sequence up to which its results are committed. The durable
+consumer is (re)created to deliver from just after the snapshot; messages up to the cursor only feed the state
+(their results are in the lake already), later ones are processed. So a restart never double-counts an event
+in the state and never writes a result twice, whether the consumer was killed, the broker restarted, or both.
 
 Each micro-batch (up to ``batch`` messages): decode (bad ones to ``dead.<table>``), apply (``work.py``),
 publish decisions to ``scores.<kind>`` and new alerts to ``alerts.<typology>`` (message ids make a re-sent
@@ -42,9 +42,10 @@ from cryptoscope.productline import Decision
 from cryptoscope.risk.products import PRODUCTS
 from cryptoscope.risk.scoring import TABLE as SCORES_TABLE
 from cryptoscope.risk.scoring import scores_frame
+from cryptoscope.serve import snapshot
 from cryptoscope.serve.bootstrap import replay_tables, warm
 from cryptoscope.serve.online import SERVED, OnlineScorer
-from cryptoscope.stream import checkpoint, subjects
+from cryptoscope.stream import subjects
 from cryptoscope.stream.codec import BadMessage, decode, encode
 from cryptoscope.stream.connection import connect as connect_broker
 from cryptoscope.stream.metrics import StreamMetrics
@@ -136,7 +137,7 @@ class Consumer:
         cfg = self.config
         con = connect(self.lake)
         links = account_links(con)
-        side = checkpoint.load(cfg.work_dir, self.scorer)
+        side = snapshot.load(cfg.work_dir, self.scorer)
         if side is None:
             if self.cursor:
                 raise CryptoscopeError(f"the lake says {cfg.consumer} committed up to message {self.cursor}, but its "
@@ -144,7 +145,8 @@ class Consumer:
             work = self._warm(con, links)
         else:
             self.scorer.fit_explainers(side.background)
-            work = Work(self.scorer, side.detector, cfg.partition, side.emitted, frozenset(replay_tables()))
+            work = Work(self.scorer, side.extra["detector"], cfg.partition, side.extra["emitted"],
+                        frozenset(replay_tables()))
             work.detector.use_links(links)  # the links as the lake knows them now
             work.clock, self.background = side.clock, side.background
             self.snapshot_seq = self.stats.restored_at = side.seq
@@ -176,8 +178,9 @@ class Consumer:
 
     def _snapshot(self, work: Work, seq: int) -> None:
         """Save the state as of message ``seq`` (every message up to it applied, and committed when fresh)."""
-        side = checkpoint.Side(seq, self.scorer.context, work.detector, self.background, work.clock, work.emitted)
-        checkpoint.save(self.config.work_dir, self.scorer, side)
+        side = snapshot.Side(seq, self.scorer.context, self.background, work.clock,
+                             {"detector": work.detector, "emitted": work.emitted})
+        snapshot.save(self.config.work_dir, self.scorer, side)
         self.snapshot_seq = seq
 
     # -- run -----------------------------------------------------------------------------------------
