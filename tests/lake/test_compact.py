@@ -19,11 +19,10 @@ from .test_store import payments, seen, unlisted_parquet
 def lake(tmp_path: Path) -> Lake:
     """Payments 1..120, two a day from May 1 (so May and June), written in four transactions: 64 small files
     (a day that two transactions wrote is two files)."""
-    lake = Lake(tmp_path / "lake")
-    for ids in (range(1, 31), range(31, 61), range(61, 91), range(91, 121)):
+    lake, every = Lake(tmp_path / "lake"), payments(range(1, 121))
+    for start in (0, 30, 60, 90):
         with lake.transaction() as tx:
-            tx.append("payments", payments(ids).set_column(2, "event_time", payments(range(1, 121))
-                                                           ["event_time"].slice(ids.start - 1, len(ids))))
+            tx.append("payments", every.slice(start, 30))
     return lake
 
 

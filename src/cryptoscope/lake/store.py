@@ -144,16 +144,8 @@ class Transaction:
         parts = [_conform(pq.read_table(self.lake.root / e.path), table) for e in entries]
         order = [(table.event_time, "ascending"), *((k, "ascending") for k in table.primary_key)]
         rows = pa.concat_tables(parts).sort_by(order)
-        self._seq += 1
         month = (entries[0].min_time or "")[:7]
-        rel = Path(table.name) / f"event_month={month}" / f"part-{self.txid}-{self._seq:05d}.parquet"
-        path = self.staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(rows, path, compression="zstd")
-        entry = FileEntry(rel.as_posix(), rows.num_rows, *_time_range(rows, table.event_time), path.stat().st_size)
-        self._merges.setdefault(name, []).append(_Merge(entries[0].path, frozenset(e.path for e in entries),
-                                                        path, entry))
-        return entry
+        return self._rewrite(table, entries, rows, Path(table.name) / f"event_month={month}")
 
     def delete(self, name: str, keys: pa.Table, *, since: dt.datetime | None = None,
                until: dt.datetime | None = None) -> int:
@@ -177,18 +169,24 @@ class Transaction:
             if kept.num_rows == rows.num_rows:
                 continue
             removed += rows.num_rows - kept.num_rows
-            self._seq += 1
-            rel = Path(entry.path).parent / f"part-{self.txid}-{self._seq:05d}.parquet"
-            staged = None
-            new = FileEntry(rel.as_posix(), 0, None, None, 0)
-            if kept.num_rows:
-                staged = self.staging / rel
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(kept.select(table.column_names), staged, compression="zstd")
-                new = FileEntry(rel.as_posix(), kept.num_rows, *_time_range(kept, table.event_time),
-                                staged.stat().st_size)
-            self._merges.setdefault(name, []).append(_Merge(entry.path, frozenset({entry.path}), staged, new))
+            self._rewrite(table, [entry], kept.select(table.column_names), Path(entry.path).parent)
         return removed
+
+    def _rewrite(self, table: Table, replaced: Sequence[FileEntry], rows: pa.Table, folder: Path) -> FileEntry:
+        """Stage ``rows`` as the one file that takes the place of ``replaced`` at commit (the first one's place;
+        no file when ``rows`` is empty, so the place goes) and return its entry: a merge and a delete alike."""
+        self._seq += 1
+        rel = folder / f"part-{self.txid}-{self._seq:05d}.parquet"
+        staged, entry = None, FileEntry(rel.as_posix(), 0, None, None, 0)
+        if rows.num_rows:
+            staged = self.staging / rel
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(rows, staged, compression="zstd")
+            entry = FileEntry(rel.as_posix(), rows.num_rows, *_time_range(rows, table.event_time),
+                              staged.stat().st_size)
+        self._merges.setdefault(table.name, []).append(
+            _Merge(replaced[0].path, frozenset(e.path for e in replaced), staged, entry))
+        return entry
 
     def _live_entries(self, table: Table, since: dt.datetime | None, until: dt.datetime | None) -> list[FileEntry]:
         """The committed files of ``table`` not yet rewritten by this transaction, meeting [since, until]."""
