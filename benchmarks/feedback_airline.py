@@ -28,6 +28,7 @@ from cryptoscope.feedback.analyze import analyze
 from cryptoscope.feedback.drivers import csat_drivers, nps_drivers
 from cryptoscope.feedback.embeddings import Embedder
 from cryptoscope.feedback.experience import survey_experience, ticket_experience
+from cryptoscope.fsio import atomic_write
 from cryptoscope.lake import Lake
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.world import simulate
@@ -90,9 +91,7 @@ def main() -> None:
         "airline": airline,
         "simulated": sim,
     }
-    tmp = args.results.with_name(f".{args.results.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, args.results)
+    atomic_write(args.results, (json.dumps(results, indent=2, default=str) + "\n").encode())
     print(f"wrote {args.results}")
 
 

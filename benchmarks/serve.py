@@ -59,7 +59,9 @@ def prepare(lake: Path, registry: Path) -> None:
     if not lake.exists() or not any(lake.iterdir()):
         shutil.rmtree(lake, ignore_errors=True)
         simulate(SimConfig(users=8_000, days=90, seed=11, chunk_users=4_000, fraud_scale=3.0), Lake(lake))
-    if not (registry / "risk_withdrawal" / "promoted.json").exists():
+    from cryptoscope.models import Registry
+
+    if Registry(registry).promoted("risk_withdrawal") is None:
         result = train("withdrawal", Lake(lake), registry, report_dir=registry.parent / "serve-reports")
         if not result.promoted:
             raise SystemExit("the withdrawal model was not promoted: nothing to serve")
@@ -258,10 +260,15 @@ def main() -> None:
     parser.add_argument("--server-cpus", choices=["all", "first"], default="first",
                         help="the server pinned to the first core (default) or on every core, e.g. with "
                              "CRYPTOSCOPE_EXPLAIN_THREAD=1 (the load generator always runs on the last)")
+    parser.add_argument("--batch-wait-ms", type=float, default=None,
+                        help="CRYPTOSCOPE_BATCH_WAIT_MS for the server: under load a batch waits this long for "
+                             "company (serve/batcher.py); default: the server's own (0, off)")
     parser.add_argument("--sweep", type=float, nargs="*", default=[250.0, 500.0],
                         help="lower open-loop rates also measured (where p99 stays under 10 ms)")
     args = parser.parse_args()
     began = time.perf_counter()
+    if args.batch_wait_ms is not None:  # the server process inherits it
+        os.environ["CRYPTOSCOPE_BATCH_WAIT_MS"] = str(args.batch_wait_ms)
     threaded = "CRYPTOSCOPE_EXPLAIN_THREAD=1 " if os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD") == "1" else ""
     command = f"{threaded}python benchmarks/serve.py {shlex.join(sys.argv[1:])}".strip()
     print(command, flush=True)
@@ -311,6 +318,7 @@ def main() -> None:
                    f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} at the end "
                    "(above ~1.3, something else shared the cores)",
         "explain_thread": os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1",
+        "batch_wait_ms": float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "0")),
         "python": platform.python_version(), "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     result["in_process"] = in_process(args.lake, registry, work)

@@ -14,6 +14,10 @@ from cryptoscope.lake import Lake
 from cryptoscope.sources.simulate.config import SimConfig
 from cryptoscope.sources.simulate.world import SimSummary, simulate
 
+# models go to a local MLflow store in each test's registry folder, whatever the developer's shell points at;
+# the tests of a tracking server start their own (tests/models/conftest.py)
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: the longest test files (minutes each), collected first: `make test` runs two workers a file at a time, and a
 #: long file left to the end would run alone while the other worker idles

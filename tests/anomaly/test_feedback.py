@@ -1,5 +1,5 @@
-"""Analysts' decisions teach the ensemble: the member that tells real cases from false alarms gets the say,
-and a forest learns what the frauds they confirmed look like."""
+"""Analysts' decisions teach the ensemble: forests learn what the confirmed cases share, the blend keeps the
+detectors where they already see it, and decisions that cannot teach say why."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from cryptoscope.anomaly.detectors import RankEnsemble
-from cryptoscope.anomaly.feedback import decision_forest, learn_from_decisions, member_weights, weighted_zscore
+from cryptoscope.anomaly.feedback import (
+    DecisionCounts,
+    blend_by_decisions,
+    decided_auc,
+    learn_from_decisions,
+    member_weights,
+)
 from cryptoscope.errors import CryptoscopeError
 
 
@@ -33,25 +39,66 @@ def _two_kinds_of_outlier(rows: int = 3000, seed: int = 0) -> tuple[np.ndarray, 
 
 
 def test_the_member_that_separates_decided_cases_gets_the_weight() -> None:
-    scores, fraud, decisions = _two_kinds_of_outlier()
+    scores, _, decisions = _two_kinds_of_outlier()
     weights = member_weights(scores, decisions)
     assert weights is not None and weights.sum() == pytest.approx(1.0)
     # among the reviewed rows the first member ranks the harmless loud rows above the frauds
     assert weights[1] > 0.9
+
+
+def test_the_blend_follows_the_part_that_ranks_the_decisions() -> None:
+    scores, fraud, decisions = _two_kinds_of_outlier()
+    blend, weights = blend_by_decisions({"first": scores[:, 0], "second": scores[:, 1]}, decisions)
+    assert weights["second"] > 0.99 and sum(weights.values()) == pytest.approx(1.0)
     undecided = np.isnan(decisions)
-    plain = scores.mean(axis=1)
-    assert roc_auc_score(fraud[undecided], weighted_zscore(scores, weights)[undecided]) > \
-        roc_auc_score(fraud[undecided], plain[undecided])
+    assert roc_auc_score(fraud[undecided], blend[undecided]) > roc_auc_score(fraud[undecided], scores[undecided, 0])
+    # no part beats a coin on the decisions: every part weighs the same
+    _, even = blend_by_decisions({"a": -scores[:, 1], "b": -scores[:, 1]}, decisions)
+    assert even == {"a": 0.5, "b": 0.5}
 
 
-def test_too_few_decisions_of_either_kind_keep_the_weights_equal() -> None:
-    scores, _, _ = _two_kinds_of_outlier()
-    decisions = np.full(len(scores), np.nan)
-    decisions[:2] = 1  # two frauds and many legitimate rows: not enough to judge a member
-    decisions[100:200] = 0
-    assert member_weights(scores, decisions) is None
-    decisions[2] = 1
-    assert member_weights(scores, decisions) is not None
+def test_without_cleared_rows_a_score_is_judged_against_every_undecided_row() -> None:
+    scores, fraud, _ = _two_kinds_of_outlier()
+    confirmed = np.where(fraud == 1, 1.0, np.nan)
+    assert decided_auc(scores[:, 1], confirmed) > 0.95 > 0.6 > decided_auc(scores[:, 0], confirmed)
+
+
+def test_a_forest_learns_what_confirmed_frauds_share_even_where_no_member_looks() -> None:
+    # the frauds use one kind of device (a flag 15 % of all rows carry: no outlier) and are a little loud;
+    # the members see loudness only, so the analysts' queue mixes them with harmless loud rows
+    rng = np.random.default_rng(1)
+    rows = 4000
+    fraud = (rng.random(rows) < 0.03).astype(int)
+    device = np.where(fraud == 1, 1.0, (rng.random(rows) < 0.15).astype(float))
+    loud = rng.normal(size=rows) + 1.5 * fraud
+    scores = np.column_stack([loud + rng.normal(scale=0.5, size=rows), loud + rng.normal(scale=0.5, size=rows)])
+    features = np.column_stack([device, rng.normal(size=(rows, 3))])
+    queue = np.argsort(-scores.mean(axis=1))[:200]
+    decisions = np.full(rows, np.nan)
+    decisions[queue] = fraud[queue]
+    learned = learn_from_decisions(features, scores, decisions)
+    assert learned is not None
+    combined, _ = learned
+    undecided = np.isnan(decisions)
+    members_only = roc_auc_score(fraud[undecided], scores.mean(axis=1)[undecided])
+    assert roc_auc_score(fraud[undecided], combined[undecided]) > members_only + 0.05
+    assert learn_from_decisions(features, scores, np.full(rows, np.nan)) is None  # nothing decided: no say
+
+
+@pytest.mark.parametrize(("abnormal", "cleared", "undecided", "usable", "note"), [
+    (20, 20, 100, True, None),
+    (0, 0, 140, False, "no decisions"),
+    (0, 40, 100, False, "only 0 decision(s) say abnormal"),
+    (2, 40, 100, False, "only 2 decision(s) say abnormal"),
+    (20, 0, 120, True, "no cleared decisions"),
+    (20, 120, 0, True, "every row carries a decision"),
+])
+def test_decisions_that_cannot_teach_say_why(abnormal: int, cleared: int, undecided: int, usable: bool,
+                                            note: str | None) -> None:
+    labels = np.array([1.0] * abnormal + [0.0] * cleared + [np.nan] * undecided)
+    counts = DecisionCounts.of(labels)
+    assert (counts.abnormal, counts.cleared, counts.undecided, counts.usable) == (abnormal, cleared, undecided, usable)
+    assert counts.note() is None if note is None else note in str(counts.note())
 
 
 def test_bad_feedback_gets_a_clear_error() -> None:
@@ -74,42 +121,7 @@ def test_the_ensemble_uses_feedback_when_it_has_enough() -> None:
     decisions[300:320] = 0
     fed = RankEnsemble(("ecod", "hbos")).fit(frame, feedback=decisions)
     assert fed.from_feedback_ and sum(fed.weights_.values()) == pytest.approx(1.0)
-    assert fed.scores_["ensemble"][:10].min() > np.median(fed.scores_["ensemble"])
-
-
-def test_a_forest_learns_what_confirmed_frauds_share_even_where_no_member_looks() -> None:
-    # the frauds use one kind of device (a flag 15 % of all rows carry: no outlier) and are a little loud;
-    # the members see loudness only, so the analysts' queue mixes them with harmless loud rows
-    rng = np.random.default_rng(1)
-    rows = 4000
-    fraud = (rng.random(rows) < 0.03).astype(int)
-    device = np.where(fraud == 1, 1.0, (rng.random(rows) < 0.15).astype(float))
-    loud = rng.normal(size=rows) + 1.5 * fraud
-    scores = np.column_stack([loud + rng.normal(scale=0.5, size=rows), loud + rng.normal(scale=0.5, size=rows)])
-    features = np.column_stack([device, rng.normal(size=(rows, 3))])
-    queue = np.argsort(-scores.mean(axis=1))[:200]
-    decisions = np.full(rows, np.nan)
-    decisions[queue] = fraud[queue]
-    learned = learn_from_decisions(features, scores, decisions)
-    assert learned is not None
-    combined, weights = learned
-    undecided = np.isnan(decisions)
-    weighted_only = roc_auc_score(fraud[undecided], weighted_zscore(scores, weights)[undecided])
-    assert roc_auc_score(fraud[undecided], combined[undecided]) > weighted_only + 0.05
-    assert learn_from_decisions(features, scores, np.full(rows, np.nan)) is None  # nothing decided: no say
-
-
-def test_a_decision_never_scores_itself() -> None:
-    # decisions that are pure noise: a forest scoring its own training rows would "recall" them all,
-    # out of fold it can only guess
-    rng = np.random.default_rng(2)
-    features = rng.normal(size=(600, 4))
-    decisions = np.full(600, np.nan)
-    decisions[:200] = rng.random(200) < 0.3
-    proba = decision_forest(features, decisions)
-    assert roc_auc_score(decisions[:200], proba[:200]) < 0.7
-    assert np.array_equal(proba, decision_forest(features, decisions))  # the same seed, the same scores
-    decisions[:200] = 0
-    decisions[0] = 1
-    with pytest.raises(CryptoscopeError, match="at least 2 decisions of each kind"):
-        decision_forest(features, decisions)
+    assert fed.scores_["ensemble"][5:10].min() > np.quantile(fed.scores_["ensemble"], 0.9)
+    decisions[:5] = 0  # every decision clears: nothing to learn "abnormal" from, the plain ensemble stays
+    cleared = RankEnsemble(("ecod", "hbos")).fit(frame, feedback=decisions)
+    assert not cleared.from_feedback_ and np.array_equal(cleared.scores_["ensemble"], plain.scores_["ensemble"])

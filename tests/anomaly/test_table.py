@@ -142,3 +142,27 @@ def test_bad_feedback_gets_a_clear_error(cancer: Path, tmp_path: Path) -> None:
     frame.loc[7, "reviewed"] = "maybe"
     with pytest.raises(ValidationError, match=r"row 8.*decisions must be 0, 1 or empty, found 'maybe'"):
         score_frame(frame, "malignant", feedback_column="reviewed", exclude=("cell_id",))
+
+
+def test_decisions_that_cannot_teach_fall_back_to_the_detectors_and_say_so(cancer: Path) -> None:
+    frame = pd.read_parquet(cancer)
+    plain = score_frame(frame, "malignant", exclude=("cell_id",))
+    frame["reviewed"] = np.nan
+    frame.loc[frame.index[frame["malignant"] == 0][:30], "reviewed"] = 0  # the analysts only cleared cells
+    cleared = score_frame(frame, "malignant", feedback_column="reviewed", exclude=("cell_id",))
+    fed = cleared.metrics(resamples=0)["feedback"]
+    assert (fed["abnormal"], fed["cleared"], fed["learned"]) == (0, 30, False)
+    assert "only 0 decision(s) say abnormal" in fed["note"]
+    assert np.array_equal(cleared.scores["ensemble"], plain.scores["ensemble"])
+
+
+def test_decisions_on_every_row_leave_nothing_to_judge(cancer: Path) -> None:
+    frame = pd.read_parquet(cancer)
+    frame["reviewed"] = frame["malignant"]
+    with pytest.raises(ValidationError, match=r"column 'reviewed': every row carries a decision"):
+        score_frame(frame, "malignant", feedback_column="reviewed", exclude=("cell_id",))
+    # without labels to judge there is nothing to leave out: every row is scored out of bag
+    scores = score_frame(frame.drop(columns="malignant"), feedback_column="reviewed", exclude=("cell_id",))
+    assert "every row carries a decision" in scores.metrics(resamples=0)["feedback"]["note"]
+    bad = scores.scores["ensemble"][frame["malignant"] == 1]
+    assert np.median(bad) > np.quantile(scores.scores["ensemble"], 0.9)

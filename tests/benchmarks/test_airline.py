@@ -13,6 +13,7 @@ import pytest
 
 from cryptoscope.benchmarks.airline import load_tweets
 from cryptoscope.errors import ValidationError
+from cryptoscope.models import Registry
 
 TWEETS = Path(__file__).resolve().parents[3] / "shared" / "data" / "airline-feedback" / "Tweets.csv"
 needs_tweets = pytest.mark.skipif(not TWEETS.exists() and "CI" not in os.environ,
@@ -58,10 +59,14 @@ def test_bad_values_name_file_row_line_and_column(tmp_path: Path) -> None:
 def test_benchmark_command_on_a_slice(tmp_path: Path) -> None:
     data, out = _slice(tmp_path, 250), tmp_path / "result.json"
     done = subprocess.run([sys.executable, "-m", "cryptoscope.cli", "feedback", "benchmark", "airline", "--data",
-                           str(data), "--out", str(out), "--cache-dir", str(tmp_path / "cache")],
-                          capture_output=True, text=True, timeout=600)
+                           str(data), "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--registry",
+                           str(tmp_path / "registry")], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
+    client = Registry(tmp_path / "registry").client  # the benchmark is an MLflow run with every figure
+    [run] = client.search_runs([client.get_experiment_by_name("benchmark_airline").experiment_id])
+    assert run.data.metrics["ours_macro_f1"] == pytest.approx(result["model"]["macro_f1"])
+    assert run.data.metrics["vader_accuracy"] == pytest.approx(result["baselines"]["vader"]["accuracy"])
     assert set(result["baselines"]) == {"tfidf_lr", "vader"}
     for scores in (result["model"], *result["baselines"].values()):
         assert 0 <= scores["macro_f1"] <= scores["accuracy"] + 1 and 0 < scores["accuracy"] <= 1

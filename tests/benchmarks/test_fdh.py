@@ -18,12 +18,14 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cryptoscope.benchmarks.fdh import BOOK_DATES, FdhResult, Periods, run_protocol, split
+from cryptoscope.benchmarks.fdh import BOOK_DATES, MODELS, FdhResult, Periods, run_models, run_protocol, split
 from cryptoscope.benchmarks.fdh_data import MAPPINGS, fdh_lake
+from cryptoscope.benchmarks.fdh_deep import SEQUENCE_PARAMS
 from cryptoscope.benchmarks.fdh_features import FEATURES, card_features, payment_spine
 from cryptoscope.benchmarks.fdh_metrics import card_precision_at_k
 from cryptoscope.cli import app
 from cryptoscope.lake import Lake, connect
+from cryptoscope.models import Registry
 from cryptoscope.sources.importers import ingest_files
 
 FDH = Path(__file__).resolve().parents[3] / "shared" / "data" / "fdh" / "transactions.parquet"
@@ -158,9 +160,14 @@ def test_the_protocol_runs_and_is_deterministic(lake: Lake) -> None:
 def test_the_command_writes_the_figures_and_the_books(sliced: Path, lake: Lake, tmp_path: Path) -> None:
     out = tmp_path / "fdh.json"
     done = CliRunner().invoke(app, ["risk", "benchmark", "fdh", "--data", str(sliced), "--train-start",
-                                    "2018-07-25", "--out", str(out), "--lake", str(lake.root)])
+                                    "2018-07-25", "--out", str(out), "--lake", str(lake.root),
+                                    "--registry", str(tmp_path / "registry")])
     assert done.exit_code == 0, done.output
     result = json.loads(out.read_text())
+    client = Registry(tmp_path / "registry").client  # the benchmark is an MLflow run with its figures
+    [run] = client.search_runs([client.get_experiment_by_name("benchmark_fdh").experiment_id])
+    assert run.data.metrics["auc_roc"] == pytest.approx(result["auc_roc"])
+    assert run.data.metrics["baseline_auc_roc"] == pytest.approx(result["baseline"]["auc_roc"])
     for key in ("auc_roc", "average_precision", "card_precision_at_100", "baseline", "book", "periods", "rows",
                 "command", "card_precision_at_100_per_day", "features", "model"):
         assert key in result
@@ -180,3 +187,29 @@ def test_a_bad_start_date_is_one_clear_line(tmp_path: Path) -> None:
                                     "--train-start", "25/07/2018", "--out", str(tmp_path / "o.json")])
     assert done.exit_code != 0
     assert "--train-start must be a date like 2018-07-25" in str(done.exception)
+
+
+@needs_data
+def test_every_model_runs_on_the_same_split_and_the_command_writes_the_same_keys(
+        sliced: Path, lake: Lake, tmp_path: Path) -> None:
+    """lightgbm, sequence and hybrid in one run (a tiny network here); --model sequence writes the keys
+    --model lightgbm does."""
+    run = run_models(lake, PERIODS, MODELS, sequence_params={**SEQUENCE_PARAMS, "hidden": 8, "epochs": 2})
+    assert list(run.runs) == list(MODELS)
+    for r in run.runs.values():  # the tiny network learns little: only the trees must rank better than chance
+        assert 0 <= r.scores.auc_roc <= 1 and 0 < r.scores.average_precision <= 1
+        assert len(r.per_day) == 7 and r.cpu_seconds > 0
+    assert run.runs["lightgbm"].scores.auc_roc > 0.5 and run.runs["hybrid"].scores.auc_roc > 0.5
+    assert run.runs["hybrid"].params["learned_features"] == ["sequence_logit"]
+    out = tmp_path / "sequence.json"
+    done = CliRunner().invoke(app, ["risk", "benchmark", "fdh", "--data", str(sliced), "--train-start", "2018-07-25",
+                                    "--out", str(out), "--lake", str(lake.root), "--model", "sequence",
+                                    "--registry", str(tmp_path / "registry")])
+    assert done.exit_code == 0, done.output
+    result = json.loads(out.read_text())
+    assert result["model"]["name"] == "sequence" and result["command"].endswith("--model sequence")
+    assert result["model"]["params"]["steps"] == SEQUENCE_PARAMS["steps"]
+    assert {"auc_roc", "average_precision", "card_precision_at_100", "baseline", "book"} <= set(result)
+    bad = CliRunner().invoke(app, ["risk", "benchmark", "fdh", "--data", str(sliced), "--out", str(out),
+                                   "--model", "transformer"])
+    assert bad.exit_code != 0 and "--model must be one of lightgbm, sequence, hybrid" in str(bad.exception)

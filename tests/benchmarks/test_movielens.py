@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from cryptoscope.benchmarks.movielens import PUBLISHED, evaluate_model, load_ratings, protocol_split, stratified_split
 from cryptoscope.cli import app
 from cryptoscope.errors import ValidationError
+from cryptoscope.models import Registry
 from cryptoscope.reco.cf import EASE, Popular
 
 ML = Path(__file__).resolve().parents[3] / "shared" / "data" / "movielens-100k"
@@ -56,9 +57,14 @@ def test_cli_writes_the_four_figures_per_model(tmp_path: Path) -> None:
     lines = {(u, i) for u in range(1, 41) for i in rng.choice(np.arange(1, 61), 12, replace=False)}
     (tmp_path / "u.data").write_text("".join(f"{u}\t{i}\t4\t88125{u:04d}\n" for u, i in sorted(lines)))
     out = tmp_path / "result.json"
-    result = CliRunner().invoke(app, ["reco", "benchmark", "movielens", "--data", str(tmp_path), "--out", str(out)])
+    result = CliRunner().invoke(app, ["reco", "benchmark", "movielens", "--data", str(tmp_path), "--out", str(out),
+                                      "--registry", str(tmp_path / "registry")])
     assert result.exit_code == 0, result.output
     models = json.loads(out.read_text())["models"]
+    client = Registry(tmp_path / "registry").client  # the benchmark is an MLflow run with every figure
+    [run] = client.search_runs([client.get_experiment_by_name("benchmark_movielens").experiment_id])
+    assert run.data.metrics["ease_ndcg_at_10"] == pytest.approx(models["ease"]["ndcg_at_10"])
+    assert run.data.params["command"].startswith("cryptoscope reco benchmark movielens --data ")
     assert set(models) == {"most_popular", "als", "bpr", "ease", "lightgbm_rerank"}
     for figures in models.values():
         assert set(figures) == {"ndcg_at_10", "map_at_10", "precision_at_10", "recall_at_10"}

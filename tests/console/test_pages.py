@@ -46,3 +46,26 @@ def _case_of(client: TestClient, user: int) -> int:
         if any(m[0] == user for m in detail["members"]):
             return int(case["id"])
     raise AssertionError(f"no case holds user {user}")
+
+
+def test_the_queue_shows_the_review_order_rank_and_expected_loss(client: TestClient, serve_world: ServeWorld) -> None:
+    import datetime as dt
+
+    from cryptoscope.cases import CaseStore, QueuePlace, default_url
+    from cryptoscope.cases.grouping import UserAlert, file_alerts
+
+    store = CaseStore(default_url(serve_world.abnormal))
+    # two open cases of its own: other tests sharing the world close and merge the ones it came with
+    users = [u for u in range(100, 200) if not store.cases_of([u])][:2]
+    file_alerts(store, "console-queue-test", dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+                [UserAlert(u, 0.5, "withdrawals_7d = 3") for u in users], [], scored=2)
+    first, second = (store.cases_of([u])[u][0] for u in users)
+    # what `anomaly run` stores after ordering the queue: the second case first, for its expected loss
+    store.set_queue("test-run", [QueuePlace(second, 1, 4, 8_000, 0.42, 12_000.0, 5_040.0, False),
+                                 QueuePlace(first, 2, 1, 8_000, None, 300.0, None, True)])
+    login(client, "senior")
+    page = client.get("/console/").text
+    assert page.index(f"#{second}<") < page.index(f"#{first}<")
+    assert "4 of 8,000 (top 0.05 %)" in page and "0.42" in page and "$5,040" in page
+    assert "not yet calibrated" in page and "<em>teaches</em>" in page
+    client.cookies.clear()

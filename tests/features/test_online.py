@@ -385,6 +385,26 @@ def test_late_events_land_where_they_belong(raw: list[Any], rnd: random.Random) 
             assert late.get("toy", user, at) == in_order.get("toy", user, at)
 
 
+@settings(max_examples=60, deadline=None)
+@given(toy_events, st.randoms(use_true_random=False))
+def test_generated_reads_are_the_interpreted_plan(raw: list[Any], rnd: random.Random) -> None:
+    """``features`` (generated per view) answers exactly as ``features_reference`` (the plan interpreted), and
+    ``get_as`` is the same answer with a prefix and nulls as the given value."""
+    state = OnlineFeatureState([TOY])
+    for t, table, *rest in sorted(raw, key=lambda e: e[0]):
+        state.update(table, toy_row(table, t, *rest))
+    view = state._views["toy"]
+    clock = to_micros(state.clock or 0)
+    for at in (clock, clock + 1, clock - rnd.randrange(3 * 86_400 * US), clock + 7 * 3_600 * US):
+        for user in (1, 2, 3):
+            got, want = view.features(user, at), view.features_reference(user, at)
+            assert list(got.items()) == list(want.items())
+            assert all(type(got[f]) is type(want[f]) for f in want)
+            nan = float("nan")
+            assert state.get_as("toy", user, at, "toy_", nan) == {f"toy_{k}": nan if v is None else v
+                                                                   for k, v in want.items()}
+
+
 @pytest.mark.parametrize("cond", [
     Cond("x", op, v) for op, v in [("==", 1), ("!=", 1), (">", 1), (">=", 1), ("<", 1), ("<=", 1),
                                    ("in", (1, 2)), ("not in", (1, 2))]])

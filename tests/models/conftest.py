@@ -7,12 +7,21 @@ rules baseline only looks at devices, so a model that sees everything should bea
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from cryptoscope.models import Costs, SplitSpec, TrainedModel, train_and_evaluate
+from cryptoscope.models.tracking import _fresh_store
 
 START = pd.Timestamp("2025-01-06", tz="UTC")  # a Monday
 FEATURES = ["devices_24h", "since_security_change_7d", "amount_usd", "noise_a", "noise_b"]
@@ -48,3 +57,52 @@ def trained(risk_frame: pd.DataFrame) -> TrainedModel:
     """The pipeline run once; registry, report and pipeline tests share it."""
     return train_and_evaluate(risk_frame, FEATURES, "label", "decision_time", SPLIT, COSTS,
                               rules_baseline="rule_decision", name="card_fraud")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` (SQLite backend, proxied artifacts) on a free port, one per test module; its URL."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    _fresh_store(root / "mlflow.db")  # a store with MLflow's schema already: the server starts in seconds
+    port = free_port()
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(server.pid, 15)  # the server and its uvicorn worker: their own process group
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+            server.wait()
+        log.close()
+
+
+def crash_while_writing(value: object, path: Path) -> None:
+    """A `joblib.dump` that dies halfway through the file, as on a full disk (both registries' crash tests)."""
+    Path(path).write_bytes(b"half a pickle")
+    raise OSError("disk full")

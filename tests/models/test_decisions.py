@@ -19,6 +19,7 @@ from cryptoscope.models import (
     choose_thresholds,
     compare_decisions,
     decide,
+    decide_one,
     decision_costs,
     policy_from_dict,
 )
@@ -111,3 +112,24 @@ def test_a_guardrail_raises_decisions_and_never_lowers_them() -> None:
     assert at_least(model, rules).tolist() == ["block", "review", "block", "review", "block"]
     assert decide([0.1, 0.9], Thresholds(0.5, math.inf), guardrail=["block", "approve"]).tolist() == [
         "block", "review"]
+
+
+def test_one_row_decides_as_the_frame_does() -> None:
+    """``decide_one`` (a served request's decision, in floats) gives ``decide``'s answer row by row: ties, a cost
+    column, a guardrail floor, and both kinds of policy."""
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform(size=300), [0.0, 1.0, 0.05, 0.1, 1 / 3]])
+    frame = pd.DataFrame({"amount": rng.choice([0.0, 10.0, 50.0, 150.0, 1e6], size=p.size),
+                          "floor": rng.choice(["approve", "review", "block"], size=p.size)})
+    rows = frame.to_dict("records")
+    for policy in (ExpectedCost(Costs(missed_fraud="amount", review=5.0, friction=0.0, block_good=50.0)),
+                   ExpectedCost(Costs(missed_fraud=100.0, review=10.0, friction=5.0, block_good="amount")),
+                   Thresholds(review=0.1, block=0.5)):
+        for guard in (None, "floor"):
+            want = decide(p, policy, frame, guardrail=None if guard is None else frame[guard].to_numpy())
+            got = [decide_one(float(q), policy, r, guardrail=guard) for q, r in zip(p, rows, strict=True)]
+            assert got == want.tolist()
+    with pytest.raises(CryptoscopeError, match="finite, non-negative"):
+        decide_one(0.5, ExpectedCost(Costs(missed_fraud="amount")), {"amount": -1.0})
+    with pytest.raises(CryptoscopeError, match="unknown decisions"):
+        decide_one(0.5, Thresholds(review=0.1, block=0.5), {"floor": None}, guardrail="floor")

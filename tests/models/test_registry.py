@@ -1,4 +1,8 @@
-"""The registry: versions, promotion, and no way to load something half-written."""
+"""The registry of record, MLflow's (a local SQLite store here): versions, the champion, nothing half-registered.
+
+The contract both registries keep (versions, promotion, the same model registered twice, refusals) runs on each
+of them: MLflow's and the former folder format, still read to migrate old registries (`test_folder_registry.py`
+holds what only the folder format does)."""
 
 from __future__ import annotations
 
@@ -11,12 +15,17 @@ import numpy as np
 import pytest
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.models import ModelCard, Registry, TrainedModel
-from cryptoscope.models import registry as registry_module
+from cryptoscope.models import FolderRegistry, ModelCard, Registry, TrainedModel
+
+from .conftest import crash_while_writing
+
+BOTH = pytest.mark.parametrize("kind", [Registry, FolderRegistry], ids=["mlflow", "folder"])
 
 
-def test_register_two_versions_promote_one_and_load_it(trained: TrainedModel, tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "registry")
+@BOTH
+def test_register_two_versions_promote_one_and_load_it(kind: type[Registry | FolderRegistry], trained: TrainedModel,
+                                                        tmp_path: Path) -> None:
+    registry = kind(tmp_path / "registry")
     first = registry.register("card_fraud", trained.bundle, trained.card)
     second = registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, notes="retrained"))
     assert (first, second) == (1, 2)
@@ -35,85 +44,113 @@ def test_register_two_versions_promote_one_and_load_it(trained: TrainedModel, tm
 
     registry.promote("card_fraud", 2)
     assert registry.load("card_fraud").version == 2
+    if kind is Registry:  # the champion is MLflow's alias: any MLflow client sees it
+        assert int(registry.client.get_model_version_by_alias("card_fraud", "champion").version) == 2
 
 
-def test_registering_the_same_model_again_adds_no_version(trained: TrainedModel, tmp_path: Path) -> None:
-    registry = Registry(tmp_path / "registry")
+@BOTH
+def test_registering_the_same_model_again_adds_no_version(kind: type[Registry | FolderRegistry], trained: TrainedModel,
+                                                           tmp_path: Path) -> None:
+    registry = kind(tmp_path / "registry")
     first = registry.register("card_fraud", trained.bundle, trained.card)
     again = registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, created="2030-01-01"))
     assert first == again == 1 and [v.version for v in registry.list()] == [1]
+    if kind is Registry:
+        experiment = registry.client.get_experiment_by_name("card_fraud").experiment_id
+        assert len(registry.client.search_runs([experiment])) == 1
 
 
-def test_the_card_is_plain_json_and_round_trips(trained: TrainedModel, tmp_path: Path) -> None:
-    registry = Registry(tmp_path)
-    version = registry.register("card_fraud", trained.bundle, trained.card)
-    raw = json.loads((tmp_path / "card_fraud" / "v0001" / "card.json").read_text())
-    assert raw["version"] == version and raw["features"] == list(trained.card.features)
-    assert [p["name"] for p in raw["periods"]] == ["train", "valid", "test"]
-    assert set(raw["metrics_test"]) >= {"roc_auc", "pr_auc", "brier", "ece", "cost"}
-    card = registry.show("card_fraud", version)
-    assert card == dataclasses.replace(trained.card, version=version)
-    assert ModelCard.from_json(card.to_json()) == card
-
-
-def test_artifacts_are_copied_in_and_the_card_points_at_them(trained: TrainedModel, tmp_path: Path) -> None:
+def test_each_registration_is_a_run_with_params_metrics_card_and_plots(trained: TrainedModel, tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     report.write_text("<html>report</html>")
     registry = Registry(tmp_path / "registry")
     version = trained.register(registry, report=report)
+    assert (tmp_path / "registry" / "mlflow.db").is_file()  # the default store: inside the registry folder
+    client = registry.client
+    run = client.get_run(client.get_model_version("card_fraud", str(version)).run_id)
+    assert run.info.status == "FINISHED" and run.data.params["label"] == "label"
+    assert run.data.params["features"] == ",".join(trained.card.features)
+    assert run.data.metrics["test_roc_auc"] == pytest.approx(trained.card.metrics_test.roc_auc)
+    assert run.data.metrics["valid_pr_auc"] == pytest.approx(trained.card.metrics_valid.pr_auc)
+    assert {"test_decision_cost_model", "test_decision_cost_rules_baseline"} <= set(run.data.metrics)
+    logged = {a.path for a in client.list_artifacts(run.info.run_id)} | {
+        a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"card.json", "model", "plots/calibration.png", "plots/costs.png"} <= logged
+
     card = registry.show("card_fraud", version)
-    assert card.artifacts == {"report": "artifacts/report.html"}
+    assert card == dataclasses.replace(trained.card, version=version, artifacts={"report": "artifacts/report.html"})
+    assert ModelCard.from_json(card.to_json()) == card
+    raw = json.loads((registry.path("card_fraud", version) / "card.json").read_text())
+    assert [p["name"] for p in raw["periods"]] == ["train", "valid", "test"]
     assert (registry.path("card_fraud", version) / card.artifacts["report"]).read_text() == "<html>report</html>"
 
 
-def test_a_registration_that_crashes_halfway_is_invisible(trained: TrainedModel, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_registration_that_crashes_halfway_leaves_nothing(trained: TrainedModel, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     registry = Registry(tmp_path)
-
-    def crash_while_writing(value: object, path: Path) -> None:
-        Path(path).write_bytes(b"half a pickle")
-        raise OSError("disk full")
 
     monkeypatch.setattr(joblib, "dump", crash_while_writing)
     with pytest.raises(CryptoscopeError, match=r"could not register 'card_fraud' .*: disk full"):
         registry.register("card_fraud", trained.bundle, trained.card)
     monkeypatch.undo()
-
-    # a process killed mid-write leaves its hidden temporary folder behind
-    leftover = tmp_path / "card_fraud" / ".tmp-killed"
-    leftover.mkdir()
-    (leftover / "card.json").write_text(trained.card.to_json())
-    (leftover / "bundle.joblib").write_bytes(b"half a pickle")
-
     assert registry.list() == []
     with pytest.raises(CryptoscopeError, match=r"no model 'card_fraud' version 1 .* none registered"):
         registry.load("card_fraud", 1)
-    assert registry.register("card_fraud", trained.bundle, trained.card) == 1  # the number was never taken
 
+    # the store fails once the run is logged: the run is deleted, the new registered model too
+    def refuse(*args: object, **kwargs: object) -> None:
+        from mlflow.exceptions import MlflowException
 
-def test_a_crashed_promotion_keeps_the_previous_one(trained: TrainedModel, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    registry = Registry(tmp_path)
-    for notes in ("first", "second"):
-        registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, notes=notes))
-    registry.promote("card_fraud", 1)
+        raise MlflowException("the database is locked")
 
-    def crash(src: object, dst: object) -> None:
-        raise OSError("power cut")
-
-    monkeypatch.setattr(registry_module.os, "replace", crash)
-    with pytest.raises(OSError, match="power cut"):
-        registry.promote("card_fraud", 2)
+    monkeypatch.setattr(registry.client, "create_model_version", refuse)
+    with pytest.raises(CryptoscopeError, match="could not register card_fraud: the database is locked"):
+        registry.register("card_fraud", trained.bundle, trained.card)
     monkeypatch.undo()
-    assert registry.promoted("card_fraud") == 1
-    assert [p.name for p in (tmp_path / "card_fraud").iterdir() if p.is_file()] == ["promoted.json"]
+    assert registry.list() == [] and registry.client.search_registered_models() == []
+    experiment = registry.client.get_experiment_by_name("card_fraud").experiment_id
+    assert registry.client.search_runs([experiment]) == []  # active runs: none
+    assert registry.register("card_fraud", trained.bundle, trained.card) == 1
 
 
-def test_unknown_names_versions_and_bad_names_are_refused(trained: TrainedModel, tmp_path: Path) -> None:
+def test_a_run_without_metrics_is_refused_before_anything_is_logged(trained: TrainedModel, tmp_path: Path) -> None:
     registry = Registry(tmp_path)
+    with pytest.raises(CryptoscopeError, match=r"no validation and test metrics, .*; nothing was logged"):
+        registry.register("card_fraud", trained.bundle, dataclasses.replace(trained.card, metrics_test=None))
+    assert registry.list() == [] and registry.client.get_experiment_by_name("card_fraud") is None
+
+
+def test_a_version_that_failed_evaluation_is_promoted_only_when_forced(trained: TrainedModel, tmp_path: Path) -> None:
+    registry = Registry(tmp_path)
+    good = registry.register("kyc", trained.bundle, trained.card, evaluation="passed")
+    worse = dataclasses.replace(trained.card, notes="worse")
+    bad = registry.register("kyc", trained.bundle, worse, evaluation="failed")
+    registry.promote("kyc", good)
+    with pytest.raises(CryptoscopeError, match=r"kyc v2 failed its evaluation .* --force"):
+        registry.promote("kyc", bad)
+    assert registry.promoted("kyc") == good
+    registry.promote("kyc", bad, force=True)
+    assert registry.promoted("kyc") == bad
+
+
+@BOTH
+def test_unknown_names_versions_and_bad_names_are_refused(kind: type[Registry | FolderRegistry], trained: TrainedModel,
+                                                          tmp_path: Path) -> None:
+    registry = kind(tmp_path)
     registry.register("kyc", trained.bundle, trained.card)
     with pytest.raises(CryptoscopeError, match="known versions: 1"):
         registry.promote("kyc", 7)
     with pytest.raises(CryptoscopeError, match=r"model name '\.\./escape'"):
         registry.register("../escape", trained.bundle, trained.card)
     assert registry.show("kyc", 1).name == "kyc"  # the registry's name is the card's name
+    assert registry.promoted("nobody") is None
+
+
+def test_the_tracking_uri_comes_from_the_environment(trained: TrainedModel, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "team" / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{elsewhere}")
+    registry = Registry(tmp_path / "registry")
+    registry.register("kyc", trained.bundle, trained.card)
+    assert elsewhere.is_file() and not (tmp_path / "registry" / "mlflow.db").exists()
+    assert [v.name for v in Registry(tmp_path / "other").list()] == ["kyc"]  # same store, whatever the folder

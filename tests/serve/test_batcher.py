@@ -47,3 +47,43 @@ def test_concurrent_retries_with_one_idempotency_key_are_scored_once(live: tuple
     assert snapped.status_code == 200 and seq <= snapped.json()["journal_seq"] <= seq + 11
     if thread:  # the batches went through the worker, and every one of them is finished
         assert service.batcher._tail is not None and service.batcher._tail.done()
+
+
+class _Recorder:
+    """What the batcher needs of a service, recording the batches it is given."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.scorer = self
+        self.metrics = self
+
+    def prepare(self, kind: str, rows: list[dict[str, int]]) -> list[dict[str, int]]:
+        return rows
+
+    def commit(self, kind: str, prepared: list[dict[str, int]], contributions: None, keys: list[None]) -> list[int]:
+        self.sizes.append(len(prepared))
+        return [row["n"] for row in prepared]
+
+    def batch(self, size: int) -> None:
+        pass
+
+
+def test_a_busy_batcher_lets_the_next_batch_wait_for_company() -> None:
+    """Right after a flush, a new request waits ``wait`` so that those arriving on the loop's next turns join it;
+    the first request of a quiet server is flushed at once."""
+    from cryptoscope.serve.batcher import Batcher
+
+    service = _Recorder()
+    batcher = Batcher(service, max_batch=64, explain_thread=False, wait=0.5)  # type: ignore[arg-type]
+
+    async def run() -> list[int]:
+        first = await batcher.submit("withdrawal", {"n": 1})  # quiet: flushed on the next turn
+        second = asyncio.ensure_future(batcher.submit("withdrawal", {"n": 2}))  # busy now: waits
+        for _ in range(5):
+            await asyncio.sleep(0)  # later turns of the loop, well within the wait
+        third = asyncio.ensure_future(batcher.submit("withdrawal", {"n": 3}))
+        return [first, *await asyncio.gather(second, third)]
+
+    assert asyncio.run(run()) == [1, 2, 3]
+    assert service.sizes == [1, 2]
+    batcher.close()

@@ -117,10 +117,10 @@ class RankEnsemble:
     def fit(self, x: np.ndarray | pd.DataFrame, feedback: np.ndarray | None = None) -> RankEnsemble:
         """Score every row; ``feedback`` (1 / 0 / NaN per row: analysts' decisions) teaches the ensemble.
 
-        With enough decisions (`cryptoscope.anomaly.feedback`) the members' z-scores are weighted by how
-        well each ranks the decided rows and a forest learns the decisions; refinement is skipped: real
-        labels replace its pseudo-labels.
-        ``weights_`` holds the weights used (equal when there was no usable feedback).
+        With enough decisions (`cryptoscope.anomaly.feedback`) positive-unlabelled forests learn them and
+        are blended with the members' combination by how well each ranks the decided rows; refinement is
+        skipped (real labels replace its pseudo-labels).
+        ``weights_`` holds each member's weight on the decisions (equal when there was no usable feedback).
         """
         matrix = prepare(x) if isinstance(x, pd.DataFrame) else np.asarray(x, dtype=float)
         unknown = [d for d in self.detectors if d not in DETECTORS]
@@ -132,19 +132,17 @@ class RankEnsemble:
         for name in self.detectors:
             self.scores_[name] = fit_scores(name, matrix, self.random_state)
         stacked = np.column_stack([self.scores_[d] for d in self.detectors])
-        learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state) \
+        combined = combine(stacked, self.combination)
+        # decisions replace refinement's pseudo-labels, and the forests blend with the plain combination
+        learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state, combined) \
             if feedback is not None else None
+        if learned is None and self.refine and len(self.detectors) > 1:  # one detector alone stays itself
+            combined = refine(scaled(matrix), combined, seed=self.random_state)
         self.weights_ = dict(zip(self.detectors, (learned[1] if learned is not None
                                                   else np.full(len(self.detectors), 1 / len(self.detectors))),
                                  strict=True))
         self.from_feedback_ = learned is not None
-        if learned is not None:
-            self.scores_["ensemble"] = learned[0]
-            return self
-        combined = combine(stacked, self.combination)
-        if self.refine and len(self.detectors) > 1:  # one detector alone stays itself
-            combined = refine(scaled(matrix), combined, seed=self.random_state)
-        self.scores_["ensemble"] = combined
+        self.scores_["ensemble"] = learned[0] if learned is not None else combined
         return self
 
 

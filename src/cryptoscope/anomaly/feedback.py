@@ -1,40 +1,45 @@
-"""Analysts' decisions teach the ensemble: the semi-supervised combination.
+"""Analysts' decisions teach the ensemble: a few confirmed and cleared cases, and everyone nobody decided.
 
 Closed cases come back into the lake as labels (`cryptoscope.cases.labels`): 1 closed as fraud, 0 closed
-as legitimate. Those users are the top of an earlier queue, so they say what this exchange's real cases
-look like next to its false alarms, which is the one thing no unsupervised rule can know. They are used
-twice (`learn_from_decisions`):
+as legitimate. They say what this exchange's abnormal users look like, which no unsupervised rule can
+know. `learn_from_decisions` turns them into one score per row:
 
-- each member's z-score is weighted by its lead over chance on the decided rows, ``max(0, AUC - 0.5)``:
-  a member that ranks them no better than a coin gets no say;
-- a random forest learns the decisions from the features and the members' z-scores (the idea of
-  XGBOD, Zhao & Hryniewicki, IJCNN 2018: detector scores as features of a supervised model) and scores
-  every row; a decided row only by a forest that did not see it (out of fold).
+- positive-unlabelled forests (`cryptoscope.anomaly.pu`: extra trees and a random forest) learn
+  "confirmed abnormal" against the cleared rows and the rows nobody decided, from the features, and score
+  every row out of bag; the rows they then find most like the confirmed ones are taken out of the
+  "normal" side and they learn once more (two-step PU learning, Liu et al., ICML 2002): hidden abnormal
+  rows stop teaching them that they are normal;
+- their ranks are blended with the members' combination (`blend_by_decisions`), each weighted by how well
+  it ranks the decided rows, so a table where the detectors already see the abnormal rows keeps them.
 
-The final score is the mean of both ranks. Why: on five corpora of public tables, which single detector is
-best moves with the kind of data and no fixed combination beats every one of them out of corpus
-(docs/abnormal.md). With decisions on the top 5 % of each table's queue, weights and forest together beat
-every single detector on the rows nobody reviewed, pooled and on most corpora
-(`benchmarks/anomaly_tables.py`, ``feedback`` in the JSON).
+Why this design: chosen among candidates on the development tables of `benchmarks/anomaly_feedback.py`
+(20 confirmed + 20 cleared rows per table) and judged on held-out tables against CatBoost, XGBoost,
+LightGBM and XGBOD trained on the same decisions (docs/abnormal.md, "Learning from analysts"). Giving the
+forests the members' scores as features too (XGBOD's idea) ranked worse there (0.899 vs 0.907 mean
+ROC-AUC); the version before (member weights and a forest on the decided rows only) reached 0.851: it
+ignored the rows nobody decided, which hold most of the information.
 
 >>> learned = learn_from_decisions(x, scores, np.array([np.nan, 1, 0, np.nan, 0]))   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from cryptoscope.anomaly.combine import rank_columns, standardize
+from cryptoscope.anomaly.pu import pu_scores
 from cryptoscope.errors import CryptoscopeError
 
-#: Fewer decided users of either kind than this and the weights stay equal: a handful of decisions is noise.
+#: Fewer confirmed abnormal rows than this and nothing is learned: a handful of decisions is noise.
+MIN_ABNORMAL = 3
+#: Fewer cleared rows than this and a score is judged against every undecided row instead (`decided_auc`).
 MIN_EACH = 3
-#: Trees of the decision forest; at most `MAX_DECIDED` decided rows train it (a random sample above that).
-TREES = 200
-MAX_DECIDED = 20_000
+#: A part's weight in `blend_by_decisions` is its lead over chance to this power: 40 decisions measure an
+#: AUC to about +-0.05, so only a clear lead should take the blend over (4 chosen on the development tables).
+POWER = 4.0
 
 
 def decided(labels: np.ndarray) -> np.ndarray:
@@ -47,22 +52,48 @@ def decided(labels: np.ndarray) -> np.ndarray:
     return ~np.isnan(y)
 
 
-def member_weights(scores: np.ndarray, labels: np.ndarray, min_each: int = MIN_EACH) -> np.ndarray | None:
-    """Each member's weight from the decided rows, summing to 1; None if too few decisions of either kind.
+@dataclass(frozen=True)
+class DecisionCounts:
+    """How many rows were confirmed abnormal, cleared and left undecided, and whether that can teach."""
 
-    ``scores``: rows x members (higher = more abnormal); ``labels``: 1, 0 or NaN per row. If no member
-    beats chance on the decided rows, all weigh the same.
-    """
+    abnormal: int
+    cleared: int
+    undecided: int
+
+    @classmethod
+    def of(cls, labels: np.ndarray) -> DecisionCounts:
+        y = np.asarray(labels, dtype=float)
+        known = decided(y)
+        return cls(int((y[known] == 1).sum()), int((y[known] == 0).sum()), int((~known).sum()))
+
+    @property
+    def usable(self) -> bool:
+        return self.abnormal >= MIN_ABNORMAL
+
+    def note(self) -> str | None:
+        """Why the decisions teach nothing, or what they lack; None when they are a normal mix."""
+        if self.abnormal + self.cleared == 0:
+            return "no decisions: unsupervised scores"
+        if not self.usable:
+            return (f"only {self.abnormal} decision(s) say abnormal (at least {MIN_ABNORMAL} needed to learn what "
+                    f"abnormal looks like): unsupervised scores")
+        if self.cleared == 0:
+            return "no cleared decisions: learned from the confirmed rows against every undecided row"
+        if self.undecided == 0:
+            return "every row carries a decision: each row is scored by models that did not see it"
+        return None
+
+
+def member_weights(scores: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
+    """Each member's weight, ``max(0, AUC - 0.5)`` on the decisions (`decided_auc`), summing to 1; None when
+    the decisions cannot teach (`DecisionCounts.usable`). If no member beats chance, all weigh the same."""
     s = np.asarray(scores, dtype=float)
     s = s.reshape(-1, 1) if s.ndim == 1 else s
     if len(s) != len(labels):
         raise CryptoscopeError(f"feedback has {len(labels)} rows, the scores {len(s)}")
-    known = decided(labels)
-    y = np.asarray(labels, dtype=float)[known]
-    if min(int(y.sum()), int(len(y) - y.sum())) < min_each:
+    if not DecisionCounts.of(labels).usable:
         return None
-    auc = np.array([roc_auc_score(y, s[known, j]) for j in range(s.shape[1])])
-    lead = np.clip(auc - 0.5, 0.0, None)
+    lead = np.array([max(0.0, decided_auc(s[:, j], labels) - 0.5) for j in range(s.shape[1])])
     return lead / lead.sum() if lead.sum() > 0 else np.full(s.shape[1], 1.0 / s.shape[1])
 
 
@@ -71,45 +102,49 @@ def weighted_zscore(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.asarray(standardize(scores) @ np.asarray(weights, dtype=float))
 
 
-def decision_forest(features: np.ndarray, labels: np.ndarray, seed: int = 7) -> np.ndarray:
-    """Probability of "closed as fraud" for every row, from a forest trained on the decided rows.
+def decided_auc(score: np.ndarray, labels: np.ndarray) -> float:
+    """How well a score ranks the confirmed abnormal rows above the rest: ROC-AUC against the cleared rows,
+    or, with fewer than `MIN_EACH` cleared, against every row not confirmed (positive-unlabelled AUC, which
+    rises and falls with the true one; Menon et al., ICML 2015)."""
+    y = np.asarray(labels, dtype=float)
+    known = decided(y)
+    positive = known & (y == 1)
+    cleared = known & (y == 0)
+    negative = cleared if int(cleared.sum()) >= MIN_EACH else ~positive
+    rows = positive | negative
+    if positive.sum() == 0 or negative.sum() == 0:
+        return 0.5
+    return float(roc_auc_score(positive[rows].astype(int), np.asarray(score)[rows]))
 
-    Undecided rows are scored by a forest fitted on every decided row; each decided row by one fitted on
-    the other folds, so a decision never scores itself. Classes are balanced: frauds are the rare kind.
+
+def blend_by_decisions(parts: dict[str, np.ndarray], labels: np.ndarray, power: float = POWER
+                       ) -> tuple[np.ndarray, dict[str, float]]:
+    """Mean of the parts' percentile ranks, each weighted by its lead over chance on the decisions.
+
+    ``parts``: scores (higher = more abnormal) that never saw the decided rows' labels, or scored them out
+    of bag. Weight ``max(0, AUC - 0.5) ** power`` (`decided_auc`), normalized; a part no better than a coin
+    gets no say, and if none is, all weigh the same. Returns the blend and the weights by name.
     """
-    known = np.flatnonzero(decided(labels))
-    y = np.asarray(labels, dtype=float)[known].astype(int)
-    if min(int(y.sum()), int(len(y) - y.sum())) < 2:
-        raise CryptoscopeError("the decision forest needs at least 2 decisions of each kind (fraud, legitimate)")
-    if len(known) > MAX_DECIDED:
-        keep = np.sort(np.random.default_rng(seed).choice(len(known), MAX_DECIDED, replace=False))
-        known, y = known[keep], y[keep]
-
-    def forest() -> RandomForestClassifier:
-        return RandomForestClassifier(n_estimators=TREES, min_samples_leaf=2, class_weight="balanced",
-                                      random_state=seed, n_jobs=1)
-
-    proba = np.zeros(len(features))
-    rest = np.ones(len(features), dtype=bool)
-    rest[known] = False
-    if rest.any():
-        proba[rest] = forest().fit(features[known], y).predict_proba(features[rest])[:, 1]
-    folds = StratifiedKFold(n_splits=int(min(5, y.sum(), len(y) - y.sum())), shuffle=True, random_state=seed)
-    for train, test in folds.split(known, y):
-        proba[known[test]] = forest().fit(features[known[train]], y[train]).predict_proba(features[known[test]])[:, 1]
-    return proba
+    names = list(parts)
+    lead = np.array([max(0.0, decided_auc(parts[n], labels) - 0.5) ** power for n in names])
+    weights = lead / lead.sum() if lead.sum() > 0 else np.full(len(names), 1.0 / len(names))
+    ranks = rank_columns(np.column_stack([parts[n] for n in names]))
+    return np.asarray(ranks @ weights), dict(zip(names, weights.round(4).tolist(), strict=True))
 
 
-def learn_from_decisions(matrix: np.ndarray, scores: np.ndarray, labels: np.ndarray,
-                         seed: int = 7) -> tuple[np.ndarray, np.ndarray] | None:
-    """(score per row, member weights) from the decisions; None when there are too few to learn from.
+def learn_from_decisions(matrix: np.ndarray, scores: np.ndarray, labels: np.ndarray, seed: int = 7,
+                         unsupervised: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(score per row, member weights) from the decisions; None when they cannot teach (`DecisionCounts`).
 
-    ``matrix``: the detectors' (scaled) feature matrix; ``scores``: rows x members, higher = more abnormal.
+    ``matrix``: the detectors' (scaled) feature matrix; ``scores``: rows x members, higher = more abnormal;
+    ``unsupervised``: the ensemble's own score to blend with (default: the members' mean z-score). The
+    member weights (each member's lead on the decisions) are reported, not used.
     """
     weights = member_weights(scores, labels)
     if weights is None:
         return None
-    weighted = weighted_zscore(scores, weights)
-    proba = decision_forest(np.column_stack([matrix, standardize(scores)]), labels, seed)
-    combined = (rank_columns(weighted)[:, 0] + rank_columns(proba)[:, 0]) / 2
-    return np.asarray(combined), weights
+    z = standardize(scores)
+    forest = pu_scores(matrix, labels, seed)
+    base = unsupervised if unsupervised is not None else z.mean(axis=1)
+    combined, _ = blend_by_decisions({"forest": forest, "unsupervised": base}, labels)
+    return combined, weights

@@ -1,6 +1,7 @@
 """Abnormal users and rings as a product line: entity graph, detectors, case queue, report.
 
-The batch stage builds the entity graph as of the end of the lake, scores every user with the detectors
+The batch stage first writes every closed case's decision into the lake's labels (so decisions taken in the
+console teach the run), builds the entity graph as of the end of the lake, scores every user with the detectors
 (taught by the analysts' closed cases), files new cases in the case queue (by default SQLite beside the lake,
 ``LAKE/_abnormal``, where the graph and the report go too) and copies ``cases.html`` to the reports folder.
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptoscope.anomaly.pipeline import DetectionConfig, RunResult, detect
 from cryptoscope.anomaly.report import write_cases_report
+from cryptoscope.cases.labels import sync_labels
 from cryptoscope.cases.store import CaseStore, default_url
 from cryptoscope.graph.pipeline import build_graph, save_graph
 from cryptoscope.lake import connect
@@ -48,17 +51,20 @@ class AbnormalRun:
 
 
 def detect_into_cases(lake: Path, work: Path | None = None, db_url: str | None = None, *,
-                      backend: Any = None) -> AbnormalRun:
-    """Graph, one detection run as of the end of the lake, cases, and the HTML report of the top cases.
+                      connect_to: Callable[[], Any] | None = None) -> AbnormalRun:
+    """Every closed case's decision into the lake, then graph, one detection run as of the end of the lake,
+    cases, the review order and the HTML report of the top cases.
 
-    ``backend`` is the Ibis backend every lake read goes through (the run's engine, `RunContext.connect`);
-    by default DuckDB over ``lake``."""
+    ``connect_to`` opens the Ibis backend every lake read goes through (the run's engine,
+    `RunContext.connect`); by default DuckDB over ``lake``. It is called after the decisions are written,
+    because a backend lists the lake's files when it opens."""
     start = time.perf_counter()
     work = work or work_dir_of(lake)
-    backend = backend if backend is not None else connect(lake)
+    store = CaseStore(db_url or default_url(work))
+    sync_labels(store, lake)  # decisions taken in the console or the API teach this run too
+    backend = connect_to() if connect_to is not None else connect(lake)
     graph = build_graph(lake, backend=backend)
     save_graph(graph, work / "graph")
-    store = CaseStore(db_url or default_url(work))
     run, _ = detect(lake, store, graph.as_of, DetectionConfig(), graph=graph, backend=backend)
     report = write_cases_report(store, graph, work / "cases.html")
     rings = int((graph.features.rings["size"] >= 3).sum()) if len(graph.features.rings) else 0
@@ -83,7 +89,7 @@ class AbnormalLine:
 
     def run(self, ctx: RunContext) -> StageResult:
         ctx.progress("abnormal users: graph, detectors, cases")
-        result = detect_into_cases(ctx.lake.root, self.work, self.db_url, backend=ctx.connect())
+        result = detect_into_cases(ctx.lake.root, self.work, self.db_url, connect_to=ctx.connect)
         ctx.reports.mkdir(parents=True, exist_ok=True)
         report = ctx.reports / "cases.html"
         shutil.copyfile(result.report, report)  # self-contained: its pictures are inline

@@ -19,6 +19,7 @@ import pandas as pd
 from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble, percentile_ranks
 from cryptoscope.anomaly.features import behaviour_features
 from cryptoscope.anomaly.reasons import feature_reasons, graph_reasons, peer_percentiles, top_by
+from cryptoscope.anomaly.review import exposure, queue_places
 from cryptoscope.cases.grouping import RingAlert, UserAlert, file_alerts
 from cryptoscope.cases.labels import LABEL_TYPE
 from cryptoscope.cases.store import CaseStore
@@ -59,6 +60,8 @@ class Scored:
     #: The behaviour members' weights, and how many analysts' decisions set them (0: equal, unsupervised).
     weights: dict[str, float] = field(default_factory=dict)
     decisions: int = 0
+    #: Each user's latest analyst decision before the run (1 / 0 / NaN), in the order of ``users``.
+    decided: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def score_users(backend: Any, as_of: dt.datetime, config: DetectionConfig, graph
     # a user is as suspicious as its strongest signal: behaviour, links, or a supervised model's score
     users["score"] = percentile_ranks(np.max(np.column_stack(signals), axis=1)) if len(signals) > 1 else signals[0]
     used = int(np.isfinite(decided).sum()) if ens.from_feedback_ else 0
-    return Scored(users, rings, feats, graph, {d: float(w) for d, w in ens.weights_.items()}, used)
+    return Scored(users, rings, feats, graph, {d: float(w) for d, w in ens.weights_.items()}, used, decided)
 
 
 def analyst_decisions(backend: Any, as_of: dt.datetime, users: pd.Index) -> np.ndarray:
@@ -181,7 +184,8 @@ def alerts_of(scored: Scored, config: DetectionConfig) -> tuple[list[UserAlert],
 def detect(lake: Lake | str | os.PathLike[str], store: CaseStore, as_of: dt.datetime | None = None,
            config: DetectionConfig | None = None, *, graph: GraphResult | None = None,
            backend: Any = None, features: pd.DataFrame | None = None) -> tuple[RunResult, Scored]:
-    """Score everyone as of ``as_of`` (default: the end of the lake) and file the alerts as cases."""
+    """Score everyone as of ``as_of`` (default: the end of the lake), file the alerts as cases and order the
+    open cases for review (`cryptoscope.anomaly.review`)."""
     config = config or DetectionConfig()
     backend = backend if backend is not None else connect(lake)
     at = as_of or lake_end(backend)
@@ -191,5 +195,8 @@ def detect(lake: Lake | str | os.PathLike[str], store: CaseStore, as_of: dt.date
     users, rings = alerts_of(scored, config)
     run_key = f"{at.isoformat()}#{config.key()}"
     filed = file_alerts(store, run_key, at, users, rings, len(scored.users))
+    decided = scored.decided if scored.decided is not None else np.full(len(scored.users), np.nan)
+    store.set_queue(run_key, queue_places(store, scored.users.index, scored.users["score"].to_numpy(), decided,
+                                          exposure(scored.features)))
     return RunResult(run_key, at, len(scored.users), len(users), len(rings), filed.new_cases,
                      filed.updated_cases, scored.decisions), scored

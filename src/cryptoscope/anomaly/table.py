@@ -7,9 +7,15 @@ interval (`cryptoscope.anomaly.evidence`), since on one table small differences 
 label column (1 = abnormal) is never shown to the detectors.
 
 ``--feedback-column COL`` is the semi-supervised mode (`cryptoscope.anomaly.feedback`): COL holds
-analysts' decisions (1, 0, or empty for rows nobody reviewed) and teaches the ensemble (member weights
-and a forest); with labels too, the rows that carry a decision are left out of the judging, so the
-figures are on unseen rows only.
+analysts' decisions (1, 0, or empty for rows nobody reviewed) and teaches the ensemble (a
+positive-unlabelled forest blended with the detectors); with labels too, the rows that carry a decision
+are left out of the judging, so the figures are on unseen rows only. Bad decisions:
+
+- anything but 0, 1 or empty: an error naming the file, the row and the column;
+- a decision on every row while ``--label-column`` is given: an error (no row is left to judge);
+- fewer than 3 rows confirmed abnormal (all cleared, say): nothing to learn "abnormal" from, so the
+  scores stay unsupervised and ``feedback.note`` says why (``feedback.learned`` is false);
+- no cleared row: the confirmed rows are learned against every undecided row (noted, not an error).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import pyarrow.parquet as pq
 
 from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble
 from cryptoscope.anomaly.evidence import judge, paired_leads
-from cryptoscope.anomaly.feedback import decided
+from cryptoscope.anomaly.feedback import DecisionCounts, decided
 from cryptoscope.errors import CryptoscopeError, ValidationError
 
 
@@ -38,19 +44,24 @@ class TableScores:
     columns: tuple[str, ...]
     weights: dict[str, float] = field(default_factory=dict)
     decided: np.ndarray | None = None  # rows carrying an analyst's decision (feedback mode)
+    counts: DecisionCounts | None = None
+    file: str = "<table>"
 
     def metrics(self, resamples: int = 200) -> dict[str, Any]:
         """Each detector's and the ensemble's figures on the judged rows; ``resamples`` > 0 adds the
         ensemble's lead over each detector with its bootstrap interval."""
         out: dict[str, Any] = {}
-        if self.decided is not None:
-            out["feedback"] = {"decided_rows": int(self.decided.sum()), "weights": self.weights}
+        if self.decided is not None and self.counts is not None:
+            out["feedback"] = {"decided_rows": int(self.decided.sum()), "abnormal": self.counts.abnormal,
+                               "cleared": self.counts.cleared, "learned": self.counts.usable,
+                               "weights": self.weights, "note": self.counts.note()}
         if self.labels is None:
             return out
         rows = ~self.decided if self.decided is not None else np.ones(len(self.labels), dtype=bool)
         y = self.labels[rows]
         if y.min() == y.max():
-            raise CryptoscopeError("the rows without a decision hold one class only; nothing left to judge")
+            raise ValidationError("the rows without a decision hold one class only; nothing left to judge",
+                                  file=self.file)
         judged = {name: judge(y, s[rows]) for name, s in self.scores.items()}
         out.update({"judged_rows": int(rows.sum()), "detectors": {k: v for k, v in judged.items() if k != "ensemble"},
                     "ensemble": judged["ensemble"]})
@@ -124,6 +135,10 @@ def score_frame(frame: pd.DataFrame, label_column: str | None = None, *, exclude
                               "ensemble on the answers it was given", file=file, column=feedback_column)
     y = labels_of(frame, label_column, file) if label_column else None
     feedback = decisions_of(frame, feedback_column, file) if feedback_column else None
+    counts = DecisionCounts.of(feedback) if feedback is not None else None
+    if counts is not None and y is not None and counts.undecided == 0:
+        raise ValidationError("every row carries a decision, so no row is left to judge the scores on; leave "
+                              "the rows to judge empty, or drop --label-column", file=file, column=feedback_column)
     drop = (*exclude, *(c for c in (label_column, feedback_column) if c))
     cols = feature_columns(frame, drop)
     if not cols:
@@ -131,7 +146,8 @@ def score_frame(frame: pd.DataFrame, label_column: str | None = None, *, exclude
     if len(frame) < 10:
         raise ValidationError(f"only {len(frame)} rows; the detectors need at least 10", file=file)
     ens = RankEnsemble(detectors, random_state=seed).fit(frame[cols], feedback=feedback)
-    return TableScores(ens.scores_, y, tuple(cols), ens.weights_, decided(feedback) if feedback is not None else None)
+    return TableScores(ens.scores_, y, tuple(cols), ens.weights_,
+                       decided(feedback) if feedback is not None else None, counts, file)
 
 
 def score_table(path: str | os.PathLike[str], label_column: str | None = None, *, exclude: tuple[str, ...] = (),

@@ -15,6 +15,10 @@ The handbook's protocol, re-implemented from its description (its code is not us
 A baseline (logistic regression on the same features) is fitted in the same run, so every figure has
 a reference computed on the same rows.
 
+The model is LightGBM by default; ``sequence`` (a GRU over each card's payments before the decision) and
+``hybrid`` (LightGBM + the sequence model's logit) come from `cryptoscope.benchmarks.fdh_deep`, and
+`run_models` fits several of them in one run on the same rows, which is how they are compared.
+
 >>> import datetime
 >>> result = run_fdh("transactions.parquet", datetime.date(2018, 7, 25))  # doctest: +SKIP
 >>> result.model.average_precision                                      # doctest: +SKIP
@@ -38,8 +42,17 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from cryptoscope.benchmarks.fdh_data import fdh_lake
+from cryptoscope.benchmarks.fdh_deep import (
+    HYBRID_FOLDS,
+    LOGIT,
+    SEQUENCE_PARAMS,
+    hybrid_scores,
+    sequence_inputs,
+    sequence_model,
+)
 from cryptoscope.benchmarks.fdh_features import FEATURES, card_features, card_labels, payment_spine
 from cryptoscope.benchmarks.fdh_metrics import Scores, card_precision_at_k, fraud_scores
+from cryptoscope.benchmarks.fdh_sequences import EVENT_FEATURES
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 
@@ -205,10 +218,6 @@ def split(con: Any, periods: Periods) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     return train, kept, len(test) - len(kept)
 
 
-def _model() -> LGBMClassifier:
-    return LGBMClassifier(**LGBM_PARAMS)
-
-
 def _baseline() -> Any:
     return make_pipeline(SimpleImputer(strategy="constant", fill_value=0.0), StandardScaler(),
                          LogisticRegression(max_iter=2000))
@@ -218,9 +227,57 @@ def _matrix(frame: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
     return frame[list(features)].astype("float64").to_numpy()
 
 
-def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATURES) -> FdhResult:
-    """Train on the training week, score the test week, on a lake that holds payments and labels."""
-    started = time.perf_counter()
+#: What ``--model`` may name: trees, the sequence model alone, or trees with the sequence model's logit.
+MODELS = ("lightgbm", "sequence", "hybrid")
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One model's test figures in a run, and what fitting and scoring it cost."""
+
+    name: str
+    scores: Scores
+    per_day: tuple[float, ...]
+    params: dict[str, Any]
+    seconds: float
+    cpu_seconds: float
+
+
+@dataclass(frozen=True)
+class FdhComparison:
+    """Every model of one run, on the same training rows and the same test rows."""
+
+    periods: Periods
+    runs: dict[str, ModelRun]
+    baseline: Scores
+    rows: RowCounts
+    features: tuple[str, ...]
+    seconds: float
+    cpu_seconds: float
+
+    def result(self, name: str) -> FdhResult:
+        run = self.runs[name]
+        return FdhResult(self.periods, run.scores, self.baseline, name, "logistic_regression", run.per_day,
+                         self.rows, self.features, run.params, self.seconds)
+
+
+def _timed(fit: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fit()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_models(lake: Lake, periods: Periods, models: tuple[str, ...] = MODELS, features: tuple[str, ...] = FEATURES,
+               *, seed: int | None = None, sequence_params: dict[str, Any] | None = None) -> FdhComparison:
+    """Fit each of ``models`` (see `MODELS`) and the baseline on the training week, score the same test week.
+
+    ``seed`` replaces the models' own seeds (LightGBM's 7, the sequence model's 7) for a run over seeds;
+    ``sequence_params`` replaces `SEQUENCE_PARAMS` (a smaller network in tests).
+    """
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise CryptoscopeError(f"unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODELS)}")
+    started, cpu_started = time.perf_counter(), time.process_time()
     con = connect(lake, threads=1)  # one thread: float sums in one order, so every run gives the same figures
     con.con.execute("SET enable_progress_bar = false")
     train, test, removed = split(con, periods)
@@ -230,21 +287,52 @@ def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATU
         raise CryptoscopeError(f"train {periods.train_start}: the training or test week has no fraud (or only "
                                "fraud); pick another start date")
     x_train, x_test = _matrix(train, features), _matrix(test, features)
-    model = _model().fit(x_train, y_train)
-    baseline = _baseline().fit(x_train, y_train)
+    lgbm_params = {**LGBM_PARAMS, **({"random_state": seed} if seed is not None else {})}
+    seq_seed = 7 if seed is None else seed
     cards, days = test.card.to_numpy(), test.day.to_numpy()
-    p_model = np.asarray(model.predict_proba(x_test))[:, 1]
+    scores: dict[str, tuple[np.ndarray, dict[str, Any], float, float]] = {}
+    if "lightgbm" in models:
+        p, wall, cpu = _timed(lambda: np.asarray(LGBMClassifier(**lgbm_params).fit(x_train, y_train)
+                                                 .predict_proba(x_test))[:, 1])
+        scores["lightgbm"] = (p, {k: v for k, v in lgbm_params.items() if k != "verbose"}, wall, cpu)
+    if "sequence" in models or "hybrid" in models:
+        sp = SEQUENCE_PARAMS if sequence_params is None else sequence_params
+        steps = int(sp["steps"])
+        (s_train, s_test), wall_in, cpu_in = _timed(lambda: sequence_inputs(
+            con, _utc(periods.train_start), _utc(periods.test_end), [train, test], features, steps))
+        seq_params = {**sp, "random_state": seq_seed, "event_features": list(EVENT_FEATURES)}
+        if "sequence" in models:
+            logit, wall, cpu = _timed(lambda: sequence_model(seq_seed, sp).fit(s_train, y_train)
+                                      .decision_function(s_test))
+            scores["sequence"] = (logit, {**seq_params, "tabular_features": True}, wall_in + wall, cpu_in + cpu)
+        if "hybrid" in models:
+            groups = train.user_id.to_numpy()
+            p, wall, cpu = _timed(lambda: hybrid_scores(lambda: LGBMClassifier(**lgbm_params), s_train, y_train,
+                                                        groups, s_test, len(features), seq_seed, params=sp))
+            scores["hybrid"] = (p, {"lightgbm": {k: v for k, v in lgbm_params.items() if k != "verbose"},
+                                    "sequence": {**seq_params, "tabular_features": False},
+                                    "learned_features": [LOGIT], "out_of_fold_by_customer": HYBRID_FOLDS},
+                                wall_in + wall, cpu_in + cpu)
+    baseline = _baseline().fit(x_train, y_train)
     p_base = np.asarray(baseline.predict_proba(x_test))[:, 1]
-    per_day = card_precision_at_k(p_model, cards, days, y_test, k=100).per_day
+    runs = {name: ModelRun(name, fraud_scores(p, y_test, cards, days),
+                           card_precision_at_k(p, cards, days, y_test, k=100).per_day, params, wall, cpu)
+            for name, (p, params, wall, cpu) in scores.items()}
     compromised = tuple(int(g.groupby("card").fraud.max().sum()) for _, g in test.groupby("day", sort=True))
     rows = RowCounts(len(train), int(y_train.sum()), len(test), int(y_test.sum()), removed, compromised)
-    return FdhResult(periods, fraud_scores(p_model, y_test, cards, days), fraud_scores(p_base, y_test, cards, days),
-                     "lightgbm", "logistic_regression", per_day, rows, features,
-                     {k: v for k, v in LGBM_PARAMS.items() if k != "verbose"}, time.perf_counter() - started)
+    return FdhComparison(periods, {m: runs[m] for m in models}, fraud_scores(p_base, y_test, cards, days), rows,
+                         features, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
-def run_fdh(data: str | os.PathLike[str], train_start: dt.date, lake: str | os.PathLike[str] | None = None
-            ) -> FdhResult:
+def run_protocol(lake: Lake, periods: Periods, features: tuple[str, ...] = FEATURES, model: str = "lightgbm"
+                 ) -> FdhResult:
+    """Train ``model`` (one of `MODELS`) on the training week, score the test week, on a lake that holds
+    payments and labels."""
+    return run_models(lake, periods, (model,), features).result(model)
+
+
+def run_fdh(data: str | os.PathLike[str], train_start: dt.date, lake: str | os.PathLike[str] | None = None,
+            model: str = "lightgbm") -> FdhResult:
     """Ingest ``data`` (once per file; into a per-file cache lake unless ``lake`` is given) and run the
-    protocol from ``train_start``."""
-    return run_protocol(fdh_lake(data, lake), Periods(train_start))
+    protocol from ``train_start`` with ``model`` (one of `MODELS`)."""
+    return run_protocol(fdh_lake(data, lake), Periods(train_start), model=model)

@@ -8,7 +8,7 @@
 from cryptoscope.cases.errors import AuditLogError, CaseError, IllegalTransitionError, UnknownCaseError
 from cryptoscope.cases.labels import LABEL_TYPE, sync_labels
 from cryptoscope.cases.models import CLOSED, STATES, TRANSITIONS
-from cryptoscope.cases.store import CaseDetail, CaseStore, CaseSummary, default_url
+from cryptoscope.cases.store import CaseDetail, CaseStore, CaseSummary, QueuePlace, default_url
 
 __all__ = ["CLOSED", "LABEL_TYPE", "STATES", "TRANSITIONS", "AuditLogError", "CaseDetail", "CaseError", "CaseStore",
-           "CaseSummary", "IllegalTransitionError", "UnknownCaseError", "default_url", "sync_labels"]
+           "CaseSummary", "IllegalTransitionError", "QueuePlace", "UnknownCaseError", "default_url", "sync_labels"]

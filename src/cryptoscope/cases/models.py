@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 #: The workflow: which state may follow which. Closed states are final.
@@ -116,3 +116,24 @@ class LabelExport(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     rows: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QueuePosition(Base):
+    """Where the latest detection run put an open case in the review queue, and why (`anomaly.review`).
+
+    Derived data, replaced whole by every run: the queue's order, its best member's rank among the run's
+    users (the percentile score of the top cases all round to 1.000), P(abnormal) calibrated on the
+    decisions so far and the expected loss.
+    """
+
+    __tablename__ = "queue_positions"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    exposure_usd: Mapped[float] = mapped_column(Float)
+    expected_loss_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    explore: Mapped[bool] = mapped_column(Boolean)

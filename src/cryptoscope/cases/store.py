@@ -11,6 +11,7 @@ transaction, so a decision and its audit record are committed together or not at
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ from cryptoscope.cases.models import (
     Case,
     CaseMember,
     Note,
+    QueuePosition,
     Run,
     utcnow,
 )
@@ -64,6 +66,25 @@ class CaseDetail:
     notes: tuple[tuple[dt.datetime, str, str], ...]
     audit: tuple[tuple[dt.datetime, str, str, str | None, str | None, str], ...]
     merged_into: int | None
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """An open case's place in the review queue (see `cryptoscope.anomaly.review`)."""
+
+    case_id: int
+    position: int  # 1 = open it first
+    rank: int  # its best member's rank among the run's users, 1 = the most abnormal
+    users: int  # users the run scored
+    probability: float | None  # P(abnormal); None until decisions of both kinds can calibrate it
+    exposure_usd: float
+    expected_loss_usd: float | None
+    explore: bool  # placed for what its decision would teach the detectors, not for its expected loss
+
+    @property
+    def top_share(self) -> float:
+        """The best member's rank as a share of the run's users (0.0001 = the top 0.01 %)."""
+        return self.rank / max(self.users, 1)
 
 
 def default_url(work_dir: str | os.PathLike[str]) -> str:
@@ -106,6 +127,24 @@ class CaseStore:
             if limit is not None:
                 q = q.limit(limit)
             return [_summary(c) for c in s.scalars(q)]
+
+    def queue(self, limit: int | None = None) -> list[tuple[CaseSummary, QueuePlace | None]]:
+        """Open cases in review order (the latest run's `QueuePlace`), then in-review ones by score."""
+        with self.session() as s:
+            places = {p.case_id: _place(p) for p in s.scalars(select(QueuePosition))}
+        cases = self.list_cases("open") + self.list_cases("in_review")
+        ordered = sorted(cases, key=lambda c: (c.state != "open", c.id not in places,
+                                               places[c.id].position if c.id in places else 0, -c.score, c.id))
+        return [(c, places.get(c.id)) for c in ordered[:limit]]
+
+    def set_queue(self, run_key: str, places: Sequence[QueuePlace]) -> None:
+        """Replace the review queue's order with one run's (one transaction, one audit entry)."""
+        with self.session() as s:
+            s.execute(delete(QueuePosition))
+            s.add_all(QueuePosition(run_key=run_key, **dataclasses.asdict(p)) for p in places)
+            explore = sum(p.explore for p in places)
+            s.add(AuditEntry(case_id=None, actor="detector", action="queue",
+                             detail=f"{run_key}: {len(places)} open cases ordered ({explore} for what they teach)"))
 
     def get(self, case_id: int) -> CaseDetail:
         with self.session() as s:
@@ -191,6 +230,11 @@ def _case(s: Session, case_id: int) -> Case:
     if case is None:
         raise UnknownCaseError(int(case_id))
     return case
+
+
+def _place(p: QueuePosition) -> QueuePlace:
+    return QueuePlace(p.case_id, p.position, p.rank, p.users, p.probability, p.exposure_usd, p.expected_loss_usd,
+                      p.explore)
 
 
 def _summary(c: Case) -> CaseSummary:

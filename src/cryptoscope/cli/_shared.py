@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,7 +32,8 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 LakeOpt = Annotated[Path, typer.Option("--lake", help="Lake folder.")]
 #: the lake of the commands that load data (and of the lake group), which make the folder themselves
 NewLakeOpt = Annotated[Path, typer.Option("--lake", help="Lake folder (created if missing).")]
-RegistryOpt = Annotated[Path, typer.Option("--registry", help="Model registry folder.")]
+RegistryOpt = Annotated[Path, typer.Option("--registry", help="Model registry folder: MLflow's SQLite store and a "
+                                          "cache (the store is $MLFLOW_TRACKING_URI when set).")]
 ReportDirOpt = Annotated[Path, typer.Option("--report-dir", help="Where the HTML reports go.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="duckdb (embedded) or spark.")]
 WorkOpt = Annotated[Path | None, typer.Option("--work", help="Folder for the graph, the SQLite case queue and "
@@ -129,6 +130,16 @@ def run_simulation(lake: Path, users: int, days: int, seed: int, start: str, fra
         summary = simulate(cfg, Lake(lake), lambda done, total: progress.update(task, completed=done))
     console.print(f"wrote {summary.events:,} rows in {summary.seconds:.1f}s "
                   f"({summary.events / summary.seconds:,.0f} rows/s) to {lake}")
+
+
+def log_benchmark(registry: Path, name: str, figures: Mapping[str, Any], command: str, *, files: tuple[Path, ...] = (),
+                  params: Mapping[str, object] | None = None) -> None:
+    """Log a benchmark command's figures (every number) as an MLflow run of the experiment ``name`` in the
+    registry's tracking store, with the command that reproduces it, and say which run it is."""
+    from cryptoscope.models import Registry
+
+    run_id = Registry(registry).log_benchmark(name, figures, params={"command": command, **(params or {})}, files=files)
+    console.print(f"MLflow run {run_id} (experiment {name})", highlight=False)
 
 
 def work_dir(lake: Path, work: Path | None) -> Path:

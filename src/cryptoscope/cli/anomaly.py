@@ -19,13 +19,16 @@ def anomaly_run(lake: LakeOpt = Path("./demo-lake"), work: WorkOpt = None, db: D
                 as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this UTC time.")] = None,
                 no_graph: Annotated[bool, typer.Option("--no-graph", help="Behaviour detectors only.")] = False,
                 alert_rate: Annotated[float, typer.Option(help="Share of users alerted per run.")] = 0.005) -> None:
-    """Score every user, file the alerts as cases (merged with earlier runs), write WORK/cases.html."""
+    """Learn from every closed case, score every user, file the alerts as cases (merged with earlier runs), order
+    the open cases for review, write WORK/cases.html."""
     from cryptoscope.anomaly.pipeline import DetectionConfig, detect
     from cryptoscope.anomaly.report import write_cases_report
+    from cryptoscope.cases import sync_labels
     from cryptoscope.graph import build_graph, save_graph
 
     folder = work_dir(lake, work)
     store = case_store(lake, work, db)
+    synced = sync_labels(store, lake)  # decisions taken in the console or the API reach the lake first
     at = utc_time(as_of, "--as-of") if as_of is not None else None
     graph = None
     with console.status("detecting abnormal users"):
@@ -37,9 +40,11 @@ def anomaly_run(lake: LakeOpt = Path("./demo-lake"), work: WorkOpt = None, db: D
         report = write_cases_report(store, graph, folder / "cases.html")
     console.print(f"run {run.run_key}: {run.users:,} users scored, {run.alerts} user and {run.ring_alerts} ring "
                   f"alerts; {run.new_cases} new cases, {run.updated_cases} updated; report {report}", highlight=False)
+    if synced:
+        console.print(f"{synced} labels of closed cases written to the lake", highlight=False)
     if run.decisions:
-        console.print(f"detectors taught by {run.decisions} analyst decisions on earlier cases (weights and forest)",
-                      highlight=False)
+        console.print(f"detectors taught by {run.decisions} analyst decisions on earlier cases "
+                      "(positive-unlabelled forests blended with the detectors)", highlight=False)
 
 
 @app.command("score-table")
@@ -68,7 +73,12 @@ def anomaly_score_table(
     lines = [f"{result['rows']:,} rows x {result['features']} features -> {out}"]
     if "feedback" in result:
         weights = ", ".join(f"{d} {w:.2f}" for d, w in result["feedback"]["weights"].items())
-        lines.append(f"  taught by {result['feedback']['decided_rows']:,} decisions; member weights: {weights}")
+        fed = result["feedback"]
+        lines.append(f"  taught by {fed['decided_rows']:,} decisions ({fed['abnormal']} abnormal, {fed['cleared']} "
+                     f"cleared); member weights: {weights}" if fed["learned"] else
+                     f"  {fed['decided_rows']:,} decisions did not teach the ensemble")
+        if fed["note"]:
+            lines.append(f"  note: {fed['note']}")
     leads = result.get("ensemble_lead", {})
     for name, m in {**result.get("detectors", {}), **({"ensemble": result["ensemble"]} if "ensemble" in result
                                                        else {})}.items():

@@ -20,6 +20,7 @@ def demo(lake: NewLakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path(".
     The size is what the slowest labels need: KYC findings and loan outcomes take weeks, and a smaller
     world leaves each model only a handful of bad rows to learn from and be judged on."""
     from cryptoscope.lake import Lake
+    from cryptoscope.models.tracking import ui_command
 
     run_simulation(Path(lake), 50_000, 120, 7, "2025-01-01", 1.0)
     print_status(Lake(lake))
@@ -28,10 +29,12 @@ def demo(lake: NewLakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path(".
         "\n[bold]Next:[/]\n"
         f"  cryptoscope products list                          # the product lines, what each reads and writes\n"
         f"  cryptoscope features build --label card_fraud --cutoff 2025-03-01 --out train.parquet --lake {lake}\n"
-        f"  cryptoscope models list --registry {registry}      # registered risk models\n"
+        f"  cryptoscope models list --registry {registry}      # registered risk models (MLflow's registry)\n"
+        f"  {ui_command(registry)}  # every run: params, metrics, plots\n"
         f"  cryptoscope cases list --lake {lake}               # the case queue (abnormal users, market abuse)\n"
         f"  cryptoscope reco recommend USER --lake {lake} --model {report_dir}/recommender.pkl  # with reasons\n"
         f"  open {report_dir}/*.html                            # every report: risk models, chain, feedback, ...\n"
+        "  docs/notebooks/ and docs/api.md                     # the same from Python: `import cryptoscope as cs`\n"
         "  README.md and docs/                                 # what is simulated, computed and decided")
     console_logins(Path(lake), Path(registry), Path(report_dir))
 

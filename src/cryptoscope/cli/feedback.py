@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cryptoscope.cli._shared import LakeOpt, ReportDirOpt, console, progress_task, table_view
+from cryptoscope.cli._shared import (
+    LakeOpt,
+    RegistryOpt,
+    ReportDirOpt,
+    console,
+    log_benchmark,
+    progress_task,
+    table_view,
+)
 
 if TYPE_CHECKING:
     from cryptoscope.feedback.drivers import DriverResult
@@ -124,8 +132,10 @@ def benchmark_airline(
     data: Annotated[Path, typer.Option("--data", help="Tweets.csv of Twitter US Airline Sentiment.")],
     out: Annotated[Path, typer.Option("--out", help="JSON file to write the figures to.")],
     cache_dir: CacheOpt = None,
+    registry: RegistryOpt = Path("./models-registry"),
 ) -> None:
-    """3-class sentiment and complaint reasons on a split by time; ours against TF-IDF+LR and VADER."""
+    """3-class sentiment and complaint reasons on a split by time; ours against TF-IDF+LR and VADER; logged as
+    an MLflow run (experiment benchmark_airline) in the registry's tracking store."""
     from cryptoscope.benchmarks.airline import run_benchmark
 
     with progress_task("embedding tweets") as show:
@@ -139,3 +149,5 @@ def benchmark_airline(
                     *result["baselines"].items()]:
         console.print(f"{name:16s} accuracy {s['accuracy']:.3f}  macro-F1 {s['macro_f1']:.3f}", highlight=False)
     console.print(f"beats both baselines: {result['beats_baselines']}; figures in {out}", highlight=False)
+    log_benchmark(registry, "benchmark_airline", {"ours": result["model"], **result["baselines"]}, result["command"],
+                  files=(out,))

@@ -1,4 +1,7 @@
-"""`cryptoscope models list|show|promote`: the model registry and which version scores."""
+"""`cryptoscope models list|show|promote|migrate`: the model registry (MLflow's) and which version scores.
+
+The registry is the MLflow tracking URI of ``$MLFLOW_TRACKING_URI``, else the SQLite store inside ``--registry``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import typer
 
 from cryptoscope.cli._shared import RegistryOpt, console
 
-app = typer.Typer(help="The model registry: versions, model cards, which version scores.", no_args_is_help=True)
+app = typer.Typer(help="The model registry (MLflow; $MLFLOW_TRACKING_URI, else a SQLite store in --registry): "
+                  "versions, model cards, which version scores.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -39,9 +43,32 @@ def models_show(name: Annotated[str, typer.Argument(help="Model name, e.g. risk_
 @app.command("promote")
 def models_promote(name: Annotated[str, typer.Argument(help="Model name.")],
                    version: Annotated[int, typer.Argument(help="Version that scores from now on.")],
+                   force: Annotated[bool, typer.Option(
+                       "--force", help="Promote even a version whose evaluation failed (it cost more than "
+                                       "the rules on its test period).")] = False,
                    registry: RegistryOpt = Path("./models-registry")) -> None:
-    """Make a version the one `risk score` and the API load."""
+    """Make a version the champion: the one `risk score`, `serve`, the stream and the API load."""
     from cryptoscope.models import Registry
 
-    Registry(registry).promote(name, version)
-    console.print(f"{name} v{version} promoted")
+    Registry(registry).promote(name, version, force=force)
+    console.print(f"{name} v{version} promoted (alias 'champion')")
+
+
+@app.command("migrate")
+def models_migrate(registry: RegistryOpt = Path("./models-registry")) -> None:
+    """Copy every version of a registry folder of the former format into MLflow's registry (twice adds nothing)."""
+    from cryptoscope.models import FolderRegistry, Registry
+    from cryptoscope.models.migrate import migrate
+
+    target = Registry(registry)
+    done = migrate(FolderRegistry(registry), target, progress=lambda m: console.print(
+        f"{m.name} v{m.old_version} -> v{m.new_version}{' (champion)' if m.champion else ''}", highlight=False))
+    console.print(f"{len(done)} versions in {target.tracking_uri}" if done else f"no folder models in {registry}")
+
+
+@app.command("ui")
+def models_ui(registry: RegistryOpt = Path("./models-registry")) -> None:
+    """How to open MLflow's UI on this registry: every run (parameters, metrics, plots) and every version."""
+    from cryptoscope.models.tracking import ui_command
+
+    console.print(ui_command(registry), highlight=False)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table as RichTable
 
-from cryptoscope.cli._shared import LakeOpt, console
+from cryptoscope.cli._shared import LakeOpt, RegistryOpt, console, log_benchmark
 
 ModelOpt = Annotated[Path, typer.Option("--model", help="Where the trained recommender is saved.")]
 DEFAULT_MODEL = Path("reco-model/recommender.pkl")
@@ -101,8 +102,10 @@ def reco_benchmark_movielens(
         data: Annotated[Path, typer.Option("--data", help="Folder with MovieLens-100k's u.data.")] = Path(
             "../shared/data/movielens-100k"),
         out: Annotated[Path, typer.Option("--out", help="Result JSON.")] = Path("movielens.json"),
-        seed: Annotated[int, typer.Option(help="Split seed (Recommenders uses 42).")] = 42) -> None:
-    """Microsoft Recommenders' protocol (stratified 75/25 per user, top-10, seen items excluded)."""
+        seed: Annotated[int, typer.Option(help="Split seed (Recommenders uses 42).")] = 42,
+        registry: RegistryOpt = Path("./models-registry")) -> None:
+    """Microsoft Recommenders' protocol (stratified 75/25 per user, top-10, seen items excluded); logged as an
+    MLflow run (experiment benchmark_movielens) in the registry's tracking store."""
     from cryptoscope.benchmarks.movielens import PUBLISHED, benchmark
 
     with console.status("MovieLens-100k benchmark"):
@@ -117,3 +120,6 @@ def reco_benchmark_movielens(
                     *((f"{n} (published)", v) for n, v in PUBLISHED.items())]:
         table.add_row(name, *(f"{f[c]:.3f}" for c in ("ndcg_at_10", "map_at_10", "precision_at_10", "recall_at_10")))
     console.print(table)
+    command = shlex.join(["cryptoscope", "reco", "benchmark", "movielens", "--data", str(data), "--out", str(out),
+                          "--seed", str(seed)])
+    log_benchmark(registry, "benchmark_movielens", measured, command, files=(out,))

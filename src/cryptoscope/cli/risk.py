@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cryptoscope.cli._shared import LakeOpt, RegistryOpt, ReportDirOpt, console, table_view, utc_time
+from cryptoscope.cli._shared import LakeOpt, RegistryOpt, ReportDirOpt, console, log_benchmark, table_view, utc_time
 from cryptoscope.errors import CryptoscopeError
 
 KindArg = Annotated[str, typer.Argument(
@@ -76,23 +76,31 @@ def risk_benchmark_fdh(
                                              "2018-07-25).")] = "2018-07-25",
     lake: Annotated[Path | None, typer.Option("--lake", help="Lake to ingest into and read from (default: one per "
                                               "data file in ~/.cache/cryptoscope).")] = None,
+    model: Annotated[str, typer.Option("--model", help="lightgbm (trees on aggregates), sequence (a GRU over the "
+                                       "card's last payments) or hybrid (trees + the sequence model's logit).")
+                     ] = "lightgbm",
+    registry: RegistryOpt = Path("./models-registry"),
 ) -> None:
-    """The Fraud Detection Handbook's protocol: 7 training days, 7 delay days, 7 test days, figures vs the book's."""
+    """The Fraud Detection Handbook's protocol: 7 training days, 7 delay days, 7 test days, figures vs the book's;
+    logged as an MLflow run (experiment benchmark_fdh) in the registry's tracking store."""
     import datetime as dt
     import json
     import os
     import shlex
 
-    from cryptoscope.benchmarks.fdh import BOOK_BEST, BOOK_FIGURES, run_fdh
+    from cryptoscope.benchmarks.fdh import BOOK_BEST, BOOK_FIGURES, MODELS, run_fdh
 
+    if model not in MODELS:
+        raise CryptoscopeError(f"--model must be one of {', '.join(MODELS)} (got {model!r})")
     try:
         start = dt.date.fromisoformat(train_start)
     except ValueError:
         raise CryptoscopeError(f"--train-start must be a date like 2018-07-25 (got {train_start!r})") from None
     command = shlex.join(["cryptoscope", "risk", "benchmark", "fdh", "--data", str(data), "--train-start",
-                          train_start, "--out", str(out), *(["--lake", str(lake)] if lake else [])])
-    with console.status(f"FDH benchmark from {start}"):
-        result = run_fdh(data, start, lake)
+                          train_start, "--out", str(out), *(["--lake", str(lake)] if lake else []),
+                          *(["--model", model] if model != "lightgbm" else [])])
+    with console.status(f"FDH benchmark from {start}, {model}"):
+        result = run_fdh(data, start, lake, model=model)
     payload = result.as_json(command)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -105,6 +113,9 @@ def risk_benchmark_fdh(
     for name, s in rows:
         view.add_row(name, f"{s.auc_roc:.3f}", f"{s.average_precision:.3f}", f"{s.card_precision_at_100:.3f}")
     console.print(view)
+    log_benchmark(registry, "benchmark_fdh", {k: payload[k] for k in ("auc_roc", "average_precision",
+                                                                      "card_precision_at_100", "baseline", "rows")},
+                  command, files=(out,), params={"train_start": train_start, "model": result.model_name})
     console.print(f"{result.rows.train:,} training and {result.rows.test:,} test payments "
                   f"({result.rows.test_removed_known_compromised:,} of known-compromised customers removed); "
                   f"wrote {out}")

@@ -74,12 +74,12 @@ async def queue(request: Request, who: Analyst, state: str | None = None) -> HTM
     try:
         store = cases_of(request)
     except HTTPException as exc:
-        return page(request, "queue.html", who, cases=[], missing=str(exc.detail), alerts=alerts, state=state)
-    states = [state] if state else ["open", "in_review"]
-    cases = [c for s in states for c in store.list_cases(s, limit=200)]
+        return page(request, "queue.html", who, rows=[], missing=str(exc.detail), alerts=alerts, state=state)
+    # open and in review: the review order of the latest run (expected loss, every 5th case for what it
+    # teaches); a closed state: by score
+    rows = store.queue(limit=200) if not state else [(c, None) for c in store.list_cases(state, limit=200)]
     request.app.state.service.metrics.open_cases.set(len(store.list_cases("open")))
-    return page(request, "queue.html", who, cases=sorted(cases, key=lambda c: -c.score), missing="", alerts=alerts,
-                state=state)
+    return page(request, "queue.html", who, rows=rows, missing="", alerts=alerts, state=state)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

@@ -11,12 +11,10 @@ import os
 from dataclasses import dataclass
 
 import igraph as ig
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.graph.pipeline import GraphResult
@@ -61,7 +59,11 @@ class Neighbourhood:
     def draw(self, path: str | os.PathLike[str], *, title: str | None = None) -> None:
         """Write a PNG: focus users ringed in red, known-bad users black, edges coloured by kind."""
         g = self.subgraph
-        fig, ax = plt.subplots(figsize=(7, 6), dpi=110)
+        # a Figure on the Agg canvas, never pyplot: drawing for a report must not switch the backend of the
+        # process (a notebook's inline plots stop showing once anything calls matplotlib.use("Agg"))
+        fig = Figure(figsize=(7, 6), dpi=110)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
         if g.vcount():
             layout = np.asarray(g.layout_fruchterman_reingold(weights="weight" if g.ecount() else None,
                                                                 niter=500, seed=None).coords)
@@ -84,7 +86,6 @@ class Neighbourhood:
         ax.set_axis_off()
         fig.tight_layout()
         fig.savefig(path)
-        plt.close(fig)
 
 
 def _main_kind(kinds: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -33,7 +34,10 @@ def connect(lake: Lake | str | os.PathLike[str], *, threads: int | None = None) 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # commands show their own progress; DuckDB's garbles logs
+    # commands show their own progress; DuckDB's garbles logs (in a Jupyter kernel without ipywidgets DuckDB
+    # refuses to touch the setting, and shows no bar there anyway)
+    with contextlib.suppress(duckdb.InvalidInputException):
+        con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     catalog = lake.catalog()

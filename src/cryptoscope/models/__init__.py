@@ -1,7 +1,8 @@
 """The ML harness every product line shares: split, fit, calibrate, decide, explain, report, register.
 
 ``train_and_evaluate`` ties the pieces together so that a product line only brings its features,
-label, costs and rules baseline; each piece is usable alone. See ``docs/models.md``.
+label, costs and rules baseline; each piece is usable alone. See ``docs/models.md``. The registry is
+MLflow's (``registry.py``, ``tracking.py``); ``FolderRegistry`` reads the former folder format to migrate it.
 """
 
 from cryptoscope.models.bundle import ModelBundle
@@ -18,10 +19,12 @@ from cryptoscope.models.decisions import (
     choose_thresholds,
     compare_decisions,
     decide,
+    decide_one,
     policy_from_dict,
 )
 from cryptoscope.models.estimator import RiskClassifier
 from cryptoscope.models.explain import Reason, ReasonCatalog, ReasonExplainer, reason_codes
+from cryptoscope.models.folder_registry import FolderRegistry
 from cryptoscope.models.metrics import (
     Metrics,
     evaluate,
@@ -48,6 +51,7 @@ __all__ = [
     "DecisionComparison",
     "DecisionOutcome",
     "ExpectedCost",
+    "FolderRegistry",
     "Metrics",
     "ModelBundle",
     "ModelCard",
@@ -70,6 +74,7 @@ __all__ = [
     "choose_thresholds",
     "compare_decisions",
     "decide",
+    "decide_one",
     "decision_costs",
     "evaluate",
     "expected_calibration_error",

@@ -34,6 +34,7 @@ Example::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +156,44 @@ def decide(p: Any, policy: Policy, frame: pd.DataFrame | None = None, *, guardra
     else:
         chosen = np.where(probs >= policy.block, BLOCK, np.where(probs >= policy.review, REVIEW, APPROVE))
     return chosen if guardrail is None else at_least(chosen, guardrail)
+
+
+def decide_one(p: float, policy: Policy, row: Mapping[str, Any], *, guardrail: str | None = None) -> str:
+    """``decide`` for one row, in Python floats: a served request's decision without building a frame and
+    arrays (~0.1 ms). The same operations in the same order on IEEE doubles, so the same decision; ``row``
+    holds the cost columns and, when ``guardrail`` names it, the guardrail decision."""
+    if isinstance(policy, ExpectedCost):
+        review = _cost(policy.costs.review, "review", row)
+        expected = (p * _cost(policy.costs.missed_fraud, "missed_fraud", row),
+                    p * review + (1 - p) * (review + _cost(policy.costs.friction, "friction", row)),
+                    (1 - p) * _cost(policy.costs.block_good, "block_good", row))
+        # argmin's rule: the first of the lowest (a NaN counts as the lowest)
+        low = next((i for i, e in enumerate(expected) if e != e), None)
+        chosen = DECISIONS[low if low is not None else expected.index(min(expected))]
+    else:
+        chosen = BLOCK if p >= policy.block else REVIEW if p >= policy.review else APPROVE
+    if guardrail is None:
+        return chosen
+    floor = str(row[guardrail])
+    if floor not in _SEVERITY:
+        raise CryptoscopeError(f"unknown decisions {[floor]}; use {', '.join(DECISIONS)}")
+    return chosen if _SEVERITY[chosen] >= _SEVERITY[floor] else floor
+
+
+_SEVERITY = {APPROVE: 0, REVIEW: 1, BLOCK: 2}
+
+
+def _cost(value: float | str, name: str, row: Mapping[str, Any]) -> float:
+    """One row's cost, as ``CostMatrix.build`` reads it (a number, or a finite non-negative column value)."""
+    if not isinstance(value, str):
+        return float(value)
+    if value not in row:
+        raise CryptoscopeError(f"cost {name} reads column {value!r}; pass the frame that holds it")
+    raw = row[value]
+    out = math.nan if raw is None else float(raw)
+    if not math.isfinite(out) or out < 0:
+        raise CryptoscopeError(f"column {value!r} ({name}) must hold 1 finite, non-negative costs")
+    return out
 
 
 def at_least(decisions: Any, floor: Any) -> np.ndarray:

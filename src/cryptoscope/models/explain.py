@@ -59,6 +59,8 @@ class ReasonCatalog:
         self._globs = sorted(((k, v) for k, v in self.templates.items() if isinstance(k, str) and _is_glob(k)),
                              key=lambda kv: -len(kv[0]))
         self._regexes = [(k, v) for k, v in self.templates.items() if isinstance(k, re.Pattern)]
+        # feature -> (template, regex groups): glob and regex matching once per feature, not once per reason
+        self._resolved: dict[str, tuple[str | None, dict[str, str]]] = {}
 
     def describe(self, feature: str, value: float) -> str:
         """The sentence for ``feature`` at ``value``: its template, or one made from the name."""
@@ -74,6 +76,12 @@ class ReasonCatalog:
                                    f"available fields: {', '.join(fields)}") from exc
 
     def _template(self, feature: str) -> tuple[str | None, dict[str, str]]:
+        found = self._resolved.get(feature)
+        if found is None:
+            found = self._resolved[feature] = self._find(feature)
+        return found
+
+    def _find(self, feature: str) -> tuple[str | None, dict[str, str]]:
         if feature in self._exact:
             return self._exact[feature], {}
         for pattern, template in self._globs:

@@ -18,11 +18,12 @@ Example (a product line is this, plus its features and costs)::
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ import pyarrow as pa
 from sklearn.base import clone
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.models import plots
 from cryptoscope.models.bundle import ModelBundle
 from cryptoscope.models.calibration import Calibrator
 from cryptoscope.models.card import ModelCard
@@ -45,9 +47,11 @@ from cryptoscope.models.decisions import (
 from cryptoscope.models.estimator import RiskClassifier
 from cryptoscope.models.explain import ReasonCatalog, ReasonExplainer
 from cryptoscope.models.metrics import Metrics, evaluate, metrics_over_time
-from cryptoscope.models.registry import Registry
 from cryptoscope.models.report import ReportData, write_report
 from cryptoscope.models.split import Split, TimeLike, time_split
+
+if TYPE_CHECKING:
+    from cryptoscope.models.registry import Registry
 
 _BASELINE = "__rules_baseline__"
 _IMPORTANCE_ROWS = {"tree": 2000, "linear": 2000, "permutation": 200}
@@ -93,10 +97,18 @@ class TrainedModel:
         background = self.split.train[list(self.card.features)]
         return ReasonExplainer(catalog, top_k=top_k).fit(self.bundle.estimator, background)
 
+    def figures(self) -> dict[str, bytes]:
+        """The calibration and cost plots as PNG bytes, logged with the model's run (the report embeds them too)."""
+        y = self.split.test[self.card.label].to_numpy()
+        out = {"calibration": base64.b64decode(plots.reliability(y, self.p_test))}
+        if self.card.decisions_test:
+            out["costs"] = base64.b64decode(plots.decision_costs(self.card.decisions_test))
+        return out
+
     def register(self, registry: Registry, *, report: str | Path | None = None) -> int:
-        """Register the bundle and card (and the report, when given); returns the new version."""
+        """Register the bundle and card (and the report, when given) with the plots; returns the version."""
         files = {"report": report} if report is not None else None
-        return registry.register(self.card.name, self.bundle, self.card, files=files)
+        return registry.register(self.card.name, self.bundle, self.card, files=files, figures=self.figures())
 
 
 def train_and_evaluate(frame: pd.DataFrame | pa.Table, features: Sequence[str], label: str, time_col: str,

@@ -27,6 +27,7 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.offline import view_features
 from cryptoscope.features.online import OnlineFeatureState
 from cryptoscope.features.online_context import Context
+from cryptoscope.features.online_window import to_micros
 from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.novelty import login_novelty
 from cryptoscope.risk.plan import Boundaries, TimePlan, activity_window
@@ -116,9 +117,9 @@ def decision_row(product: Product, row: Mapping[str, Any], state: OnlineFeatureS
     """The decision-frame row of one event of ``product.table`` (before ``prepare``), from the online state."""
     at = row["event_time"]
     out = spine_one(product.kind, str(row[product.id_column]), row, ctx)
-    for view, prefix in product.views:
-        feats = state.get(view.name, out[view.key], at)
-        out.update({f"{prefix}{k}": (np.nan if v is None else v) for k, v in feats.items()})
+    t = to_micros(at)
+    for view, prefix in product.views:  # each view's features, its prefix on their names, nulls as nan
+        out.update(state.get_as(view.name, out[view.key], t, prefix, np.nan))
     if product.novelty:
         out.update({k: (np.nan if v is None else v) for k, v in ctx.novelty(out["user_id"], at).items()})
     return out

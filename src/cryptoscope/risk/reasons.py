@@ -48,21 +48,28 @@ class RiskCatalog(ReasonCatalog):
         self.flags = dict(flags or {})
         self.zeros = dict(zeros or {})
         self.missing = dict(missing or {})
+        # feature -> its entries (missing, zero, duration, day template; window words), matched once per feature
+        self._entries: dict[str, tuple[str | None, str | None, str | None, str | None, str]] = {}
+
+    def _entry(self, feature: str) -> tuple[str | None, str | None, str | None, str | None, str]:
+        found = self._entries.get(feature)
+        if found is None:
+            found = self._entries[feature] = (_match(self.missing, feature), _match(self.zeros, feature),
+                                              _match(self.durations, feature), _match(self.days, feature),
+                                              _window_words(feature))
+        return found
 
     def describe(self, feature: str, value: float) -> str:
         value = steady(value)  # the same words whichever engine summed it
-        window = _window_words(feature)
+        missing, zero, durations, days, window = self._entry(feature)
         if value is None or math.isnan(value):
-            template = _match(self.missing, feature)
-            return super().describe(feature, value) if template is None else template.format(window=window)
+            return super().describe(feature, value) if missing is None else missing.format(window=window)
         if feature in self.flags:
             yes, no = self.flags[feature]
             return yes if value >= 0.5 else no
-        zero = _match(self.zeros, feature) if value == 0 else None
-        if zero is not None:
+        if zero is not None and value == 0:
             return zero.format(window=window)
-        for table, seconds in ((self.durations, value), (self.days, value * 86_400.0)):
-            template = _match(table, feature)
+        for template, seconds in ((durations, value), (days, value * 86_400.0)):
             if template is not None:
                 return template.format(ago=duration(seconds), value=value, window=window)
         return super().describe(feature, value)

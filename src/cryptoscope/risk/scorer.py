@@ -23,7 +23,6 @@ the decision to the caller's error handling, which is too often "approve on erro
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models import APPROVE, REVIEW, ReasonExplainer, Registry
-from cryptoscope.models.decisions import ExpectedCost, decide
+from cryptoscope.models.decisions import decide_one
 from cryptoscope.models.registry import RegisteredModel
 from cryptoscope.productline import Decision
 from cryptoscope.risk.fastscore import FastModel, unique_texts
@@ -164,12 +163,8 @@ class RiskScorer:
                                    "retrain it with costs")
         if isinstance(data, pd.DataFrame):
             return _fail_closed(bundle.decide_scored(p, data), data["account_age_days"].to_numpy(dtype=float))
-        costs = None
-        if isinstance(bundle.thresholds, ExpectedCost):  # the cost columns it prices, as decide_scored reads them
-            named = [c for c in dataclasses.asdict(bundle.thresholds.costs).values() if isinstance(c, str)]
-            costs = pd.DataFrame({c: np.array([r[c] for r in data], dtype=float) for c in named})
-        guard = np.array([r[bundle.guardrail] for r in data], dtype=object) if bundle.guardrail else None
-        decisions = decide(p, bundle.thresholds, costs, guardrail=guard)
+        policy, guard = bundle.thresholds, bundle.guardrail or None  # decide_scored's rule, a row at a time
+        decisions = np.array([decide_one(float(q), policy, r, guardrail=guard) for q, r in zip(p, data, strict=True)])
         if all(_known(r) for r in data):  # the usual case, without numpy's per-call cost
             return decisions
         return _fail_closed(decisions, np.array([r["account_age_days"] for r in data], dtype=float))

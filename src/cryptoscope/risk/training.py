@@ -99,8 +99,9 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
     registry = Registry(Path(registry_root))
     card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation,
                                                           Sampling(**trained.card.sampling)))
-    version = registry.register(product.model_name, trained.bundle, card, files={"report": report})
-    promoted = evaluation.saving > 0
+    promoted = evaluation.saving > 0  # the promotion gate: cheaper than the rules on the test period
+    version = registry.register(product.model_name, trained.bundle, card, files={"report": report},
+                                figures=trained.figures(), evaluation="passed" if promoted else "failed")
     if promoted:
         registry.promote(product.model_name, version)
     return TrainResult(kind=kind, trained=trained, card=registry.show(product.model_name, version), version=version,

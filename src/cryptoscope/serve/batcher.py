@@ -15,6 +15,12 @@ order the state took them (each waits for the one before). Measured on the share
 hand-offs (executor, loop wake-ups, GIL) cost about what the loop saved and the server-side median
 rose, so it is off by default: see ``docs/serve.md``.
 
+Under load a batch may wait a little for company (``wait``, ``CRYPTOSCOPE_BATCH_WAIT_MS``, default 0:
+off): when the previous batch was flushed less than ``2 * wait`` ago, the next is flushed ``wait`` later
+instead of on the loop's next turn, so requests arriving about a millisecond apart share one journal
+transaction and one pass of the per-call set-up. A quiet server (the last batch longer ago) flushes at
+once, so the wait only costs latency when it saves CPU.
+
 ``drain()`` waits until every batch taken has been journalled: snapshots, login feeds and shutdown
 call it, so a snapshot never covers an event the journal does not yet hold. ``inflight`` maps the
 idempotency keys being scored to their answers, so a retry that arrives before the first attempt is
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
@@ -53,9 +60,11 @@ class Committer(Protocol):
 class Batcher:
     """Collects the scoring requests that arrive together and scores them as one batch per product."""
 
-    def __init__(self, service: Committer, *, max_batch: int, explain_thread: bool) -> None:
+    def __init__(self, service: Committer, *, max_batch: int, explain_thread: bool, wait: float = 0.0) -> None:
         self.service = service
         self.max_batch = max_batch
+        self.wait = wait  # seconds a batch may wait for company when the server is busy (see the module doc)
+        self._last = -math.inf  # loop time of the last flush
         self.pending: dict[str, list[Pending]] = {}
         self.batches = 0
         self.inflight: dict[str, asyncio.Future[Decision]] = {}
@@ -72,7 +81,10 @@ class Batcher:
         queue = self.pending.setdefault(kind, [])
         queue.append((row, key, fut))
         if len(queue) == 1:
-            loop.call_soon(self._flush, kind)  # after the requests already read are queued too
+            if self.wait and loop.time() - self._last < 2 * self.wait:  # busy: gather the next arrivals too
+                loop.call_later(self.wait, self._flush, kind)
+            else:
+                loop.call_soon(self._flush, kind)  # after the requests already read are queued too
         return await fut
 
     async def drain(self) -> None:
@@ -87,6 +99,7 @@ class Batcher:
         queue = self.pending.pop(kind, [])
         limit = self.max_batch
         loop = asyncio.get_running_loop()
+        self._last = loop.time()
         for start in range(0, len(queue), limit):
             part = queue[start:start + limit]
             try:

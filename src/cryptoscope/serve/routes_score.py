@@ -71,7 +71,7 @@ async def score_event(svc: Service, kind: str, event: Event, who: Principal, key
         idem = (key, who.name, digest)
     scored = await svc.batcher.submit(kind, event.to_row(), idem)
     elapsed = time.perf_counter() - start
-    svc.metrics.latency.labels(kind).observe(elapsed)
+    svc.metrics.latency_of(kind, elapsed)
     return scored_json(scored) | {"latency_ms": round(elapsed * 1000, 3), "replayed": False}
 
 

@@ -2,20 +2,21 @@
 
 ``require(*roles)`` is a FastAPI dependency: 401 without valid credentials, 403 for a role not
 listed, 403 for a cookie-authenticated form post without its CSRF token, 429 over the rate limit
-(``limits``' moving-window limiter, per caller). ``BodyLimit`` is ASGI middleware that refuses a body
+(a moving window per caller, ``MovingWindow``). ``BodyLimit`` is ASGI middleware that refuses a body
 over the limit with 413 before it is read into memory, whether or not Content-Length is sent.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from cryptoscope.serve.auth import SESSION_COOKIE, AuthStore, Principal
 
@@ -25,19 +26,62 @@ ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+class MovingWindow:
+    """At most ``amount`` hits per caller in any ``seconds``-long window (a "moving window" limit).
+
+    Why not ``limits``' in-memory storage: it starts a timer thread every 10 ms to expire entries and
+    inserts each hit at the front of a list, about a tenth of a millisecond of server CPU per scoring
+    request at 1,000 requests/s. Here each caller has a deque of its hit times (oldest first): expired ones
+    are dropped from the left as hits arrive, so a hit costs O(1) and nothing runs in between. Callers
+    with no hit in the window are forgotten when the table is swept (every ``sweep_every`` new callers)."""
+
+    def __init__(self, amount: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.amount, self.seconds, self.clock = amount, seconds, clock
+        self.hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()  # console pages run on a thread pool; scoring on the event loop
+        self._new = 0
+
+    def hit(self, caller: str) -> bool:
+        """Count a hit of ``caller`` unless it already had ``amount`` in the window; whether it was allowed."""
+        now = self.clock()
+        start = now - self.seconds
+        with self._lock:
+            times = self.hits.get(caller)
+            if times is None:
+                self._new += 1
+                if self._new >= 1024:
+                    self._sweep(start)
+                times = self.hits[caller] = deque()
+            while times and times[0] < start:
+                times.popleft()
+            if len(times) >= self.amount:
+                return False
+            times.append(now)
+            return True
+
+    def _sweep(self, start: float) -> None:
+        self._new = 0
+        for caller in [c for c, t in self.hits.items() if not t or t[-1] < start]:
+            del self.hits[caller]
+
+
 class RateLimits:
-    """Per-caller limits: one for services, one for people, one for login attempts per client address."""
+    """Per-caller limits: one for services, one for people, one for login attempts per client address
+    (strings as ``limits.parse`` reads them: ``"5000/second"``, ``"10/minute"``)."""
 
     def __init__(self, service: str, user: str, login: str) -> None:
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.service, self.user, self.login = parse(service), parse(user), parse(login)
+        self.service, self.user, self.login = (_window(t) for t in (service, user, login))
 
     def allow(self, who: Principal) -> bool:
-        item = self.service if who.role == "service" else self.user
-        return bool(self.limiter.hit(item, who.role, who.name))
+        return (self.service if who.role == "service" else self.user).hit(f"{who.role}/{who.name}")
 
     def allow_login(self, client: str) -> bool:
-        return bool(self.limiter.hit(self.login, "login", client))
+        return self.login.hit(client)
+
+
+def _window(text: str) -> MovingWindow:
+    item = parse(text)
+    return MovingWindow(item.amount, float(item.get_expiry()))
 
 
 def caller(request: Request) -> Principal | None:

@@ -64,6 +64,8 @@ class ServeConfig:
     from_snapshot: Path | None = None  # a first start restores this snapshot (a stream consumer's) instead
     # TreeSHAP on a worker thread (batcher.py), with CRYPTOSCOPE_EXPLAIN_THREAD=1; by default on the event loop
     explain_thread: bool = field(default_factory=lambda: os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1")
+    # under load a batch waits this long for company (batcher.py), with CRYPTOSCOPE_BATCH_WAIT_MS; 0: never
+    batch_wait_ms: float = field(default_factory=lambda: float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "0")))
 
     @property
     def work_dir(self) -> Path:
@@ -92,13 +94,14 @@ class Service:
         self.auth = AuthStore(work)
         self.journal = Journal(work / "journal.db")
         self.metrics = Metrics()
-        registry = Registry(config.registry) if Path(config.registry).is_dir() else None
+        registry = Registry.configured(config.registry)
         self.scorer = OnlineScorer(registry, config.kinds)
         self.reference = Reference()
         self.snapshot_seq = 0
         self.started = dt.datetime.now(dt.UTC)
         self._restore_or_warm(progress)
-        self.batcher = Batcher(self, max_batch=config.max_batch, explain_thread=config.explain_thread)
+        self.batcher = Batcher(self, max_batch=config.max_batch, explain_thread=config.explain_thread,
+                               wait=config.batch_wait_ms / 1000)
         gc.collect()
         gc.freeze()  # the warmed state is millions of long-lived objects: keep full collections from pausing on them
 

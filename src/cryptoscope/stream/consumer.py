@@ -118,7 +118,7 @@ class Consumer:
         self.progress = progress or (lambda what, done, total: None)
         self.metrics = metrics or StreamMetrics()
         self.stats = RunStats()
-        registry = Registry(config.registry) if config.registry.is_dir() else None
+        registry = Registry.configured(config.registry)
         self.scorer = OnlineScorer(registry, SERVED)
         if not self.scorer.models:
             raise CryptoscopeError(f"no promoted model in {config.registry} serves any of {', '.join(SERVED)}: "

@@ -1,10 +1,13 @@
 """Sharing a stream among N consumers: each owns a slice of the users, by a stable hash of the user id.
 
-An event goes to every partition owning one of its accounts (a trade: the buyer's and the seller's), so
-each owner's online state holds every event of its users: partitioned features equal one consumer's. Its
-raw row is written to the lake by one of them only (the owner of its first account). Market surveillance
-is not split: the wash-trading rule weighs a pair's trades against each account's trades on every market,
-so partition 0 runs every detector over the whole book.
+A partition scores the decisions of the users it owns and appends the raw rows whose first account it owns
+(a trade: the buyer's), so every decision is scored once and every row written once. Its online state takes
+*every* event, not only its users': many views are keyed by what accounts share (a device's or an IP's
+users, a card, a KYC document, a chain address's users), and a partition holding only its own users'
+events would undercount exactly the cross-account signals. So partitions divide the scoring, the model's
+explanations and the lake writes, while each still decodes and counts every event (docs/stream.md). Market
+surveillance is not split either: the wash-trading rule weighs a pair's trades against each account's
+trades on every market, so partition 0 runs every detector over the whole book.
 """
 
 from __future__ import annotations
@@ -50,10 +53,6 @@ class Partition:
     def accounts(self, table: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
         columns = ACCOUNTS.get(table, ("user_id",))
         return tuple(row[c] for c in columns if row.get(c) is not None)
-
-    def wants(self, table: str, row: Mapping[str, Any]) -> bool:
-        """Whether this partition's online state takes the event."""
-        return any(self.owns_user(u) for u in self.accounts(table, row))
 
     def writes(self, table: str, row: Mapping[str, Any]) -> bool:
         """Whether this partition appends the raw row to the lake (exactly one partition does)."""

@@ -2,7 +2,7 @@
 
 `Work.apply` takes one event: a decision of a served risk product (owned by this partition) gets its
 decision row from the online state *before* the event is added, exactly as `OnlineScorer.prepare` and the
-batch point-in-time join do; every event the partition wants is then fed to the state; orders, trades and
+batch point-in-time join do; every event is then fed to the state; orders, trades and
 cancels go to the surveillance detectors (on a thread of their own, ``surveyor.py``). `Work.decide` scores
 the decisions gathered since its last call with the promoted models (the same `RiskScorer` code as batch
 scoring), `Work.new_alerts` returns the alerts first met since its last call, and `Work.take_raw` the rows
@@ -50,7 +50,7 @@ class Work:
         decided = None
         t = to_micros(row["event_time"])
         self.clock = t if self.clock is None or t > self.clock else self.clock
-        if table in self.tables and self.partition.wants(table, row):
+        if table in self.tables:  # every partition's state takes every event (`partition.py` says why)
             kind = self.kind_of.get(table)
             if (score and kind is not None and self.partition.owns_user(row["user_id"])
                     and self.scorer.models[kind].is_decision(row)):

@@ -60,10 +60,8 @@ def _draw_pump(con: Any, alerts: list[dict[str, Any]], path: Path) -> Path | Non
     pumps = sorted((a for a in alerts if a["typology"] == "pump_and_dump"), key=lambda a: -a["severity"])
     if not pumps:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     a = pumps[0]
     burst = dt.datetime.fromisoformat(json.loads(a["evidence"])["burst_start"])
@@ -71,7 +69,9 @@ def _draw_pump(con: Any, alerts: list[dict[str, Any]], path: Path) -> Path | Non
     t = t.filter((t.symbol == a["symbol"]) & (t.event_time >= burst - dt.timedelta(hours=12))
                  & (t.event_time <= burst + dt.timedelta(hours=6))).to_pyarrow().to_pylist()
     accounts = {int(x) for x in a["accounts"].split(",")}
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))  # not pyplot: a report must not switch the process's backend (a notebook's)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     ax.plot([r["event_time"] for r in t], [r["price"] for r in t], ".", ms=3, color="grey", label="trades")
     dumps = [r for r in t if r["seller_user_id"] in accounts and r["aggressor_side"] == "sell"]
     ax.plot([r["event_time"] for r in dumps], [r["price"] for r in dumps], "v", color="crimson",
@@ -83,5 +83,4 @@ def _draw_pump(con: Any, alerts: list[dict[str, Any]], path: Path) -> Path | Non
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

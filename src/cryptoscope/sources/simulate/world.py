@@ -89,7 +89,8 @@ def _before_end(table: pa.Table, cfg: SimConfig) -> pa.Table:
     return table.filter(pc.less(table["event_time"], end))
 
 
-def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | None = None) -> SimSummary:
+def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | None = None,
+             compact_after: bool = True) -> SimSummary:
     """Write a whole world into ``lake``, replacing what an earlier simulation wrote.
 
     Chunks are written as they finish, so memory holds one chunk (plus row-group buffers);
@@ -117,5 +118,6 @@ def simulate(cfg: SimConfig, lake: Lake, on_chunk: Callable[[int, int], None] | 
             rows[name] += tx.append(name, table, dedupe=False)
         rows["product_catalog"] += tx.append("product_catalog", catalog_table(cfg), dedupe=False)
         rows["simulation_runs"] += tx.append("simulation_runs", settings_table(cfg), dedupe=False)
-    compact(lake, SIMULATED_TABLES)  # years of signups are a thousand days of a few accounts each
+    if compact_after:  # off only to measure what compaction is worth (benchmarks/compaction.py)
+        compact(lake, SIMULATED_TABLES)  # years of signups are a thousand days of a few accounts each
     return SimSummary(dict(rows), time.perf_counter() - started)

@@ -1,0 +1,64 @@
+"""Positive-unlabelled forests: a few confirmed rows and everyone undecided teach "abnormal", and no row is
+scored by a forest that was told it is normal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from cryptoscope.anomaly.pu import pu_forest, pu_scores
+from cryptoscope.errors import CryptoscopeError
+
+
+def _hidden_abnormal(rows: int = 800, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """100 abnormal rows share a region of two features; 20 of them are confirmed, 20 normal rows cleared."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros(rows, dtype=int)
+    y[:100] = 1
+    x = rng.normal(size=(rows, 6))
+    x[:100, :2] += 2.0
+    decisions = np.full(rows, np.nan)
+    decisions[:20] = 1
+    decisions[200:220] = 0
+    return x, y, decisions
+
+
+def test_the_forest_finds_the_abnormal_rows_nobody_decided() -> None:
+    x, y, decisions = _hidden_abnormal()
+    undecided = np.isnan(decisions)
+    for score in (pu_forest(x, decisions), pu_scores(x, decisions)):
+        assert roc_auc_score(y[undecided], score[undecided]) > 0.9
+
+
+def test_hidden_abnormal_rows_are_scored_out_of_bag_not_remembered_as_normal() -> None:
+    # a forest scoring its own training rows would put the 80 hidden abnormal rows, taught as normal, low;
+    # out of bag they rank with the confirmed ones
+    x, y, decisions = _hidden_abnormal()
+    score = pu_forest(x, decisions)
+    hidden = np.arange(20, 100)
+    assert np.median(score[hidden]) > np.quantile(score[y == 0], 0.9)
+
+
+def test_decided_rows_are_scored_out_of_bag_too() -> None:
+    # labels that are pure noise: out of bag the forest can only guess them
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(600, 4))
+    decisions = np.full(600, np.nan)
+    decisions[:200] = rng.random(200) < 0.3
+    score = pu_forest(x, decisions)
+    assert roc_auc_score(decisions[:200], score[:200]) < 0.7
+    assert np.array_equal(score, pu_forest(x, decisions))  # the same seed, the same scores
+
+
+def test_confirmed_rows_alone_are_enough_and_no_confirmed_row_is_an_error() -> None:
+    x, y, decisions = _hidden_abnormal()
+    decisions[200:220] = np.nan  # nobody cleared anything
+    undecided = np.isnan(decisions)
+    assert roc_auc_score(y[undecided], pu_scores(x, decisions)[undecided]) > 0.9
+    with pytest.raises(CryptoscopeError, match="at least one decision that says abnormal"):
+        pu_forest(x, np.where(decisions == 1, 0.0, decisions))
+    with pytest.raises(CryptoscopeError, match="decisions have 10 rows, the features 800"):
+        pu_forest(x, decisions[:10])
+    with pytest.raises(CryptoscopeError, match="unknown forest 'boosted'"):
+        pu_forest(x, decisions, kind="boosted")
