@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 import psutil
 
+from cryptoscope.fsio import atomic_write
+
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "serve.json"
 
@@ -174,15 +176,20 @@ async def closed_loop(port: int, payloads: list[bytes], connections: int, second
 def measured(server: subprocess.Popen[bytes], run: Any) -> dict[str, Any]:
     """Run the coroutine ``run`` on uvloop; add the CPU seconds per request the server and this client spent,
     and the load average during the run."""
-    proc = psutil.Process(server.pid)
-    before, mine = proc.cpu_times(), time.process_time()
+    procs = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]  # --workers: each
+    before, mine = _cpu(procs), time.process_time()
     out: dict[str, Any] = _loop_run(run)
-    after, used = proc.cpu_times(), time.process_time() - mine
+    used = time.process_time() - mine
     n = max(out["requests"], 1)
-    server_s = (after.user - before.user) + (after.system - before.system)
+    server_s = _cpu(procs) - before
     return out | {"server_cpu_ms_per_request": round(server_s / n * 1000, 3),
                   "client_cpu_ms_per_request": round(used / n * 1000, 3),
                   "load_average_1min_after": round(os.getloadavg()[0], 2)}
+
+
+def _cpu(procs: list[psutil.Process]) -> float:
+    """User + system seconds of the server's processes (the supervisor and its workers with ``--workers``)."""
+    return sum(t.user + t.system for t in (p.cpu_times() for p in procs))
 
 
 def _loop_run(run: Any) -> Any:
@@ -220,9 +227,10 @@ def in_process(lake: Path, registry: Path, work: Path, rows: int = 2_000) -> dic
         svc.close()
 
 
-def start_server(lake: Path, registry: Path, work: Path, port: int, cpus: set[int]) -> subprocess.Popen[bytes]:
+def start_server(lake: Path, registry: Path, work: Path, port: int, cpus: set[int],
+                 workers: int = 1) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "cryptoscope.cli", "serve", "--lake", str(lake), "--registry", str(registry),
-           "--work", str(work), "--port", str(port)]
+           "--work", str(work), "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     for _ in range(1200):
         try:
@@ -260,6 +268,9 @@ def main() -> None:
     parser.add_argument("--server-cpus", choices=["all", "first"], default="first",
                         help="the server pinned to the first core (default) or on every core, e.g. with "
                              "CRYPTOSCOPE_EXPLAIN_THREAD=1 (the load generator always runs on the last)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (`serve --workers`); above 1 they run on every core, beside the "
+                             "load generator")
     parser.add_argument("--batch-wait-ms", type=float, default=None,
                         help="CRYPTOSCOPE_BATCH_WAIT_MS for the server: under load a batch waits this long for "
                              "company (serve/batcher.py); default: the server's own (0, off)")
@@ -285,8 +296,8 @@ def main() -> None:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     cpus = sorted(os.sched_getaffinity(0))
-    server_cpus = set(cpus) if args.server_cpus == "all" else {cpus[0]}
-    server = start_server(args.lake, registry, work, port, server_cpus)
+    server_cpus = set(cpus) if args.server_cpus == "all" or args.workers > 1 else {cpus[0]}
+    server = start_server(args.lake, registry, work, port, server_cpus, args.workers)
     os.sched_setaffinity(0, {cpus[-1]})
     load_before = os.getloadavg()[0]
     try:
@@ -317,15 +328,16 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, server on cpus {sorted(server_cpus)}, load generator on cpu {cpus[-1]}, "
                    f"1-min load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} at the end "
                    "(above ~1.3, something else shared the cores)",
+        "workers": args.workers,
         "explain_thread": os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1",
         "batch_wait_ms": float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "0")),
         "python": platform.python_version(), "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     result["in_process"] = in_process(args.lake, registry, work)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out = RESULTS if args.workers == 1 else RESULTS.with_name(f"serve_workers{args.workers}.json")
+    atomic_write(out, (json.dumps(result, indent=2) + "\n").encode())
     print(json.dumps(result, indent=2))
-    print(f"wrote {RESULTS} ({time.perf_counter() - began:.0f} s); reproduce with: {result['command']}")
+    print(f"wrote {out} ({time.perf_counter() - began:.0f} s); reproduce with: {result['command']}")
 
 
 if __name__ == "__main__":

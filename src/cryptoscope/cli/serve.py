@@ -29,8 +29,11 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
           from_snapshot: Annotated[Path | None, typer.Option(
               "--from-snapshot", help="A first start restores this snapshot folder (a `stream run` consumer's "
                                       "work folder) instead of replaying the lake.")] = None,
+          workers: Annotated[int, typer.Option(
+              help="Server processes on the port, each with the whole online state, sharing the journal "
+                   "(more cores' worth of requests; memory per process).")] = 1,
           ) -> None:
-    """Start the API (/v1, docs at /docs) and the console (/console) on the lake: one process, state in memory."""
+    """Start the API (/v1, docs at /docs) and the console (/console) on the lake, the online state in memory."""
     if ctx.invoked_subcommand is not None:
         return
     from cryptoscope.serve.app import run
@@ -40,7 +43,17 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
         raise CryptoscopeError(f"no lake at {lake}: run `cryptoscope demo` or `cryptoscope simulate` first")
     config = ServeConfig(lake=lake, registry=registry, work=work, reco_model=reco_model, secure_cookies=secure_cookies,
                          from_snapshot=from_snapshot)
-    with progress_task("replaying the lake into the online state (a restart restores a snapshot)") as show:
+    title = "replaying the lake into the online state (a restart restores a snapshot)"
+    if workers != 1:
+        from cryptoscope.serve.workers import prepare, serve_workers
+
+        with progress_task(title) as show:
+            prepare(config, workers, show)
+        typer.echo(f"console: http://{host}:{port}/console/   API docs: http://{host}:{port}/docs   "
+                   f"({workers} processes, each restoring the snapshot first)")
+        serve_workers(config, host, port, workers)
+        return
+    with progress_task(title) as show:
         service = Service(config, show)
     typer.echo(f"console: http://{host}:{port}/console/   API docs: http://{host}:{port}/docs")
     run(config, host, port, service=service)

@@ -8,7 +8,9 @@ the next batch sees it; then the TreeSHAP values; then reasons, and event, decis
 key committed to the journal in one transaction (``Service.commit``); only then are the requests
 answered.
 
-With ``explain_thread`` (``CRYPTOSCOPE_EXPLAIN_THREAD=1``) the TreeSHAP step runs on one worker
+By default a batch is one call, ``Service.decide``: catch up with other processes' events, read, feed,
+explain and journal, under the journal's write lock. With ``explain_thread`` (``CRYPTOSCOPE_EXPLAIN_THREAD=1``,
+one server process only) the TreeSHAP step runs on one worker
 thread: it is LightGBM C code that releases the GIL (~0.15 ms of the ~0.4 ms a row costs), so it can
 use the machine's other core while the loop reads the next requests. Batches still commit in the
 order the state took them (each waits for the one before). Measured on the shared 2-core machine the
@@ -53,8 +55,15 @@ class Committer(Protocol):
     scorer: OnlineScorer
     metrics: Metrics
 
+    def decide(self, kind: str, rows: list[Mapping[str, Any]],
+               keys: list[Key | None] | None = None) -> list[Decision | None]: ...
+
     def commit(self, kind: str, prepared: Prepared, contributions: np.ndarray | None,
                keys: list[Key | None] | None = None) -> list[Decision]: ...
+
+
+class Answered(Exception):
+    """The request's idempotency key was answered by another server process meanwhile: replay that answer."""
 
 
 class Batcher:
@@ -103,10 +112,10 @@ class Batcher:
         for start in range(0, len(queue), limit):
             part = queue[start:start + limit]
             try:
-                prepared = self.service.scorer.prepare(kind, [r for r, _, _ in part])
                 if not self.thread:  # all on the loop, as one call
-                    self._answer(part, self.service.commit(kind, prepared, None, [k for _, k, _ in part]))
+                    self._answer(part, self.service.decide(kind, [r for r, _, _ in part], [k for _, k, _ in part]))
                     continue
+                prepared = self.service.scorer.prepare(kind, [r for r, _, _ in part])
             except Exception as exc:  # every waiting request gets the error; none is left hanging
                 _fail(part, exc)
                 continue
@@ -127,11 +136,15 @@ class Batcher:
             return
         self._answer(part, results)
 
-    def _answer(self, part: list[Pending], results: list[Decision]) -> None:
+    def _answer(self, part: list[Pending], results: list[Decision] | list[Decision | None]) -> None:
         self.batches += 1
         self.service.metrics.batch(len(part))
         for (_, _, fut), res in zip(part, results, strict=True):
-            if not fut.done():
+            if fut.done():
+                continue
+            if res is None:
+                fut.set_exception(Answered())
+            else:
                 fut.set_result(res)
 
 

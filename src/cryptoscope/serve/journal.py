@@ -6,6 +6,10 @@ the last snapshot and replays the events committed after it: nothing acknowledge
 
 Tables: ``events`` (seq, table, row as JSON), ``scored`` (one row per decision, with the model's
 inputs, read by drift and performance monitoring), ``idempotency`` (key -> the answer given).
+
+Several server processes (``serve --workers N``, ``workers.py``) share one journal: its ``seq`` is the one
+order of every event. ``exclusive()`` holds SQLite's write lock across processes while a process catches its
+state up with the events the others journalled, scores and records its own (``Service.decide``).
 """
 
 from __future__ import annotations
@@ -58,13 +62,15 @@ def decode_row(text: str) -> dict[str, Any]:
 
 
 class Journal:
-    """The SQLite journal; safe to call from several threads (one lock, one connection)."""
+    """The SQLite journal; safe to call from several threads (one lock, one connection) and processes."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._open = False  # inside exclusive(): record() joins that transaction
         self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._con.execute("PRAGMA busy_timeout=30000")  # another process's write transaction: wait, do not fail
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a process crash
         # checkpoints (the only step that fsyncs) run on a thread of their own, never inside a request's commit
@@ -90,6 +96,24 @@ class Journal:
         finally:
             con.close()
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One writer at a time across every process on this journal (``BEGIN IMMEDIATE`` takes SQLite's write
+        lock now, not at the first write): what is read inside is every event journalled so far, and what is
+        recorded inside gets the next seqs. Committed on leaving, rolled back on an error."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            self._open = True
+            try:
+                yield
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
+            finally:
+                self._open = False
+
     def record(self, events: Sequence[tuple[str, Mapping[str, Any]]], scored: Sequence[Decision | None] = (),
                remember: Sequence[tuple[str, str, str, str, str] | None] = ()) -> int:
         """Append events (and their decisions and idempotency keys, aligned by position) in one transaction.
@@ -98,7 +122,9 @@ class Journal:
         now = dt.datetime.now(dt.UTC).isoformat()
         seq = 0
         with self._lock:
-            self._con.execute("BEGIN")
+            own = not self._open  # else the caller's exclusive() transaction commits it
+            if own:
+                self._con.execute("BEGIN")
             try:
                 for i, (table, row) in enumerate(events):
                     cur = self._con.execute("INSERT INTO events (tbl, row) VALUES (?, ?)", (table, encode_row(row)))
@@ -114,9 +140,11 @@ class Journal:
                     key = remember[i] if i < len(remember) else None
                     if key is not None:
                         self._con.execute("INSERT OR IGNORE INTO idempotency VALUES (?,?,?,?,?,?)", (*key, now))
-                self._con.execute("COMMIT")
+                if own:
+                    self._con.execute("COMMIT")
             except BaseException:
-                self._con.execute("ROLLBACK")
+                if own:
+                    self._con.execute("ROLLBACK")
                 raise
         return seq
 

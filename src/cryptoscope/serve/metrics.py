@@ -2,13 +2,20 @@
 
 Scraped at ``GET /metrics`` (admin or service credentials). Drift gauges are refreshed from the
 journal on each scrape (at most once a minute).
+
+Several server processes (``serve --workers N``) write their values to files in ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus_client's multiprocess mode, set by ``workers.py`` before a worker starts), and a scrape of any
+worker answers the sum over all of them: counters and histograms add up, gauges give the latest value set.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -28,16 +35,17 @@ class Metrics:
         self.events = Counter("cryptoscope_online_events", "Events fed to the online feature state, by table.",
                               ["table"], registry=r)
         self.score_psi = Gauge("cryptoscope_score_psi", "PSI of the latest served day's scores vs the reference.",
-                               ["model"], registry=r)
+                               ["model"], registry=r, multiprocess_mode="mostrecent")
         self.feature_psi = Gauge("cryptoscope_feature_psi_max", "Largest feature PSI of the latest served day.",
-                                 ["model"], registry=r)
+                                 ["model"], registry=r, multiprocess_mode="mostrecent")
         self.drift_alerts = Counter("cryptoscope_drift_alerts", "Days on which drift passed the threshold.",
                                     ["model"], registry=r)
         self.flagged = Counter("cryptoscope_alerts", "Decisions sent to review or block (alert volume).", ["kind"],
                                registry=r)
         self.fast_lane = Counter("cryptoscope_score_fast_lane", "Scoring requests answered by the fast lane "
                                  "(lane.py); the others took the FastAPI route.", registry=r)
-        self.open_cases = Gauge("cryptoscope_open_cases", "Open cases in the queue.", registry=r)
+        self.open_cases = Gauge("cryptoscope_open_cases", "Open cases in the queue.", registry=r,
+                                multiprocess_mode="mostrecent")
 
         # labelled children, looked up once: ``labels()`` costs ~10 µs a call, several times per request
         self._children: dict[tuple[str, ...], Any] = {}
@@ -62,4 +70,9 @@ class Metrics:
         self.batch_size.observe(size)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This process's metrics, or every server process's when several share the multiprocess folder."""
+        if not os.environ.get(MULTIPROC_DIR):
+            return generate_latest(self.registry)
+        every = CollectorRegistry()
+        multiprocess.MultiProcessCollector(every)
+        return generate_latest(every)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import time
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cryptoscope.products import online
 from cryptoscope.serve.auth import Principal
+from cryptoscope.serve.batcher import Answered
 from cryptoscope.serve.events import EVENTS, Event, LoginEvent, ScoreResponse
 from cryptoscope.serve.security import require
 from cryptoscope.serve.service import Service, request_hash, scored_json
@@ -59,20 +61,33 @@ async def score_event(svc: Service, kind: str, event: Event, who: Principal, key
         first = svc.batcher.inflight.get(key)
         if first is not None:  # the first request with this key is still being scored: its answer is the answer
             await asyncio.wait([first])
-        body = event.model_dump(mode="json")
-        digest = request_hash(body)
-        earlier = svc.journal.remembered(key)
+        idem = (key, who.name, request_hash(event.model_dump(mode="json")))
+        earlier = _earlier(svc, kind, idem)
         if earlier is not None:
-            principal, was_kind, was_hash, response = earlier
-            if (principal, was_kind, was_hash) != (who.name, kind, digest):
-                raise HTTPException(409, "this Idempotency-Key was already used for a different request")
-            out: dict[str, Any] = json.loads(response) | {"replayed": True, "latency_ms": 0.0}
-            return out
-        idem = (key, who.name, digest)
-    scored = await svc.batcher.submit(kind, event.to_row(), idem)
+            return earlier
+    try:
+        scored = await svc.batcher.submit(kind, event.to_row(), idem)
+    except Answered:  # another server process answered this key meanwhile (Service.decide)
+        assert idem is not None
+        again = _earlier(svc, kind, idem)
+        assert again is not None
+        return again
     elapsed = time.perf_counter() - start
     svc.metrics.latency_of(kind, elapsed)
     return scored_json(scored) | {"latency_ms": round(elapsed * 1000, 3), "replayed": False}
+
+
+def _earlier(svc: Service, kind: str, idem: tuple[str, str, str]) -> dict[str, Any] | None:
+    """The answer already given under this idempotency key (a replay), None when there is none; 409 when the
+    key came with a different request or caller."""
+    earlier = svc.journal.remembered(idem[0])
+    if earlier is None:
+        return None
+    principal, was_kind, was_hash, response = earlier
+    if (principal, was_kind, was_hash) != (idem[1], kind, idem[2]):
+        raise HTTPException(409, "this Idempotency-Key was already used for a different request")
+    out: dict[str, Any] = json.loads(response) | {"replayed": True, "latency_ms": 0.0}
+    return out
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -159,4 +174,5 @@ async def snapshot(request: Request, who: Admin) -> dict[str, Any]:
 async def healthz(request: Request) -> dict[str, Any]:
     """Liveness for load balancers: no data, no credentials needed."""
     svc = service(request)
-    return {"ok": True, "models": sorted(svc.scorer.models)}
+    return {"ok": True, "models": sorted(svc.scorer.models), "worker": os.getpid(), "journal_seq": svc.applied,
+            "batches": svc.decided}

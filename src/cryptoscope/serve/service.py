@@ -8,7 +8,13 @@ a crash loses no acknowledged event: the next start replays it.
 
 Scoring runs in micro-batches (``batcher.py``): requests that arrive together are scored together, in
 arrival order, with the same answers as one at a time; the state is read and fed on the event loop,
-TreeSHAP runs on a worker thread, and each batch is journalled before its requests are answered.
+and each batch is journalled before its requests are answered.
+
+Several processes may serve one lake (``serve --workers N``, ``workers.py``): each holds the whole online
+state and they share the journal, whose seq orders every event. A process first catches its state up with
+the events the others journalled (``applied`` is the last seq its state holds), then scores and records its
+own batch, all inside the journal's cross-process write lock (``Journal.exclusive``): every answer is the
+one a single process would have given for the journal's order.
 """
 
 from __future__ import annotations
@@ -98,6 +104,8 @@ class Service:
         self.scorer = OnlineScorer(registry, config.kinds)
         self.reference = Reference()
         self.snapshot_seq = 0
+        self.applied = 0  # the last journal seq the online state holds
+        self.decided = 0  # batches this process scored (``/healthz``: which worker took part)
         self.started = dt.datetime.now(dt.UTC)
         self._restore_or_warm(progress)
         self.batcher = Batcher(self, max_batch=config.max_batch, explain_thread=config.explain_thread,
@@ -113,18 +121,15 @@ class Service:
             side = self._seed(self.config.from_snapshot)
         if side is not None:
             background = side.background
-            self.snapshot_seq = side.seq
-            replayed = 0
-            for seq, table, row in self.journal.events_after(side.seq):
-                self.scorer.feed(table, row)
-                replayed, self.snapshot_seq = replayed + 1, seq
+            self.applied = side.seq
+            replayed = self._catch_up()
+            self.snapshot_seq = self.applied
             log.info("restored the online state at journal seq %s and replayed %s events", side.seq, replayed)
         else:
             warmup = warm(self.scorer, self.config.lake, lookback=dt.timedelta(days=self.config.lookback_days),
                           progress=progress)
             background = warmup.reference
-            for _, table, row in self.journal.events_after(0):
-                self.scorer.feed(table, row)
+            self._catch_up()
             log.info("warmed the online state from %s events of the lake", warmup.events)
         self._background = background
         self.scorer.fit_explainers(background)
@@ -153,33 +158,68 @@ class Service:
         return side
 
     def snapshot(self) -> int:
-        """Save the online state and context, with the journal position they include; returns it."""
-        seq = self.journal.last_seq()
-        snapshots.save(self.config.work_dir, self.scorer, snapshots.Side(seq, self.scorer.context, self._background))
+        """Save the online state and context, with the journal position they include; returns it.
+
+        Inside the journal's write lock: the state is caught up with every journalled event first, and no two
+        processes sharing the journal write (or prune) snapshot files at once."""
+        with self.journal.exclusive():
+            self._catch_up()
+            seq = self.applied
+            snapshots.save(self.config.work_dir, self.scorer,
+                           snapshots.Side(seq, self.scorer.context, self._background))
         self.snapshot_seq = seq
         return seq
+
+    def _catch_up(self) -> int:
+        """Feed the state the journal's events after ``applied`` (another process's, or a restart's replay)."""
+        fed = 0
+        for seq, table, row in self.journal.events_after(self.applied):
+            self.scorer.feed(table, row)
+            fed, self.applied = fed + 1, seq
+        return fed
 
     # -- events --------------------------------------------------------------------------------------
     def feed(self, table: str, rows: list[Mapping[str, Any]]) -> int:
         """Journal and apply non-decision events (logins); returns the last journal seq."""
-        seq = self.journal.record([(table, r) for r in rows])
-        for row in rows:
-            self.scorer.feed(table, row)
+        with self.journal.exclusive():
+            self._catch_up()
+            seq = self.journal.record([(table, r) for r in rows])
+            for row in rows:
+                self.scorer.feed(table, row)
+            self.applied = seq
         return seq
 
-    def score_now(self, kind: str, rows: list[Mapping[str, Any]],
-                  keys: list[tuple[str, str, str] | None] | None = None) -> list[Decision]:
-        """Score a batch and journal it, with its idempotency keys (key, principal, request hash), in one
-        transaction before returning (what the batcher does, on one thread)."""
-        return self.commit(kind, self.scorer.prepare(kind, rows), None, keys)
+    def decide(self, kind: str, rows: list[Mapping[str, Any]],
+               keys: list[tuple[str, str, str] | None] | None = None) -> list[Decision | None]:
+        """Score a batch and journal it with its idempotency keys (key, principal, request hash) in one
+        transaction, after catching up with what other processes journalled (see the module doc).
+
+        None in place of a row whose key another process answered meanwhile: its answer is in the journal."""
+        keys = keys or [None] * len(rows)
+        with self.journal.exclusive():
+            self._catch_up()
+            fresh = [i for i, k in enumerate(keys) if k is None or self.journal.remembered(k[0]) is None]
+            out: list[Decision | None] = [None] * len(rows)
+            if fresh:
+                prepared = self.scorer.prepare(kind, [rows[i] for i in fresh])
+                for i, d in zip(fresh, self.commit(kind, prepared, None, [keys[i] for i in fresh]), strict=True):
+                    out[i] = d
+        self.decided += 1
+        return out
+
+    def score_now(self, kind: str, rows: list[Mapping[str, Any]]) -> list[Decision]:
+        """Score and journal a batch without idempotency keys (``decide``; for benchmarks and tests)."""
+        return [d for d in self.decide(kind, rows) if d is not None]
 
     def commit(self, kind: str, prepared: Prepared, contributions: np.ndarray | None,
                keys: list[tuple[str, str, str] | None] | None = None) -> list[Decision]:
-        """Explain a prepared batch and journal it with its idempotency keys in one transaction."""
+        """Explain a prepared batch and journal it with its idempotency keys in one transaction (or in the
+        caller's ``exclusive()`` one); the state already took its events, so ``applied`` moves past them."""
         scored = self.scorer.finish(kind, prepared, contributions)
         remember = [None if k is None else (k[0], k[1], kind, k[2], json.dumps(scored_json(s)))
                     for k, s in zip(keys or [None] * len(scored), scored, strict=True)]
-        self.journal.record([(self.scorer.live(kind).table, r) for r in prepared.events], scored, remember)
+        seq = self.journal.record([(self.scorer.live(kind).table, r) for r in prepared.events], scored, remember)
+        self.applied = max(self.applied, seq)
         for s in scored:
             self.metrics.decision(kind, s.decision)
         return scored
