@@ -54,15 +54,11 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.sizes: list[int] = []
-        self.scorer = self
         self.metrics = self
 
-    def prepare(self, kind: str, rows: list[dict[str, int]]) -> list[dict[str, int]]:
-        return rows
-
-    def commit(self, kind: str, prepared: list[dict[str, int]], contributions: None, keys: list[None]) -> list[int]:
-        self.sizes.append(len(prepared))
-        return [row["n"] for row in prepared]
+    def decide(self, kind: str, rows: list[dict[str, int]], keys: list[None]) -> list[int]:
+        self.sizes.append(len(rows))
+        return [row["n"] for row in rows]
 
     def batch(self, size: int) -> None:
         pass
