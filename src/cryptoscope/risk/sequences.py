@@ -1,0 +1,187 @@
+"""The account's events before each withdrawal, as a fixed-length sequence for a sequence model.
+
+An account takeover has an order: a login from a new device or country, a password or 2FA change, then a
+withdrawal to an address the account never used. Counts over windows (the product's views) keep each
+ingredient but lose the order and the gaps between them; a GRU reading the events one by one keeps both.
+
+For a withdrawal at ``t`` by user ``u`` the sequence is ``u``'s ``steps - 1`` latest events with
+``event_time < t`` (strictly before: the withdrawal itself and anything at or after ``t`` never enter,
+`cryptoscope.features.last_events`), oldest first, left-padded with zeros, then the withdrawal itself as
+the last step (its amount and whether its address is new: what the decision knows). Events, from the lake:
+
+* ``sessions``: each login attempt, succeeded or failed, whether it brought a device or an IP country the
+  account had never used (``novelty.first_appearances``, the same rule as the product's novelty features),
+  and a successful login without a second factor;
+* ``account_changes``: credentials (password, e-mail, phone), 2FA turned off or on, other security
+  settings (API keys, withdrawal whitelist);
+* ``payments``: fiat deposits and withdrawals, with their amount;
+* ``chain_transfers``: crypto deposits and withdrawals, with their amount, and for a withdrawal whether
+  its address is one the account had never withdrawn to.
+
+Each step holds `EVENT_FEATURES`; ``log_hours_before`` is log(1 + hours from the event to ``t``).
+
+>>> history = AccountHistory.load(con)                               # doctest: +SKIP
+>>> frame = history.with_sequences(decisions, steps=16)             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cryptoscope.errors import CryptoscopeError
+from cryptoscope.features.last_events import latest_before
+from cryptoscope.risk.novelty import first_appearances
+
+EVENT_FEATURES = ("present", "log_hours_before", "login_ok", "login_failed", "new_device", "new_country",
+                  "no_2fa", "credential_change", "twofa_off", "twofa_on", "security_other", "fiat_deposit",
+                  "fiat_withdrawal", "chain_deposit", "chain_withdrawal", "new_address", "log_amount_usd")
+#: the one-hot event columns of ``account_events`` (all but present, the time gap and the amount)
+FLAGS = EVENT_FEATURES[2:-1]
+DECISION_COLUMNS = ("user_id", "decision_time", "address", "amount_usd")
+PREFIX = "seq_"
+_CHANGES = {"password": "credential_change", "email": "credential_change", "phone": "credential_change",
+            "2fa_disabled": "twofa_off", "2fa_enabled": "twofa_on", "api_key_created": "security_other",
+            "withdrawal_whitelist_added": "security_other"}
+
+
+def sequence_columns(steps: int) -> list[str]:
+    """The flattened sequence's column names, step by step (oldest first), e.g. ``seq_15_new_device``."""
+    return [f"{PREFIX}{step:02d}_{name}" for step in range(steps) for name in EVENT_FEATURES]
+
+
+def account_events(con: Any) -> pd.DataFrame:
+    """Every account event of the lake, one row each: ``user_id``, ``event_time`` (UTC microseconds),
+    ``amount_usd`` and the 0/1 `FLAGS`, in no particular order."""
+    parts = [_logins(con), _changes(con), _payments(con), _transfers(con)]
+    out = pd.concat(parts, ignore_index=True)
+    for flag in FLAGS:
+        out[flag] = out[flag].fillna(0).astype(np.int8) if flag in out.columns else np.int8(0)
+    out["amount_usd"] = out["amount_usd"].astype(float).fillna(0.0)
+    return out[["user_id", "event_time", "amount_usd", *FLAGS]]
+
+
+def event_sequences(history: pd.DataFrame, decisions: pd.DataFrame, steps: int = 16) -> np.ndarray:
+    """(len(decisions), steps, len(EVENT_FEATURES)) float32: per the module doc.
+
+    ``history`` is ``account_events``; ``decisions`` has `DECISION_COLUMNS` and ``new_address`` (0/1)."""
+    if steps < 2:
+        raise CryptoscopeError(f"steps must be 2 or more (the withdrawal is the last), got {steps}")
+    missing = [c for c in (*DECISION_COLUMNS, "new_address") if c not in decisions.columns]
+    if missing:
+        raise CryptoscopeError(f"decisions lack columns {', '.join(missing)}")
+    n = len(decisions)
+    out = np.zeros((n, steps, len(EVENT_FEATURES)), dtype=np.float32)
+    d_t = _micros(decisions.decision_time)
+    users = decisions.user_id.to_numpy(dtype=np.int64)
+    take, present = latest_before(history.user_id.to_numpy(dtype=np.int64),
+                                  history.event_time.to_numpy(dtype=np.int64), users, d_t, steps - 1)
+    when = history.event_time.to_numpy(dtype=np.int64)[take]
+    columns = {"present": np.ones(take.shape), "log_hours_before": np.log1p(np.maximum(d_t[:, None] - when, 0) / 3.6e9),
+               "log_amount_usd": np.log1p(np.maximum(history.amount_usd.to_numpy(dtype=np.float64)[take], 0.0))}
+    columns |= {flag: history[flag].to_numpy(dtype=np.float32)[take] for flag in FLAGS}
+    for i, name in enumerate(EVENT_FEATURES):
+        out[:, : steps - 1, i] = np.where(present, columns[name], 0.0)
+    out[:, -1, :] = _decision_step(decisions)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class AccountHistory:
+    """What the sequences are read from: every account event (`account_events`) and the first time each
+    account withdrew to each address (whether a decision's address is new)."""
+
+    events: pd.DataFrame
+    first_withdrawal: pd.DataFrame  # user_id, address, first (UTC microseconds)
+
+    @classmethod
+    def load(cls, con: Any) -> AccountHistory:
+        c = con.table("chain_transfers")
+        c = c.filter(c.direction == "withdrawal")
+        first = c.group_by("user_id", "address").aggregate(first=c.event_time.min()).to_pandas()
+        return cls(events=account_events(con), first_withdrawal=_timed(first, "first"))
+
+    def new_address(self, decisions: pd.DataFrame) -> np.ndarray:
+        """1 where the decision's account had not withdrawn to its address strictly before the decision."""
+        keys = decisions[["user_id", "address"]].reset_index(drop=True)
+        first = keys.merge(self.first_withdrawal, on=["user_id", "address"], how="left")["first"]
+        before = first.notna().to_numpy() & (first.fillna(np.inf).to_numpy() < _micros(decisions.decision_time))
+        return (~before).astype(np.int8)
+
+    def with_sequences(self, frame: pd.DataFrame, steps: int) -> pd.DataFrame:
+        """``frame`` (withdrawal decisions) with the flattened sequence as `sequence_columns` after its own."""
+        decisions = frame.assign(new_address=self.new_address(frame))
+        seq = event_sequences(self.events, decisions, steps).reshape(len(frame), -1)
+        return pd.concat([frame, pd.DataFrame(seq, columns=sequence_columns(steps), index=frame.index)], axis=1)
+
+
+def _new_address(con: Any, transfers: Any) -> Any:
+    """``transfers`` with ``new_address``: 1 when the account had not withdrawn to that address before."""
+    c = con.table("chain_transfers")
+    c = c.filter(c.direction == "withdrawal")
+    first = c.group_by(_u="user_id", _a="address").aggregate(_first=c.event_time.min())
+    j = transfers.left_join(first, [transfers.user_id == first._u, transfers.address == first._a])
+    seen_before = j._first.notnull() & (j._first < j.event_time)
+    return j.mutate(new_address=(~seen_before).cast("int8")).drop("_u", "_a", "_first")
+
+
+def _logins(con: Any) -> pd.DataFrame:
+    s = con.table("sessions")
+    seen = first_appearances(con)
+    for name in ("device", "country"):
+        first = seen[name].distinct().rename(**{f"_u_{name}": "user_id", f"_t_{name}": "t"})
+        s = s.left_join(first, [s.user_id == first[f"_u_{name}"], s.event_time == first[f"_t_{name}"]])
+    rows = s.select(user_id=s.user_id, event_time=s.event_time, login_ok=s.success.cast("int8"),
+                    login_failed=(~s.success).cast("int8"),
+                    new_device=s._u_device.notnull().cast("int8"), new_country=s._u_country.notnull().cast("int8"),
+                    no_2fa=(s.success & ~s.used_2fa).cast("int8")).to_pandas()
+    return _timed(rows)
+
+
+def _changes(con: Any) -> pd.DataFrame:
+    a = con.table("account_changes")
+    rows = a.select("user_id", "event_time", "change_type").to_pandas()
+    kind = rows.pop("change_type").map(_CHANGES).fillna("security_other")
+    return _timed(pd.concat([rows, pd.get_dummies(kind).astype(np.int8)], axis=1))
+
+
+def _payments(con: Any) -> pd.DataFrame:
+    p = con.table("payments")
+    rows = p.select("user_id", "event_time", "amount_usd", deposit=(p.direction == "deposit").cast("int8")).to_pandas()
+    deposit = rows.pop("deposit")
+    return _timed(rows.assign(fiat_deposit=deposit, fiat_withdrawal=(1 - deposit).astype(np.int8)))
+
+
+def _transfers(con: Any) -> pd.DataFrame:
+    c = con.table("chain_transfers")
+    rows = _new_address(con, c)
+    rows = rows.select("user_id", "event_time", "amount_usd", deposit=(rows.direction == "deposit").cast("int8"),
+                       new_address=rows.new_address).to_pandas()
+    deposit = rows.pop("deposit")
+    withdrawal = (1 - deposit).astype(np.int8)
+    return _timed(rows.assign(chain_deposit=deposit, chain_withdrawal=withdrawal,
+                              new_address=(rows.new_address * withdrawal).astype(np.int8)))
+
+
+def _decision_step(decisions: pd.DataFrame) -> np.ndarray:
+    """The withdrawal being decided as one step: its amount and address novelty, at no time gap."""
+    n = len(decisions)
+    step = {name: np.zeros(n) for name in EVENT_FEATURES}
+    step |= {"present": np.ones(n), "chain_withdrawal": np.ones(n),
+             "new_address": decisions.new_address.to_numpy(dtype=np.float64),
+             "log_amount_usd": np.log1p(np.maximum(decisions.amount_usd.to_numpy(dtype=np.float64), 0.0))}
+    return np.column_stack([step[name] for name in EVENT_FEATURES]).astype(np.float32)
+
+
+def _timed(rows: pd.DataFrame, column: str = "event_time") -> pd.DataFrame:
+    return rows.assign(**{column: _micros(rows[column])})
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    times = pd.to_datetime(values, utc=True)
+    if times.isna().any():
+        raise CryptoscopeError("every event and decision needs a time")
+    return times.to_numpy(dtype="datetime64[us]").astype(np.int64)
