@@ -9,7 +9,7 @@ import pytest
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.last_events import latest_before
-from cryptoscope.risk.sequences import EVENT_FEATURES, AccountHistory, sequence_columns
+from cryptoscope.risk.sequences import EVENT_FEATURES, AccountHistory, OnlineEvents, sequence_columns
 
 T = pd.Timestamp("2025-03-10 12:00", tz="UTC")
 F = {name: i for i, name in enumerate(EVENT_FEATURES)}
@@ -100,3 +100,18 @@ def test_latest_before_takes_only_strictly_earlier_events_of_the_same_entity() -
 def test_too_short_a_sequence_is_refused() -> None:
     with pytest.raises(CryptoscopeError, match="steps"):
         AccountHistory.load(connect(lake_tables())).with_sequences(decisions(), steps=1)
+
+
+def test_online_sequences_equal_the_batch_ones() -> None:
+    """Fed every event (those after the decision too) in time order, the online history gives the batch sequence."""
+    tables = lake_tables()
+    events = OnlineEvents()
+    stream = sorted(((row["event_time"], name, row) for name, frame in tables.items()
+                     for row in frame.to_dict("records")), key=lambda e: e[0])
+    for _, name, row in stream:
+        events.update(name, row)
+    later = decisions().assign(decision_time=at(2.5), amount_usd=70.0)  # after a_new's first use at T
+    frame = pd.concat([decisions(), later], ignore_index=True)
+    batch = AccountHistory.load(connect(tables)).with_sequences(frame, steps=6)[sequence_columns(6)]
+    online = pd.DataFrame([events.columns(1, r.decision_time, r.address, r.amount_usd, 6) for r in frame.itertuples()])
+    pd.testing.assert_frame_equal(online.astype("float32"), batch.reset_index(drop=True), check_dtype=False)

@@ -26,7 +26,8 @@ Each step holds `EVENT_FEATURES`; ``log_hours_before`` is log(1 + hours from the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.last_events import latest_before
+from cryptoscope.features.online_window import to_micros
 from cryptoscope.risk.novelty import first_appearances
 
 EVENT_FEATURES = ("present", "log_hours_before", "login_ok", "login_failed", "new_device", "new_country",
@@ -45,6 +47,7 @@ DECISION_COLUMNS = ("user_id", "decision_time", "address", "amount_usd")
 PREFIX = "seq_"
 #: the products with an event sequence, and its length (the decision included), chosen on validation
 SEQUENCE_PRODUCTS = {"withdrawal": 16}
+_ONLINE_TABLES = ("sessions", "account_changes", "payments", "chain_transfers")
 _CHANGES = {"password": "credential_change", "email": "credential_change", "phone": "credential_change",
             "2fa_disabled": "twofa_off", "2fa_enabled": "twofa_on", "api_key_created": "security_other",
             "withdrawal_whitelist_added": "security_other"}
@@ -53,6 +56,18 @@ _CHANGES = {"password": "credential_change", "email": "credential_change", "phon
 def sequence_columns(steps: int) -> list[str]:
     """The flattened sequence's column names, step by step (oldest first), e.g. ``seq_15_new_device``."""
     return [f"{PREFIX}{step:02d}_{name}" for step in range(steps) for name in EVENT_FEATURES]
+
+
+def steps_of(features: Sequence[str]) -> int:
+    """How many steps of sequence a model's feature list reads (0: none, a model on the tabular features only)."""
+    return sum(1 for f in features if f.startswith(PREFIX)) // len(EVENT_FEATURES)
+
+
+def with_model_sequences(frame: pd.DataFrame, features: Sequence[str],
+                         history: Callable[[], AccountHistory]) -> pd.DataFrame:
+    """``frame`` with the sequence columns a model's ``features`` read, if any (``history`` is only loaded then)."""
+    steps = steps_of(features)
+    return frame if steps == 0 or frame.empty else history().with_sequences(frame, steps)
 
 
 def account_events(con: Any) -> pd.DataFrame:
@@ -187,3 +202,75 @@ def _micros(values: pd.Series) -> np.ndarray:
     if times.isna().any():
         raise CryptoscopeError("every event and decision needs a time")
     return times.to_numpy(dtype="datetime64[us]").astype(np.int64)
+
+
+@dataclass
+class OnlineEvents:
+    """The same sequences for one decision at a time, kept event by event (serving).
+
+    Fed every canonical event in time order (``update``), as the online feature state is; ``columns`` gives a
+    withdrawal's `sequence_columns` from the events fed so far, which are all strictly before it when it is
+    read before its own event is fed. Each account keeps its ``keep`` latest events (the longest sequence a
+    model may read). The encoding repeats the batch one row by row; ``tests/risk/test_sequences.py`` holds the
+    two equal on the same events.
+    """
+
+    keep: int = 64
+    recent: dict[int, list[tuple[int, float, tuple[int, ...]]]] = field(default_factory=dict)
+    logins: dict[int, tuple[int, set[str], set[str]]] = field(default_factory=dict)  # first, devices, countries
+    addresses: dict[int, dict[str, int]] = field(default_factory=dict)  # user -> address -> first withdrawal µs
+
+    def update(self, table: str, row: Mapping[str, Any]) -> None:
+        """Take one canonical-table event (tables without account events are ignored)."""
+        user, t = int(row["user_id"]), to_micros(row["event_time"]) if table in _ONLINE_TABLES else 0
+        if table == "sessions":
+            flags = self._login(user, t, row)
+        elif table == "account_changes":
+            flags = {_CHANGES.get(str(row["change_type"]), "security_other"): 1}
+        elif table == "payments":
+            flags = {"fiat_deposit" if row["direction"] == "deposit" else "fiat_withdrawal": 1}
+        elif table == "chain_transfers":
+            flags = self._transfer(user, t, row)
+        else:
+            return
+        amount = float(row.get("amount_usd") or 0.0) if table in ("payments", "chain_transfers") else 0.0
+        events = self.recent.setdefault(user, [])
+        events.append((t, amount, tuple(int(flags.get(f, 0)) for f in FLAGS)))
+        if len(events) > 2 * self.keep:  # trimmed in bulk: appends stay cheap
+            events.sort(key=lambda e: e[0])
+            del events[: len(events) - self.keep]
+
+    def columns(self, user: int, at: Any, address: str, amount_usd: float, steps: int) -> dict[str, float]:
+        """The `sequence_columns` of a withdrawal by ``user`` at ``at`` to ``address`` of ``amount_usd``."""
+        t = to_micros(at)
+        past = sorted(e for e in self.recent.get(user, []) if e[0] < t)[-(steps - 1):]
+        seq = np.zeros((steps, len(EVENT_FEATURES)), dtype=np.float32)
+        for i, (when, amount, flags) in enumerate(past, start=steps - 1 - len(past)):
+            seq[i, 0], seq[i, 1], seq[i, -1] = 1.0, np.log1p(max(t - when, 0) / 3.6e9), np.log1p(max(amount, 0.0))
+            seq[i, 2:-1] = flags
+        first = self.addresses.get(user, {}).get(address)
+        decision = pd.DataFrame({"new_address": [int(first is None or first >= t)], "amount_usd": [amount_usd]})
+        seq[-1] = _decision_step(decision)[0]
+        return dict(zip(sequence_columns(steps), seq.ravel().tolist(), strict=True))
+
+    def _login(self, user: int, t: int, row: Mapping[str, Any]) -> dict[str, int]:
+        device, country, ok = str(row["device_id"]), str(row["ip_country"]), bool(row["success"])
+        seen = self.logins.get(user)
+        if seen is None:
+            self.logins[user] = (t, {device}, {country})
+            new_device = new_country = False
+        else:
+            new_device, new_country = (device not in seen[1] and t > seen[0]), (country not in seen[2] and t > seen[0])
+            seen[1].add(device)
+            seen[2].add(country)
+        return {"login_ok": int(ok), "login_failed": int(not ok), "new_device": int(new_device),
+                "new_country": int(new_country), "no_2fa": int(ok and not bool(row["used_2fa"]))}
+
+    def _transfer(self, user: int, t: int, row: Mapping[str, Any]) -> dict[str, int]:
+        if row["direction"] == "deposit":
+            return {"chain_deposit": 1}
+        first = self.addresses.setdefault(user, {})
+        address = str(row["address"])
+        new = address not in first or first[address] >= t
+        first[address] = min(first.get(address, t), t)
+        return {"chain_withdrawal": 1, "new_address": int(new)}

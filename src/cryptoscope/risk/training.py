@@ -37,9 +37,16 @@ from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.plan import Boundaries, TimePlan
 from cryptoscope.risk.products import GUARD_COLUMN, RULE_COLUMN, Product, get_product
 from cryptoscope.risk.sampling import WEIGHT_COLUMN, Sampling
-from cryptoscope.risk.sequences import EVENT_FEATURES, SEQUENCE_PRODUCTS, AccountHistory, sequence_columns
+from cryptoscope.risk.sequences import (
+    EVENT_FEATURES,
+    SEQUENCE_PRODUCTS,
+    AccountHistory,
+    sequence_columns,
+    with_model_sequences,
+)
 
 LakeLike = Lake | str | os.PathLike[str]
+DEFAULT_MODEL = "lightgbm"  # the product's own family (estimators.py): what every product trains unless told
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +109,14 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
     model that was never judged on a bad row is not registered.
     """
     product = get_product(kind)
-    trained, evaluation, bounds = fit(kind, lake, backend=backend, plan=plan, random_state=random_state,
-                                      row_budget=row_budget, model=model)
+    con = connect(lake) if backend is None else backend
+    frame, bounds, sampling = labelled_frame(con, product, plan or TimePlan(), budget=row_budget)
+    history = _once(lambda: AccountHistory.load(con))
+    trained, evaluation, bounds = fit_frame(product, frame, bounds, sampling, model=model, random_state=random_state,
+                                            history=history)
+    # a model other than the product's own is adopted only if it also beats that model on the same test period
+    own_cost = None if model == DEFAULT_MODEL else fit_frame(
+        product, frame, bounds, sampling, model=DEFAULT_MODEL, random_state=random_state, history=history)[1].model.cost
     if evaluation.positives == 0:
         raise CryptoscopeError(
             f"{kind}: no decision of the test period ({evaluation.test_start:%Y-%m-%d} to "
@@ -114,7 +127,8 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
     registry = Registry(Path(registry_root))
     card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation,
                                                           Sampling(**trained.card.sampling)))
-    promoted = evaluation.saving > 0  # the promotion gate: cheaper than the rules on the test period
+    # the promotion gate: cheaper than the rules (and than the product's own model) on the test period
+    promoted = evaluation.saving > 0 and (own_cost is None or evaluation.model.cost < own_cost)
     version = registry.register(product.model_name, trained.bundle, card, files={"report": report},
                                 figures=trained.figures(), evaluation="passed" if promoted else "failed")
     if promoted:
@@ -126,7 +140,7 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
 
 def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str] | None = None,
              version: int | None = None, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
-             row_budget: int | None = None) -> Evaluation:
+             row_budget: int | None = None, model: str = "lightgbm") -> Evaluation:
     """ML against rules on the test period, read through ``backend`` (None: the lake's DuckDB).
 
     Without ``registry_root`` a model is fitted in memory (as ``train`` would, nothing written).
@@ -134,7 +148,8 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     own test period, labelled with every label the lake holds now.
     """
     if registry_root is None:
-        return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget)[1]
+        return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget,
+                   model=model)[1]
     product = get_product(kind)
     model = Registry(Path(registry_root)).load(product.model_name, version)
     test_start, test_end = model.card.periods[-1].start, model.card.periods[-1].end
@@ -149,8 +164,21 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     test = test.reset_index(drop=True)
     if test.empty:
         raise CryptoscopeError(f"no labelled {kind} decisions from {test_start:%Y-%m-%d} on in {lake}")
+    test = with_model_sequences(test, model.bundle.features, lambda: AccountHistory.load(con))
     p = model.bundle.score(test[list(model.bundle.features)])
     return compare(test, p, model.bundle.decide_scored(p, test), product, model_version=model.version)
+
+
+def _once(load: Callable[[], AccountHistory]) -> Callable[[], AccountHistory]:
+    """``load`` called at most once, on first use (the account events take seconds to read)."""
+    cache: list[AccountHistory] = []
+
+    def get() -> AccountHistory:
+        if not cache:
+            cache.append(load())
+        return cache[0]
+
+    return get
 
 
 def model_inputs(product: Product, frame: pd.DataFrame, model: str, random_state: int,
@@ -160,7 +188,7 @@ def model_inputs(product: Product, frame: pd.DataFrame, model: str, random_state
     ``lightgbm``; for ``sequence`` and ``hybrid`` the event sequence appended to both (``sequences.py``)."""
     if model not in estimators.MODELS:
         raise CryptoscopeError(f"unknown model {model!r}; known: {', '.join(estimators.MODELS)}")
-    if model == "lightgbm":
+    if model == DEFAULT_MODEL:
         return frame, list(product.features), product.estimator(random_state)
     if product.kind not in SEQUENCE_PRODUCTS:
         raise CryptoscopeError(f"{product.kind} has no event sequence; --model {model} is for "
