@@ -52,9 +52,10 @@ def test_the_hybrid_learns_from_both_the_aggregates_and_the_order() -> None:
     X, y = data(2000, seed=1)
     X_test, y_test = data(1000, seed=2)
     both = hybrid().fit(X, y)
-    trees_alone = LGBMClassifier(n_estimators=60, num_leaves=7, random_state=0, verbosity=-1).fit(X[["amount", "noise"]], y)
+    tabular = ["amount", "noise"]
+    trees_alone = LGBMClassifier(n_estimators=60, num_leaves=7, random_state=0, verbosity=-1).fit(X[tabular], y)
     auc_both = roc_auc_score(y_test, both.predict_proba(X_test)[:, 1])
-    auc_trees = roc_auc_score(y_test, trees_alone.predict_proba(X_test[["amount", "noise"]])[:, 1])
+    auc_trees = roc_auc_score(y_test, trees_alone.predict_proba(X_test[tabular])[:, 1])
     assert auc_both > auc_trees + 0.05  # the sequence logit carries the order the tabular columns cannot
     assert both.predict_proba(X_test).shape == (1000, 2)
 

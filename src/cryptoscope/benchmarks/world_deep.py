@@ -55,10 +55,11 @@ def compare_models(lake: Any, *, kind: str = "withdrawal", models: Sequence[str]
     wall, cpu = time.perf_counter(), time.process_time()
     frame, bounds, sampling = labelled_frame(con, product, TimePlan())
     history = AccountHistory.load(con)
-    setup = {"frame_rows": len(frame), "seconds": round(time.perf_counter() - wall, 1),
+    default_steps = SEQUENCE_PRODUCTS.get(kind)
+    setup: dict[str, Any] = {"frame_rows": len(frame), "seconds": round(time.perf_counter() - wall, 1),
              "cpu_seconds": round(time.process_time() - cpu, 1), "build_date": str(bounds.build_date),
              "train_end": str(bounds.train_end), "valid_end": str(bounds.valid_end),
-             "default_steps": SEQUENCE_PRODUCTS.get(kind)}
+             "default_steps": default_steps}
     runs = []
     for seed in seeds:
         for model in models:
@@ -68,12 +69,13 @@ def compare_models(lake: Any, *, kind: str = "withdrawal", models: Sequence[str]
                                            history=lambda: history, steps=length)
                 valid = trained.card.metrics_valid
                 runs.append(ModelRun(
-                    model=model, seed=seed, steps=None if model == "lightgbm" else length or setup["default_steps"],
+                    model=model, seed=seed, steps=None if model == "lightgbm" else length or default_steps,
                     valid={"rows": valid.rows, "positives": valid.positives, "roc_auc": _r(valid.roc_auc),
                            "average_precision": _r(valid.pr_auc), "cost": _r(valid.cost, 0)},
                     test={"rows": ev.rows, "positives": ev.positives, "k": ev.k, **_figures(ev.model),
                           "precision_at_100": _r(precision_at_k(trained.split.test["label"], trained.p_test, 100))},
-                    rules=_figures(ev.rules), seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu))
+                    rules=_figures(ev.rules), seconds=time.perf_counter() - wall,
+                    cpu_seconds=time.process_time() - cpu))
     return setup, runs
 
 

@@ -41,9 +41,9 @@ from cryptoscope.lake.driver import note
 from cryptoscope.models import ReasonExplainer, Registry
 from cryptoscope.productline import Decision
 from cryptoscope.risk.frames import decision_expr, finish_frame
-from cryptoscope.risk.sequences import AccountHistory, steps_of, with_model_sequences
 from cryptoscope.risk.products import Product
 from cryptoscope.risk.scorer import RiskScorer
+from cryptoscope.risk.sequences import AccountHistory, steps_of, with_model_sequences
 from cryptoscope.schema import get_table
 
 TABLE = "risk_scores"

@@ -222,7 +222,9 @@ class OnlineEvents:
 
     def update(self, table: str, row: Mapping[str, Any]) -> None:
         """Take one canonical-table event (tables without account events are ignored)."""
-        user, t = int(row["user_id"]), to_micros(row["event_time"]) if table in _ONLINE_TABLES else 0
+        if table not in _ONLINE_TABLES:
+            return
+        user, t = int(row["user_id"]), to_micros(row["event_time"])
         if table == "sessions":
             flags = self._login(user, t, row)
         elif table == "account_changes":
@@ -231,8 +233,6 @@ class OnlineEvents:
             flags = {"fiat_deposit" if row["direction"] == "deposit" else "fiat_withdrawal": 1}
         elif table == "chain_transfers":
             flags = self._transfer(user, t, row)
-        else:
-            return
         amount = float(row.get("amount_usd") or 0.0) if table in ("payments", "chain_transfers") else 0.0
         events = self.recent.setdefault(user, [])
         events.append((t, amount, tuple(int(flags.get(f, 0)) for f in FLAGS)))

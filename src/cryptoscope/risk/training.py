@@ -151,10 +151,10 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
         return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget,
                    model=model)[1]
     product = get_product(kind)
-    model = Registry(Path(registry_root)).load(product.model_name, version)
-    test_start, test_end = model.card.periods[-1].start, model.card.periods[-1].end
+    registered = Registry(Path(registry_root)).load(product.model_name, version)
+    test_start, test_end = registered.card.periods[-1].start, registered.card.periods[-1].end
     if test_start is None:
-        raise CryptoscopeError(f"{product.model_name} v{model.version} has no test period on its card")
+        raise CryptoscopeError(f"{product.model_name} v{registered.version} has no test period on its card")
     con = connect(lake) if backend is None else backend
     test = attach_labels(decision_frame(con, product, since=test_start),
                          label_events(con, product.entity_type, product.label_types), test_start,
@@ -164,9 +164,9 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     test = test.reset_index(drop=True)
     if test.empty:
         raise CryptoscopeError(f"no labelled {kind} decisions from {test_start:%Y-%m-%d} on in {lake}")
-    test = with_model_sequences(test, model.bundle.features, lambda: AccountHistory.load(con))
-    p = model.bundle.score(test[list(model.bundle.features)])
-    return compare(test, p, model.bundle.decide_scored(p, test), product, model_version=model.version)
+    test = with_model_sequences(test, registered.bundle.features, lambda: AccountHistory.load(con))
+    p = registered.bundle.score(test[list(registered.bundle.features)])
+    return compare(test, p, registered.bundle.decide_scored(p, test), product, model_version=registered.version)
 
 
 def _once(load: Callable[[], AccountHistory]) -> Callable[[], AccountHistory]:
