@@ -9,7 +9,9 @@ import pytest
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.last_events import latest_before
-from cryptoscope.risk.sequences import EVENT_FEATURES, AccountHistory, OnlineEvents, sequence_columns
+from cryptoscope.risk.products import PRODUCTS
+from cryptoscope.risk.sequences import EVENT_FEATURES, AccountHistory, OnlineEvents, sequence_columns, steps_of
+from cryptoscope.risk.training import model_inputs
 
 T = pd.Timestamp("2025-03-10 12:00", tz="UTC")
 F = {name: i for i, name in enumerate(EVENT_FEATURES)}
@@ -115,3 +117,25 @@ def test_online_sequences_equal_the_batch_ones() -> None:
     batch = AccountHistory.load(connect(tables)).with_sequences(frame, steps=6)[sequence_columns(6)]
     online = pd.DataFrame([events.columns(1, r.decision_time, r.address, r.amount_usd, 6) for r in frame.itertuples()])
     pd.testing.assert_frame_equal(online.astype("float32"), batch.reset_index(drop=True), check_dtype=False)
+
+
+def test_only_products_with_a_sequence_take_a_sequence_model() -> None:
+    def no_history() -> AccountHistory:
+        raise AssertionError("not read for these")
+
+    frame = decisions()
+    with pytest.raises(CryptoscopeError, match="no event sequence"):
+        model_inputs(PRODUCTS["payment"], frame, "hybrid", 0, no_history)
+    with pytest.raises(CryptoscopeError, match="unknown model"):
+        model_inputs(PRODUCTS["withdrawal"], frame, "transformer", 0, no_history)
+    same, features, _ = model_inputs(PRODUCTS["withdrawal"], frame, "lightgbm", 0, no_history)
+    assert same is frame and features == list(PRODUCTS["withdrawal"].features)  # the default is untouched
+
+
+def test_a_sequence_model_reads_the_products_features_then_the_sequence() -> None:
+    history = AccountHistory.load(connect(lake_tables()))
+    frame, features, estimator = model_inputs(PRODUCTS["withdrawal"], decisions(), "sequence", 0, lambda: history,
+                                              steps=4)
+    assert features == [*PRODUCTS["withdrawal"].features, *sequence_columns(4)]
+    assert set(sequence_columns(4)) <= set(frame.columns)
+    assert steps_of(features) == 4 and estimator.estimator.steps == 4
