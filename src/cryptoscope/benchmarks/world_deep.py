@@ -55,7 +55,7 @@ def compare_models(lake: Any, *, kind: str = "withdrawal", models: Sequence[str]
     wall, cpu = time.perf_counter(), time.process_time()
     frame, bounds, sampling = labelled_frame(con, product, TimePlan())
     history = AccountHistory.load(con)
-    default_steps = SEQUENCE_PRODUCTS.get(kind)
+    default_steps = SEQUENCE_PRODUCTS.get(kind, {})
     setup: dict[str, Any] = {"frame_rows": len(frame), "seconds": round(time.perf_counter() - wall, 1),
              "cpu_seconds": round(time.process_time() - cpu, 1), "build_date": str(bounds.build_date),
              "train_end": str(bounds.train_end), "valid_end": str(bounds.valid_end),
@@ -69,7 +69,7 @@ def compare_models(lake: Any, *, kind: str = "withdrawal", models: Sequence[str]
                                            history=lambda: history, steps=length)
                 valid = trained.card.metrics_valid
                 runs.append(ModelRun(
-                    model=model, seed=seed, steps=None if model == "lightgbm" else length or default_steps,
+                    model=model, seed=seed, steps=None if model == "lightgbm" else length or default_steps[model],
                     valid={"rows": valid.rows, "positives": valid.positives, "roc_auc": _r(valid.roc_auc),
                            "average_precision": _r(valid.pr_auc), "cost": _r(valid.cost, 0)},
                     test={"rows": ev.rows, "positives": ev.positives, "k": ev.k, **_figures(ev.model),

@@ -45,8 +45,9 @@ EVENT_FEATURES = ("present", "log_hours_before", "login_ok", "login_failed", "ne
 FLAGS = EVENT_FEATURES[2:-1]
 DECISION_COLUMNS = ("user_id", "decision_time", "address", "amount_usd")
 PREFIX = "seq_"
-#: the products with an event sequence, and its length (the decision included), chosen on validation
-SEQUENCE_PRODUCTS = {"withdrawal": 16}
+#: the products with an event sequence, and its length (the decision included) per model, chosen on the validation
+#: period of the demo world (``benchmarks/deep.py --parts world-withdrawal --steps 8 16 32``)
+SEQUENCE_PRODUCTS = {"withdrawal": {"sequence": 16, "hybrid": 8}}
 _ONLINE_TABLES = ("sessions", "account_changes", "payments", "chain_transfers")
 _CHANGES = {"password": "credential_change", "email": "credential_change", "phone": "credential_change",
             "2fa_disabled": "twofa_off", "2fa_enabled": "twofa_on", "api_key_created": "security_other",

@@ -193,7 +193,7 @@ def model_inputs(product: Product, frame: pd.DataFrame, model: str, random_state
     if product.kind not in SEQUENCE_PRODUCTS:
         raise CryptoscopeError(f"{product.kind} has no event sequence; --model {model} is for "
                                f"{', '.join(SEQUENCE_PRODUCTS)} (others: lightgbm)")
-    steps = steps or SEQUENCE_PRODUCTS[product.kind]
+    steps = steps or SEQUENCE_PRODUCTS[product.kind][model]
     frame = history().with_sequences(frame, steps)
     estimator = estimators.MODELS[model](random_state, steps=steps, event_features=len(EVENT_FEATURES))
     return frame, [*product.features, *sequence_columns(steps)], estimator
