@@ -12,6 +12,13 @@ Each entry keeps the equivalent ``cryptoscope risk benchmark fdh --model ...`` c
 
 With ``--validate`` the same runs go on the validation folds instead (training 14 days before each
 start date): the settings in `cryptoscope.benchmarks.fdh_deep` were chosen there, never on a test week.
+
+``--parts world-withdrawal --lake LAKE`` runs the world's part instead (`cryptoscope.benchmarks.world_deep`):
+the withdrawal (account takeover) product's LightGBM, sequence model and hybrid on one time split, judged on the
+later test period with the cost of their decisions, into the ``world_withdrawal`` section; ``--steps`` adds
+sequence lengths to choose from on the validation period:
+
+    python benchmarks/deep.py --parts world-withdrawal --lake demo-lake --seeds 7 8 --steps 8 16 32
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import os
 import platform
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,7 @@ import torch
 
 from cryptoscope.benchmarks.fdh import BOOK_DATES, BOOK_FIGURES, MODELS, Periods, run_models
 from cryptoscope.benchmarks.fdh_data import fdh_lake
+from cryptoscope.benchmarks.world_deep import compare_models
 from cryptoscope.fsio import atomic_write
 
 RESULTS = Path(__file__).parent / "results" / "deep.json"
@@ -102,7 +111,11 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--parts", nargs="+", choices=("fdh", "world-withdrawal"), default=["fdh"])
+    parser.add_argument("--data", type=Path, help="the FDH transactions (the fdh part)")
+    parser.add_argument("--lake", type=Path, help="a simulated world's lake (the world-withdrawal part)")
+    parser.add_argument("--steps", nargs="+", type=int, default=[0],
+                        help="world-withdrawal: sequence lengths to try (0: the product's own)")
     parser.add_argument("--train-start", nargs="+", type=dt.date.fromisoformat,
                         default=[BOOK_DATES, dt.date(2018, 6, 20), dt.date(2018, 8, 20)])
     parser.add_argument("--seeds", nargs="+", type=int, default=[7])
@@ -112,6 +125,14 @@ def main() -> None:
                                                                  "the runs already in the results file")
     args = parser.parse_args()
     command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
+    if "world-withdrawal" in args.parts:
+        if args.lake is None:
+            parser.error("--parts world-withdrawal needs --lake")
+        _save(args.results, {"world_withdrawal": world_withdrawal(args.lake, args.seeds, args.steps, command)})
+    if "fdh" not in args.parts:
+        return
+    if args.data is None:
+        parser.error("--parts fdh needs --data")
     lake = fdh_lake(args.data)
     key = "validation_runs" if args.validate else "runs"
     new = []
@@ -151,7 +172,6 @@ def main() -> None:
                      "columns": ["auc_roc", "average_precision", "card_precision_at_100"]},
         },
         "graph": "not measured yet (issue 24, part 2)",
-        "withdrawal_sequences": "not measured yet (issue 24, part 1, the world's withdrawal product)",
         "machine": f"{os.cpu_count()} cores (shared with other jobs: wall times are noisy, CPU seconds less so), "
                    f"{platform.python_implementation()} {platform.python_version()}, torch {torch.__version__}",
     })
@@ -161,6 +181,56 @@ def main() -> None:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(args.results, (json.dumps(results, indent=2) + "\n").encode())
     print(f"wrote {args.results}")
+
+
+def world_withdrawal(lake: Path, seeds: list[int], steps: list[int], command: str) -> dict[str, Any]:
+    """The world part: every model x seed (x sequence length) on one frame, figures and the adoption verdict."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    setup, runs = compare_models(lake, seeds=seeds, steps=[s or None for s in steps])
+    rows = [r.to_dict() for r in runs]
+    for r in rows:
+        print(f"{r['model']} seed {r['seed']} steps {r['steps']}: valid AP {r['valid']['average_precision']} "
+              f"cost {r['valid']['cost']}; test AUC {r['test']['roc_auc']} AP {r['test']['average_precision']} "
+              f"P@100 {r['test']['precision_at_100']} cost {r['test']['cost']} ({r['cpu_seconds']} CPU s)", flush=True)
+    return {"lake": str(lake), "product": "withdrawal (account takeover and money mules)", "setup": setup,
+            "protocol": "the product's time plan (risk/plan.py): train, valid, the maturity wait, test from the build "
+                        "date judged with every label; thresholds and calibration on valid; same frame for all",
+            "runs": rows, "summary": world_summary(rows), "seconds": round(time.perf_counter() - wall, 1),
+            "cpu_seconds": round(time.process_time() - cpu, 1), "command": command,
+            "cli": "cryptoscope risk train withdrawal --lake LAKE --model lightgbm|sequence|hybrid"}
+
+
+def world_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per model, test figures averaged over seeds, and each deep model's cost and average precision against
+    LightGBM's: it is adopted only if it is cheaper on the test period. A deep model's sequence length is the
+    one with the lowest mean validation cost (then the highest validation average precision): chosen on the
+    validation period, never on the test one."""
+    out: dict[str, Any] = {}
+    for name in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == name]
+        by_steps = {s: [r for r in mine if r["steps"] == s] for s in dict.fromkeys(r["steps"] for r in mine)}
+        steps = min(by_steps, key=lambda s: (np.mean([r["valid"]["cost"] for r in by_steps[s]]),
+                                             -np.mean([r["valid"]["average_precision"] for r in by_steps[s]])))
+        tests = [r["test"] for r in by_steps[steps]]
+        out[name] = {k: round(float(np.mean([t[k] for t in tests])), 4)
+                     for k in ("roc_auc", "average_precision", "precision_at_100", "precision_at_k", "cost")}
+        out[name] |= {"steps": steps, "seeds": len(tests),
+                      "valid_cost": round(float(np.mean([r["valid"]["cost"] for r in by_steps[steps]])), 0)}
+    for name in ("sequence", "hybrid"):
+        if name in out and "lightgbm" in out:
+            out[f"{name}_minus_lightgbm"] = {k: round(out[name][k] - out["lightgbm"][k], 4)
+                                             for k in ("average_precision", "cost")}
+            out[f"{name}_wins"] = bool(out[name]["cost"] < out["lightgbm"]["cost"])
+    return out
+
+
+def _save(path: Path, section: dict[str, Any]) -> None:
+    """Read-modify-write one section of the results file, leaving the others as they are."""
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.update(section)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, (json.dumps(results, indent=2) + "\n").encode())
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

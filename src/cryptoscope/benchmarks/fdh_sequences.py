@@ -30,6 +30,7 @@ import pandas as pd
 
 from cryptoscope.benchmarks.fdh_features import card_labels
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.features.last_events import latest_before
 
 EVENT_FEATURES = ("present", "log_amount", "log_amount_over_mean", "log_hours_before", "same_terminal",
                   "label_known", "known_fraud", "is_night")
@@ -87,23 +88,10 @@ def event_sequences(history: pd.DataFrame, decisions: pd.DataFrame, steps: int =
     if n == 0 or len(history) == 0:
         return out
     codes, _ = pd.factorize(pd.concat([history.card, decisions.card], ignore_index=True).astype(str))
-    h_code, d_code = codes[: len(history)].astype(np.int64), codes[len(history):].astype(np.int64)
     h_t, d_t = _micros(history.event_time), _micros(decisions.decision_time)
     if (d_t == _NEVER).any() or (h_t == _NEVER).any():
         raise CryptoscopeError("every payment and decision needs a time")
-    t0 = min(h_t.min(), d_t.min())
-    span = int(max(h_t.max(), d_t.max()) - t0) + 1
-    if (int(codes.max()) + 1) * span >= 2**62:
-        raise CryptoscopeError("too many cards over too long a time to index in one pass; build by period")
-    # one sort key per (card, time): a decision's past is the run of history keys just below its own key
-    h_key = h_code * span + (h_t - t0)
-    order = np.argsort(h_key, kind="stable")
-    h_key = h_key[order]
-    end = np.searchsorted(h_key, d_code * span + (d_t - t0), side="left")  # first payment at or after t
-    first = np.searchsorted(h_key, d_code * span, side="left")  # the card's first payment
-    idx = end[:, None] - steps + np.arange(steps)[None, :]
-    present = idx >= first[:, None]
-    take = order[np.clip(idx, 0, len(order) - 1)]
+    take, present = latest_before(codes[: len(history)], h_t, codes[len(history):], d_t, steps)
 
     amount = history.amount.to_numpy(dtype=np.float64)[take]
     when = h_t[take]

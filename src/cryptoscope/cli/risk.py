@@ -28,16 +28,24 @@ def _kind(kind: str) -> str:
     return kind
 
 
+ModelOpt = Annotated[str, typer.Option(
+    "--model", help="lightgbm (the product's own model, the default); for withdrawal also sequence (a GRU over the "
+                    "account's events before the withdrawal) or hybrid (LightGBM + that GRU's logit)")]
+
+
 @app.command("train")
 def risk_train(kind: KindArg, lake: LakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path("./models-registry"),
-               report_dir: ReportDirOpt = Path("./reports")) -> None:
-    """Fit on history, judge on the later test period, register; promote only if it beats the rules on cost."""
+               report_dir: ReportDirOpt = Path("./reports"), model: ModelOpt = "lightgbm") -> None:
+    """Fit on history, judge on the later test period, register; promote only if it beats the rules on cost
+    (and, for --model sequence|hybrid, the product's own model on the same test period)."""
     from cryptoscope.risk.training import train
 
     with console.status(f"training {kind} risk"):
-        result = train(_kind(kind), lake, registry, report_dir=report_dir)
+        result = train(_kind(kind), lake, registry, report_dir=report_dir, model=model)
     console.print(result.evaluation.summary(), highlight=False)
-    verdict = "promoted" if result.promoted else "registered, NOT promoted (the rules cost less on the test period)"
+    verdict = "promoted" if result.promoted else ("registered, NOT promoted (" + (
+        "the rules cost less on the test period)" if result.evaluation.saving <= 0 else
+        "the product's own model costs less on the test period)"))
     console.print(f"{result.card.name} v{result.version} {verdict}; report {result.report}")
 
 
@@ -45,13 +53,13 @@ def risk_train(kind: KindArg, lake: LakeOpt = Path("./demo-lake"), registry: Reg
 def risk_evaluate(kind: KindArg, lake: LakeOpt = Path("./demo-lake"),
                   registry: Annotated[Path | None, typer.Option("--registry", help="Judge a registered version "
                                                                  "instead of fitting in memory.")] = None,
-                  version: Annotated[int | None, typer.Option(help="Registered version (default: promoted).")] = None
-                  ) -> None:
+                  version: Annotated[int | None, typer.Option(help="Registered version (default: promoted).")] = None,
+                  model: ModelOpt = "lightgbm") -> None:
     """ML against the rules on the test period: ROC-AUC, PR-AUC, precision/recall at k, cost and saving."""
     from cryptoscope.risk.training import evaluate
 
     with console.status(f"evaluating {kind} risk"):
-        evaluation = evaluate(_kind(kind), lake, registry_root=registry, version=version)
+        evaluation = evaluate(_kind(kind), lake, registry_root=registry, version=version, model=model)
     console.print(evaluation.summary(), highlight=False)
 
 

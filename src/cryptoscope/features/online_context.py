@@ -45,6 +45,9 @@ class Context:
     accounts: dict[int, tuple[str | None, int]] = field(default_factory=dict)  # user -> (country, signup µs)
     images: dict[str, dict[int, int]] = field(default_factory=dict)  # image hash -> user -> first use µs
     logins: dict[int, _Logins] = field(default_factory=dict)
+    #: state a product line keeps beside these, to be snapshotted with them (e.g. the withdrawal model's recent
+    #: account events, ``risk/sequences.py``), by name; fed by its owner, not by ``update``
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def update(self, table: str, row: Mapping[str, Any]) -> None:
         """Take one canonical-table event (the tables other than these three are ignored)."""

@@ -182,17 +182,17 @@ def _features(X: Any, names: list[str] | None) -> pd.DataFrame:
         if missing:
             raise CryptoscopeError(f"missing feature columns: {', '.join(missing)}")
         frame = frame[names]
-    out = {}
-    for col in frame.columns:
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            out[col] = values
-        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            out[col] = values.astype("float64")
-        else:
-            raise CryptoscopeError(f"feature {col!r} holds {values.dtype} values; encode it as numbers or "
+    categories = []
+    for col, dtype in frame.dtypes.items():  # the dtypes, not the columns: a column lookup costs a wide row dearly
+        if isinstance(dtype, pd.CategoricalDtype):
+            categories.append(col)
+        elif not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)):
+            raise CryptoscopeError(f"feature {col!r} holds {dtype} values; encode it as numbers or "
                                    "a pandas category first")
-    return pd.DataFrame(out, index=frame.index)
+    if not categories:  # one conversion for the whole table (a sequence model's rows have hundreds of columns)
+        return frame.astype("float64")
+    return pd.DataFrame({col: frame[col] if col in categories else frame[col].astype("float64")
+                         for col in frame.columns}, index=frame.index)
 
 
 def _allows_nan(model: Any) -> bool:

@@ -31,6 +31,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from cryptoscope.errors import CryptoscopeError
@@ -116,18 +117,20 @@ class ReasonExplainer(BaseEstimator):
             background = background.sample(self.background_size, random_state=self.random_state)
         self.feature_names_in_ = np.asarray(background.columns, dtype=object)
         inner = model.estimator_ if isinstance(model, RiskClassifier) else model
-        steps = list(getattr(inner, "steps", []))
+        steps = list(inner.steps) if isinstance(inner, Pipeline) else []  # (a sequence model's steps is an int)
         final = steps[-1][1] if steps else inner
         self.transform_: Any = None
         self.explainer_: Any = _tree_explainer(final) if _is_tree(final) and not steps else None
         if self.explainer_ is not None:
             self.kind_ = "tree"
+        elif hasattr(final, "contributions") and not steps:
+            # a model that attributes its own score (gradient x input: the sequence model and the hybrid)
+            self.kind_ = "gradient"
+            self.explainer_ = final
         elif hasattr(final, "coef_") and np.asarray(final.coef_).ravel().size == background.shape[1]:
             # linear model, possibly behind column-preserving steps (the imputer): explain it on their output
             self.kind_ = "linear"
             if steps:
-                from sklearn.pipeline import Pipeline
-
                 self.transform_ = Pipeline(steps[:-1])
             self.explainer_ = shap.LinearExplainer(final, self._transformed(background))
         elif hasattr(inner, "predict_proba"):
@@ -149,6 +152,8 @@ class ReasonExplainer(BaseEstimator):
         frame = self._prepare(X)
         if self.kind_ == "permutation":
             values = self.explainer_(frame.to_numpy(dtype=float), silent=True).values
+        elif self.kind_ == "gradient":
+            values = self.explainer_.contributions(frame)
         else:
             with warnings.catch_warnings():  # shap's notice about LightGBM's output format: handled below
                 warnings.filterwarnings("ignore", message=".*shap values output has changed.*")

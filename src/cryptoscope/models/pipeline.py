@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from cryptoscope.models.registry import Registry
 
 _BASELINE = "__rules_baseline__"
-_IMPORTANCE_ROWS = {"tree": 2000, "linear": 2000, "permutation": 200}
+_IMPORTANCE_ROWS = {"tree": 2000, "linear": 2000, "gradient": 2000, "permutation": 200}
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,8 @@ def _importance(model: RiskClassifier, train: pd.DataFrame, test: pd.DataFrame,
     try:
         explainer = ReasonExplainer(random_state=random_state).fit(model, train)
         rows = test.sample(min(len(test), _IMPORTANCE_ROWS[explainer.kind_]), random_state=random_state)
-        return explainer.importance(rows), "mean |SHAP| on test rows"
+        what = "mean |gradient x input|" if explainer.kind_ == "gradient" else "mean |SHAP|"
+        return explainer.importance(rows), f"{what} on test rows"
     except CryptoscopeError:
         gains = pd.Series(model.feature_importances_, index=list(model.feature_names_in_))
         return gains.sort_values(ascending=False), "the estimator's own importance"

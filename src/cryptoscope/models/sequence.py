@@ -118,6 +118,28 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
+    def contributions(self, X: Any) -> np.ndarray:
+        """Gradient x input per row and column of ``X``: each input's push on the logit, measured from the
+        training mean (the standardised zero), so a column at its usual value pushes nothing. Reason codes
+        read these; over the sequence columns they say which earlier events raised the score."""
+        import torch
+
+        check_is_fitted(self, "net_")
+        static, seq = self._split(self._array(X))
+        with _torch_settings(self.threads):
+            xs, xq = self._tensors(torch, static, seq)
+            xs.requires_grad_(True)
+            xq.requires_grad_(True)
+            self.net_(xs, xq).sum().backward()
+            grads = [torch.zeros_like(x) if x.grad is None else x.grad for x in (xs, xq)]
+            parts = [(grads[0] * xs).detach().numpy(), (grads[1] * xq).detach().numpy().reshape(len(xq), -1)]
+        return np.hstack(parts).astype(float)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing tabular values become the training mean
+        return tags
+
     # -- pickling: the registry stores estimators with joblib ---------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         """The network as its weights: its class is built inside a function (torch is imported lazily), so

@@ -33,6 +33,7 @@ from cryptoscope.schema import ILLICIT_CATEGORIES
 
 _WINDOW = re.compile(r"_(\d+)([mhdw])$")
 _UNITS = {"m": "minute", "h": "hour", "d": "day", "w": "week"}
+_STEP = re.compile(r"^seq_\d+_")  # a sequence model's step: the same signal at every step
 
 
 class RiskCatalog(ReasonCatalog):
@@ -102,11 +103,11 @@ def duration(seconds: float) -> str:
 
 
 def distinct_reasons(reasons: Iterable[Reason], k: int) -> list[Reason]:
-    """The first ``k`` reasons, one per signal (the feature name without its window)."""
+    """The first ``k`` reasons, one per signal (the feature name without its window, or its sequence step)."""
     seen: set[str] = set()
     out: list[Reason] = []
     for reason in reasons:
-        family = _WINDOW.sub("", reason.feature)
+        family = _STEP.sub("seq_", _WINDOW.sub("", reason.feature))
         if family not in seen:
             seen.add(family)
             out.append(reason)
@@ -211,8 +212,33 @@ PAYMENT = RiskCatalog(
     flags={"card_country_mismatch": ("card issued outside the account's country",
                                      "card from the account's country")})
 
+#: The withdrawal sequence models' columns (``risk/sequences.py``: ``seq_<step>_<event feature>``), in words. A
+#: step's flag is one event; gradient x input says which earlier events pushed the score, not when exactly.
+_SEQUENCE_FLAGS = {
+    "login_ok": ("a login among the account's last events", "no login among the account's last events"),
+    "login_failed": ("a failed login among the account's last events", "no failed login among the last events"),
+    "new_device": ("a login from a new device among the account's last events", "no new device lately"),
+    "new_country": ("a login from a new country among the account's last events", "no new country lately"),
+    "no_2fa": ("a login without 2FA among the account's last events", "recent logins used 2FA"),
+    "credential_change": ("password, e-mail or phone changed among the account's last events",
+                          "no credential change lately"),
+    "twofa_off": ("2FA turned off among the account's last events", "2FA not turned off lately"),
+    "twofa_on": ("2FA turned on among the account's last events", "2FA not turned on lately"),
+    "security_other": ("API key or withdrawal whitelist changed among the account's last events",
+                       "no other security change lately"),
+    "fiat_deposit": ("a fiat deposit among the account's last events", "no fiat deposit among the last events"),
+    "fiat_withdrawal": ("a fiat withdrawal among the account's last events", "no fiat withdrawal lately"),
+    "chain_deposit": ("a crypto deposit among the account's last events", "no crypto deposit among the last events"),
+    "chain_withdrawal": ("a crypto withdrawal among the account's last events", "no crypto withdrawal lately"),
+    "new_address": ("a withdrawal to an address the account never used", "withdrawals to known addresses"),
+    "present": ("the account's recent activity", "few events before the withdrawal"),
+}
+SEQUENCE_STEPS_MAX = 64
+_SEQUENCE_TEMPLATES = {"seq_*_log_hours_before": "how close together the account's last events came",
+                       "seq_*_log_amount_usd": "the amounts of the account's last events"}
+
 WITHDRAWAL = RiskCatalog(
-    {**_LOGINS, **_SECURITY, **_PAYMENTS, **_NOVELTY,
+    {**_LOGINS, **_SECURITY, **_PAYMENTS, **_NOVELTY, **_SEQUENCE_TEMPLATES,
      "amount_usd": "withdrawal of ${value:,.0f}",
      "amount_over_deposits_30d": "amount {value:.1f}x the deposits of the last 30 days",
      "amount_over_deposits_7d": "amount {value:.1f}x the deposits of the last 7 days",
@@ -230,7 +256,9 @@ WITHDRAWAL = RiskCatalog(
                "chain_since_deposit_*": "last crypto deposit {ago} earlier",
                "since_new_device_7d": "new device {ago} before the withdrawal",
                "since_new_device_country_7d": "new device and new country {ago} before the withdrawal"},
-    days=_AGE, zeros=_ZEROS, missing=_MISSING)
+    days=_AGE, zeros=_ZEROS, missing=_MISSING,
+    flags={f"seq_{step:02d}_{name}": words for step in range(SEQUENCE_STEPS_MAX)
+           for name, words in _SEQUENCE_FLAGS.items()})
 
 CREDIT = RiskCatalog(
     {**_PAYMENTS,

@@ -43,6 +43,7 @@ from cryptoscope.productline import Decision
 from cryptoscope.risk.frames import decision_expr, finish_frame
 from cryptoscope.risk.products import Product
 from cryptoscope.risk.scorer import RiskScorer
+from cryptoscope.risk.sequences import AccountHistory, steps_of, with_model_sequences
 from cryptoscope.schema import get_table
 
 TABLE = "risk_scores"
@@ -75,12 +76,18 @@ def score(kind: str, lake: Lake | str | os.PathLike[str], registry_root: str | o
     con = connect(lake) if backend is None else backend
     expr = decision_expr(con, scorer.product, since=since)
     scored_at = pd.Timestamp.now(tz="UTC")
+    reads_sequences = steps_of(model.bundle.features) > 0
     if getattr(con, "name", "") == "pyspark":
+        if reads_sequences:
+            raise CryptoscopeError(f"{model.name} v{model.version} reads event sequences, which are built on DuckDB "
+                                   "only: score it with the lake's DuckDB (no --engine spark)")
         rows = _score_on_spark(con, expr, scorer, scored_at)
     else:
         raw = expr.to_pandas()
-        explained = with_background(scorer, reference_rows(raw))
-        rows = pa.Table.from_pandas(score_batch(explained, raw, scored_at), schema=_SCHEMA, preserve_index=False)
+        history = AccountHistory.load(con) if reads_sequences else None
+        explained = with_background(scorer, reference_rows(raw), history)
+        rows = pa.Table.from_pandas(score_batch(explained, raw, scored_at, history), schema=_SCHEMA,
+                                    preserve_index=False)
     if rows.num_rows == 0:
         return ScoreRun(kind, model.name, model.version, 0, 0)
     rows = rows.sort_by([("event_time", "ascending"), ("entity_id", "ascending")])
@@ -89,9 +96,11 @@ def score(kind: str, lake: Lake | str | os.PathLike[str], registry_root: str | o
     return ScoreRun(kind, model.name, model.version, rows.num_rows, added)
 
 
-def score_batch(scorer: RiskScorer, rows: pd.DataFrame, scored_at: pd.Timestamp) -> pd.DataFrame:
+def score_batch(scorer: RiskScorer, rows: pd.DataFrame, scored_at: pd.Timestamp,
+                history: AccountHistory | None = None) -> pd.DataFrame:
     """The ``risk_scores`` rows of decision rows as an engine returned them (``decision_expr``): the one
-    implementation both engines run, on the whole frame (DuckDB) or on each Spark batch.
+    implementation both engines run, on the whole frame (DuckDB) or on each Spark batch. ``history`` gives
+    the event sequences of a model that reads them (``sequences.py``).
 
     ``scorer`` must be explained already (``with_background``), or its reasons would depend on the batch."""
     if scorer.explainer_ is None:
@@ -99,7 +108,20 @@ def score_batch(scorer: RiskScorer, rows: pd.DataFrame, scored_at: pd.Timestamp)
                                "(with_background)")
     if rows.empty:
         return _empty_frame()
-    return scores_frame(scorer.product, scorer.score_many(finish_frame(scorer.product, rows)), scored_at)
+    return scores_frame(scorer.product, scorer.score_many(_model_frame(scorer, finish_frame(scorer.product, rows),
+                                                                      history)), scored_at)
+
+
+def _model_frame(scorer: RiskScorer, frame: pd.DataFrame, history: AccountHistory | None) -> pd.DataFrame:
+    """``frame`` with the event sequences the scorer's model reads, if it reads any."""
+    features = scorer.model_.bundle.features
+
+    def given() -> AccountHistory:
+        if history is None:
+            raise CryptoscopeError(f"{scorer.model_.name} reads event sequences: pass the account history")
+        return history
+
+    return with_model_sequences(frame, features, given)
 
 
 def reference_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -110,10 +132,11 @@ def reference_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.loc[order.index[:REFERENCE_ROWS]].reset_index(drop=True)
 
 
-def with_background(scorer: RiskScorer, reference: pd.DataFrame) -> RiskScorer:
+def with_background(scorer: RiskScorer, reference: pd.DataFrame, history: AccountHistory | None = None) -> RiskScorer:
     """``scorer`` with its reason explainer fitted on ``reference`` decision rows (before ``prepare``)."""
     bundle = scorer.model_.bundle
-    features = finish_frame(scorer.product, reference)[list(bundle.features)].astype(float)
+    frame = _model_frame(scorer, finish_frame(scorer.product, reference), history)
+    features = frame[list(bundle.features)].astype(float)
     scorer.explainer_ = ReasonExplainer(scorer.product.catalog, top_k=3 * scorer.top_k).fit(bundle.estimator,
                                                                                           features)
     return scorer

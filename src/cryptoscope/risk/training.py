@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,15 +29,24 @@ import pandas as pd
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
-from cryptoscope.models import ModelCard, Period, Registry, TrainedModel, train_and_evaluate
+from cryptoscope.models import ModelCard, Period, Registry, RiskClassifier, TrainedModel, train_and_evaluate
+from cryptoscope.risk import estimators
 from cryptoscope.risk.evaluation import Evaluation, compare
 from cryptoscope.risk.frames import decision_frame, labelled_frame
 from cryptoscope.risk.labels import attach_labels, label_events
 from cryptoscope.risk.plan import Boundaries, TimePlan
 from cryptoscope.risk.products import GUARD_COLUMN, RULE_COLUMN, Product, get_product
 from cryptoscope.risk.sampling import WEIGHT_COLUMN, Sampling
+from cryptoscope.risk.sequences import (
+    EVENT_FEATURES,
+    SEQUENCE_PRODUCTS,
+    AccountHistory,
+    sequence_columns,
+    with_model_sequences,
+)
 
 LakeLike = Lake | str | os.PathLike[str]
+DEFAULT_MODEL = "lightgbm"  # the product's own family (estimators.py): what every product trains unless told
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,18 +64,30 @@ class TrainResult:
 
 
 def fit(kind: str, lake: LakeLike, *, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
-        row_budget: int | None = None) -> tuple[TrainedModel, Evaluation, Boundaries]:
+        row_budget: int | None = None, model: str = "lightgbm") -> tuple[TrainedModel, Evaluation, Boundaries]:
     """Fit and evaluate ``kind`` on ``lake`` in memory: nothing is written.
 
     ``backend`` is the Ibis connection to read with (None: the lake's DuckDB). ``row_budget`` caps the
     training-period rows (None: ``$CRYPTOSCOPE_RISK_ROW_BUDGET`` or 2,000,000); the card's ``sampling``
-    says whether and how they were sampled."""
+    says whether and how they were sampled. ``model`` is ``lightgbm`` (the product's own family, the default)
+    or, for the products with an event sequence (``sequences.SEQUENCE_PRODUCTS``), ``sequence`` or ``hybrid``."""
     product = get_product(kind)
     con = connect(lake) if backend is None else backend
     frame, bounds, sampling = labelled_frame(con, product, plan or TimePlan(), budget=row_budget)
+    return fit_frame(product, frame, bounds, sampling, model=model, random_state=random_state,
+                     history=lambda: AccountHistory.load(con))
+
+
+def fit_frame(product: Product, frame: pd.DataFrame, bounds: Boundaries, sampling: Sampling, *, model: str,
+              random_state: int, history: Callable[[], AccountHistory],
+              steps: int | None = None) -> tuple[TrainedModel, Evaluation, Boundaries]:
+    """``fit`` on a labelled frame already built (``frames.labelled_frame``): several models can share one.
+    ``history`` gives the account events when the model reads sequences (loaded only then); ``steps`` overrides
+    the product's sequence length (to choose it on the validation period)."""
+    frame, features, estimator = model_inputs(product, frame, model, random_state, history, steps)
     trained = train_and_evaluate(
-        frame, list(product.features), "label", "decision_time", bounds.split_spec(), product.costs,
-        rules_baseline=RULE_COLUMN, estimator=product.estimator(random_state), name=product.model_name,
+        frame, features, "label", "decision_time", bounds.split_spec(), product.costs,
+        rules_baseline=RULE_COLUMN, estimator=estimator, name=product.model_name,
         calibration=product.calibration, random_state=random_state, decision=product.decision,
         guardrail=GUARD_COLUMN if product.guardrail is not None else None,
         weight=WEIGHT_COLUMN if sampling.sampled else None)
@@ -78,17 +100,23 @@ def fit(kind: str, lake: LakeLike, *, backend: Any = None, plan: TimePlan | None
 
 def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, report_dir: str | os.PathLike[str],
           backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
-          row_budget: int | None = None) -> TrainResult:
+          row_budget: int | None = None, model: str = "lightgbm") -> TrainResult:
     """Fit, report, register a new version of ``risk_<kind>``, and promote it if it beats the rules on cost.
 
-    ``backend`` and ``row_budget`` as in ``fit``.
+    ``backend``, ``row_budget`` and ``model`` as in ``fit``.
 
     Refuses (``CryptoscopeError``, nothing written) when no test decision is known to be bad yet: a
     model that was never judged on a bad row is not registered.
     """
     product = get_product(kind)
-    trained, evaluation, bounds = fit(kind, lake, backend=backend, plan=plan, random_state=random_state,
-                                      row_budget=row_budget)
+    con = connect(lake) if backend is None else backend
+    frame, bounds, sampling = labelled_frame(con, product, plan or TimePlan(), budget=row_budget)
+    history = _once(lambda: AccountHistory.load(con))
+    trained, evaluation, bounds = fit_frame(product, frame, bounds, sampling, model=model, random_state=random_state,
+                                            history=history)
+    # a model other than the product's own is adopted only if it also beats that model on the same test period
+    own_cost = None if model == DEFAULT_MODEL else fit_frame(
+        product, frame, bounds, sampling, model=DEFAULT_MODEL, random_state=random_state, history=history)[1].model.cost
     if evaluation.positives == 0:
         raise CryptoscopeError(
             f"{kind}: no decision of the test period ({evaluation.test_start:%Y-%m-%d} to "
@@ -99,7 +127,8 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
     registry = Registry(Path(registry_root))
     card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation,
                                                           Sampling(**trained.card.sampling)))
-    promoted = evaluation.saving > 0  # the promotion gate: cheaper than the rules on the test period
+    # the promotion gate: cheaper than the rules (and than the product's own model) on the test period
+    promoted = evaluation.saving > 0 and (own_cost is None or evaluation.model.cost < own_cost)
     version = registry.register(product.model_name, trained.bundle, card, files={"report": report},
                                 figures=trained.figures(), evaluation="passed" if promoted else "failed")
     if promoted:
@@ -111,7 +140,7 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
 
 def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str] | None = None,
              version: int | None = None, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
-             row_budget: int | None = None) -> Evaluation:
+             row_budget: int | None = None, model: str = "lightgbm") -> Evaluation:
     """ML against rules on the test period, read through ``backend`` (None: the lake's DuckDB).
 
     Without ``registry_root`` a model is fitted in memory (as ``train`` would, nothing written).
@@ -119,12 +148,13 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     own test period, labelled with every label the lake holds now.
     """
     if registry_root is None:
-        return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget)[1]
+        return fit(kind, lake, backend=backend, plan=plan, random_state=random_state, row_budget=row_budget,
+                   model=model)[1]
     product = get_product(kind)
-    model = Registry(Path(registry_root)).load(product.model_name, version)
-    test_start, test_end = model.card.periods[-1].start, model.card.periods[-1].end
+    registered = Registry(Path(registry_root)).load(product.model_name, version)
+    test_start, test_end = registered.card.periods[-1].start, registered.card.periods[-1].end
     if test_start is None:
-        raise CryptoscopeError(f"{product.model_name} v{model.version} has no test period on its card")
+        raise CryptoscopeError(f"{product.model_name} v{registered.version} has no test period on its card")
     con = connect(lake) if backend is None else backend
     test = attach_labels(decision_frame(con, product, since=test_start),
                          label_events(con, product.entity_type, product.label_types), test_start,
@@ -134,8 +164,39 @@ def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str]
     test = test.reset_index(drop=True)
     if test.empty:
         raise CryptoscopeError(f"no labelled {kind} decisions from {test_start:%Y-%m-%d} on in {lake}")
-    p = model.bundle.score(test[list(model.bundle.features)])
-    return compare(test, p, model.bundle.decide_scored(p, test), product, model_version=model.version)
+    test = with_model_sequences(test, registered.bundle.features, lambda: AccountHistory.load(con))
+    p = registered.bundle.score(test[list(registered.bundle.features)])
+    return compare(test, p, registered.bundle.decide_scored(p, test), product, model_version=registered.version)
+
+
+def _once(load: Callable[[], AccountHistory]) -> Callable[[], AccountHistory]:
+    """``load`` called at most once, on first use (the account events take seconds to read)."""
+    cache: list[AccountHistory] = []
+
+    def get() -> AccountHistory:
+        if not cache:
+            cache.append(load())
+        return cache[0]
+
+    return get
+
+
+def model_inputs(product: Product, frame: pd.DataFrame, model: str, random_state: int,
+                 history: Callable[[], AccountHistory],
+                 steps: int | None = None) -> tuple[pd.DataFrame, list[str], RiskClassifier]:
+    """The frame, feature columns and estimator of ``model`` for ``product``: its own features and family for
+    ``lightgbm``; for ``sequence`` and ``hybrid`` the event sequence appended to both (``sequences.py``)."""
+    if model not in estimators.MODELS:
+        raise CryptoscopeError(f"unknown model {model!r}; known: {', '.join(estimators.MODELS)}")
+    if model == DEFAULT_MODEL:
+        return frame, list(product.features), product.estimator(random_state)
+    if product.kind not in SEQUENCE_PRODUCTS:
+        raise CryptoscopeError(f"{product.kind} has no event sequence; --model {model} is for "
+                               f"{', '.join(SEQUENCE_PRODUCTS)} (others: lightgbm)")
+    steps = steps or SEQUENCE_PRODUCTS[product.kind][model]
+    frame = history().with_sequences(frame, steps)
+    estimator = estimators.MODELS[model](random_state, steps=steps, event_features=len(EVENT_FEATURES))
+    return frame, [*product.features, *sequence_columns(steps)], estimator
 
 
 def _notes(product: Product, bounds: Boundaries, evaluation: Evaluation, sampling: Sampling) -> str:

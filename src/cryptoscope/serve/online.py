@@ -31,6 +31,9 @@ from cryptoscope.products import online
 from cryptoscope.risk.frames import decision_row
 from cryptoscope.risk.products import PRODUCTS
 from cryptoscope.risk.scorer import Prepared, RiskScorer
+from cryptoscope.risk.sequences import OnlineEvents, steps_of
+
+EVENTS = "account_events"  # the context's extra state of the sequence models
 
 #: the products served online, from the registry: their decisions arrive as events (the chain products,
 #: such as deposits, which need the chain stage's exposure first, are not among them even when trained)
@@ -62,15 +65,33 @@ class OnlineScorer:
             except CryptoscopeError as exc:
                 self.missing[kind] = str(exc)
 
+        # models that read the account's event sequence (``risk/sequences.py``): how many steps each
+        self.sequence_steps = {kind: steps for kind, live in self.models.items()
+                               if (steps := steps_of(live.model_.bundle.features))}
+
     # -- events --------------------------------------------------------------------------------------
     def feed(self, table: str, row: Mapping[str, Any]) -> None:
         """Add one canonical-table event to the state and the context (no scoring)."""
         self.state.update(table, row)
         self.context.update(table, row)
+        if self.sequence_steps:
+            self._events().update(table, row)
 
     def decision_row(self, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        """The product's decision-frame row for ``row`` (a canonical row of its table), before ``prepare``."""
-        return decision_row(PRODUCTS[kind], row, self.state, self.context)
+        """The product's decision-frame row for ``row`` (a canonical row of its table), before ``prepare``;
+        with the event sequence when the served model reads one."""
+        out = decision_row(PRODUCTS[kind], row, self.state, self.context)
+        steps = self.sequence_steps.get(kind)
+        if steps:
+            out.update(self._events().columns(int(row["user_id"]), row["event_time"], str(row["address"]),
+                                              float(row["amount_usd"]), steps))
+        return out
+
+    def _events(self) -> OnlineEvents:
+        # in the context, so that it is snapshotted with it (a snapshot from before it existed has no ``extra``)
+        extra: dict[str, Any] = self.context.__dict__.setdefault("extra", {})
+        events: OnlineEvents = extra.setdefault(EVENTS, OnlineEvents())
+        return events
 
     # -- scoring -------------------------------------------------------------------------------------
     def live(self, kind: str) -> RiskScorer:
