@@ -12,6 +12,12 @@ Each entry keeps the equivalent ``cryptoscope risk benchmark fdh --model ...`` c
 
 With ``--validate`` the same runs go on the validation folds instead (training 14 days before each
 start date): the settings in `cryptoscope.benchmarks.fdh_deep` were chosen there, never on a test week.
+
+The graph part (``deep_graph.py``): mules and ring members on a simulated world, a heterogeneous GraphSAGE
+against LightGBM with graph features, fitted on an earlier snapshot and judged on a later period.
+``--parts`` runs one part alone and keeps the other's results:
+
+    python benchmarks/deep.py --parts graph --graph-seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import torch
 from cryptoscope.benchmarks.fdh import BOOK_DATES, BOOK_FIGURES, MODELS, Periods, run_models
 from cryptoscope.benchmarks.fdh_data import fdh_lake
 from cryptoscope.fsio import atomic_write
+from deep_graph import add_graph_arguments, run_graph
 
 RESULTS = Path(__file__).parent / "results" / "deep.json"
 GOAL = 0.01
@@ -100,18 +107,10 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--train-start", nargs="+", type=dt.date.fromisoformat,
-                        default=[BOOK_DATES, dt.date(2018, 6, 20), dt.date(2018, 8, 20)])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[7])
-    parser.add_argument("--validate", action="store_true", help="run the validation folds (14 days earlier) instead")
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--rewrite", action="store_true", help="run nothing: rewrite the summaries and notes from "
-                                                                 "the runs already in the results file")
-    args = parser.parse_args()
-    command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
+def run_fdh(args: argparse.Namespace, results: dict[str, Any], command: str) -> None:
+    """The FDH part: each start date and seed, LightGBM, sequence and hybrid in one run."""
+    if args.data is None:
+        raise SystemExit("--data is needed for the fdh part")
     lake = fdh_lake(args.data)
     key = "validation_runs" if args.validate else "runs"
     new = []
@@ -125,32 +124,52 @@ def main() -> None:
             print(f"{day} seed {seed}: " + "  ".join(
                 f"{n} AUC {m[n]['auc_roc']:.3f} AP {m[n]['average_precision']:.3f} CP@100 "
                 f"{m[n]['card_precision_at_100']:.3f} ({m[n]['cpu_seconds']:.0f} CPU s)" for n in MODELS), flush=True)
-    # read-modify-write at the end, so that a validation run and a test run may go side by side
-    results = json.loads(args.results.read_text()) if args.results.exists() else {}
     done = {(r["train_start"], r["seed"]) for r in new}
     runs = [r for r in results.get(key, []) if (r["train_start"], r["seed"]) not in done] + new
     runs.sort(key=lambda r: (r["train_start"], r["seed"]))
     results[key] = runs
     results[f"{key}_summary"] = summary(runs)
     main_summary = results.get("runs_summary", {})
+    results["fdh"] = {
+        "protocol": "the Fraud Detection Handbook's: 7 training, 7 delay, 7 test days; known-compromised "
+                    "customers removed from each test day; features and sequences only from before each decision",
+        "models": {"lightgbm": "LightGBM on the aggregates (benchmarks/results/fdh.json's model)",
+                   "sequence": "GRU over the card's last payments strictly before the decision + the "
+                               "decision's own payment, beside an MLP over the same aggregates",
+                   "hybrid": "LightGBM on the aggregates + the sequence model's logit (out of fold by "
+                             "customer on training rows)"},
+        "selection": SELECTION,
+        "goal": f"hybrid average precision above lightgbm's by {GOAL} on every date",
+        "goal_met_on_every_date": bool(main_summary) and all(r["goal_met"] for r in main_summary.values()),
+        "book": {"dates": str(BOOK_DATES), "xgboost_model_selection": list(BOOK_FIGURES[
+            "xgboost_model_selection"].rounded(3).values()), **{k: list(v) for k, v in BOOK_DEEP.items()},
+                 "columns": ["auc_roc", "average_precision", "card_precision_at_100"]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", nargs="+", choices=("fdh", "graph"), default=["fdh", "graph"],
+                        help="which comparisons to run (each alone or both); the others' results are kept")
+    parser.add_argument("--data", type=Path, help="the FDH transactions (the fdh part)")
+    parser.add_argument("--train-start", nargs="+", type=dt.date.fromisoformat,
+                        default=[BOOK_DATES, dt.date(2018, 6, 20), dt.date(2018, 8, 20)])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[7])
+    parser.add_argument("--validate", action="store_true", help="run the validation folds (14 days earlier) instead")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--rewrite", action="store_true", help="run nothing: rewrite the summaries and notes from "
+                                                                 "the runs already in the results file")
+    add_graph_arguments(parser)
+    args = parser.parse_args()
+    command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
+    # read-modify-write: a part run alone keeps the other parts' results
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    if "fdh" in args.parts:
+        run_fdh(args, results, command)
+    if "graph" in args.parts and not args.rewrite:
+        results["graph"] = run_graph(args, command)
     results.update({
         "benchmark": "deep models against boosted trees, same run, same split",
-        "fdh": {
-            "protocol": "the Fraud Detection Handbook's: 7 training, 7 delay, 7 test days; known-compromised "
-                        "customers removed from each test day; features and sequences only from before each decision",
-            "models": {"lightgbm": "LightGBM on the aggregates (benchmarks/results/fdh.json's model)",
-                       "sequence": "GRU over the card's last payments strictly before the decision + the "
-                                   "decision's own payment, beside an MLP over the same aggregates",
-                       "hybrid": "LightGBM on the aggregates + the sequence model's logit (out of fold by "
-                                 "customer on training rows)"},
-            "selection": SELECTION,
-            "goal": f"hybrid average precision above lightgbm's by {GOAL} on every date",
-            "goal_met_on_every_date": bool(main_summary) and all(r["goal_met"] for r in main_summary.values()),
-            "book": {"dates": str(BOOK_DATES), "xgboost_model_selection": list(BOOK_FIGURES[
-                "xgboost_model_selection"].rounded(3).values()), **{k: list(v) for k, v in BOOK_DEEP.items()},
-                     "columns": ["auc_roc", "average_precision", "card_precision_at_100"]},
-        },
-        "graph": "not measured yet (issue 24, part 2)",
         "withdrawal_sequences": "not measured yet (issue 24, part 1, the world's withdrawal product)",
         "machine": f"{os.cpu_count()} cores (shared with other jobs: wall times are noisy, CPU seconds less so), "
                    f"{platform.python_implementation()} {platform.python_version()}, torch {torch.__version__}",
