@@ -66,6 +66,8 @@ def hetero_graph(eg: EntityGraph, known_bad: frozenset[int] | set[int], features
     users = eg.user_ids()
     index = pd.Series(np.arange(len(users)), index=users)
     links = eg.links[["user_id", "kind", "entity"]].drop_duplicates()
+    # `EntityGraph.from_table` keeps only shared entities' links, `from_links` every link: keep the shared here
+    links = links[links.groupby("entity")["user_id"].transform("size") >= 2]
     edges, entity_features, counts = {}, {}, {}
     for kind in LINK_KINDS:
         mine = links[links["kind"] == kind]
