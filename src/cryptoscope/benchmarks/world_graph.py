@@ -106,7 +106,7 @@ def fit_gnn(train: GraphSnapshot, test: GraphSnapshot, y: np.ndarray, w: np.ndar
     """The heterogeneous GraphSAGE, fitted on the earlier snapshot and scoring the later one."""
     clock, cpu = time.perf_counter(), time.process_time()
     model = GraphClassifier(random_state=seed, **params).fit(train.hetero, y, sample_weight=w)
-    scores = model.predict_proba(test.hetero)[:, 1]
+    scores = model.decision_function(test.hetero)  # the logit ranks; a probability would round the tails to 0 and 1
     return Fitted(scores, time.perf_counter() - clock, time.process_time() - cpu)
 
 
@@ -178,6 +178,7 @@ def run_period(lake: Lake, period: Period, runners: dict[str, Callable[..., Fitt
                                               rings))
                 row["truth"]["mules_in_top_100"] = len(mules & _top(fitted.scores, users, keep_truth))
             rows.append(row)
+            print(f"  {name} seed {seed}: {row['labels_found_later']} ({row['cpu_seconds']:.0f} CPU s)", flush=True)
         out["models"][name] = {"seeds": rows, "mean": _mean(rows)}
     return out
 
@@ -244,7 +245,9 @@ def compare(lake: Lake, start: dt.datetime, days: int, *, horizon: int = 30, see
     dev, test = periods(start, days, horizon)
     snaps: dict[dt.datetime, GraphSnapshot] = {}
     clock, cpu = time.perf_counter(), time.process_time()
+    print(f"development period {dev.as_dict()}", flush=True)
     trees, gnn, tried = select(lake, dev, snaps, seeds[0])
+    print(f"test period {test.as_dict()}: lightgbm {trees} trees, graph_sage {gnn}", flush=True)
     result = run_period(lake, test, model_runners(trees, gnn), seeds, with_truth=True, snaps=snaps)
     return {"development": {**dev.as_dict(), "judged_on": "labels found in the next horizon, known by the test "
                             "cut-off", "tried": tried, "chosen": {"lightgbm_n_estimators": trees, "graph_sage": gnn}},

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -94,8 +95,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = graph.feature_names
         self.kinds_ = graph.kinds
         self.entity_width_ = {k: int(v.shape[1]) for k, v in graph.entity_features.items()}
-        self.user_mean_ = np.nan_to_num(np.nanmean(graph.user_features, axis=0)) if len(graph.user_ids) else 0.0
-        self.user_scale_ = _scale(np.nanstd(graph.user_features, axis=0))
+        x = _squash(graph.user_features)
+        self.user_mean_ = np.nan_to_num(np.nanmean(x, axis=0)) if len(graph.user_ids) else 0.0
+        self.user_scale_ = _scale(np.nanstd(x, axis=0))
         self.classes_ = np.array([0, 1])
         used = weight > 0
         pos = float((weight * target)[used].sum())
@@ -134,7 +136,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, graph: HeteroGraph) -> np.ndarray:
         """Columns: probability of good, probability of bad (uncalibrated: bad users were up-weighted)."""
-        bad = 1.0 / (1.0 + np.exp(-self.decision_function(graph)))
+        bad = expit(self.decision_function(graph))
         return np.column_stack([1.0 - bad, bad])
 
     def predict(self, graph: HeteroGraph) -> np.ndarray:
@@ -165,7 +167,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         return build(torch, widths, self.kinds_, hidden=self.hidden, layers=self.layers, dropout=self.dropout)
 
     def _tensors(self, torch: Any, graph: HeteroGraph) -> tuple[dict[str, Any], dict[tuple[str, str, str], Any]]:
-        users = np.nan_to_num((graph.user_features - self.user_mean_) / self.user_scale_)
+        users = np.nan_to_num((_squash(graph.user_features) - self.user_mean_) / self.user_scale_)
         x = {USER: torch.as_tensor(users, dtype=torch.float32)}
         edges = {}
         for kind in self.kinds_:
@@ -174,6 +176,12 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             edges[(USER, "uses", kind)] = pairs
             edges[(kind, "used_by", USER)] = pairs.flip(0)
         return x, edges
+
+
+def _squash(x: np.ndarray) -> np.ndarray:
+    """sign(x) log(1 + |x|): money and counts span orders of magnitude, and one whale's deposits, hundreds of
+    standard deviations out, would otherwise saturate the network (trees need no such care)."""
+    return np.sign(x) * np.log1p(np.abs(x))
 
 
 def _targets(graph: HeteroGraph, y: Any, sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
