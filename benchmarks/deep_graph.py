@@ -58,7 +58,8 @@ def run_graph(args: argparse.Namespace, command: str) -> dict[str, Any]:
         "task": "mules and ring members (" + ", ".join(TARGET_LABELS) + " labels; truth roles "
                 + ", ".join(TARGET_ROLES) + ")",
         "world": {"users": cfg.users, "days": cfg.days, "seed": cfg.seed, "fraud_scale": cfg.fraud_scale,
-                  "start": cfg.start.date().isoformat(), "command": world_cmd, "simulate_seconds": round(simulated, 1)},
+                  "start": cfg.start.date().isoformat(), "command": world_cmd, "simulate_seconds": round(simulated, 1),
+                  "simulated_by_this_run": simulated > 0},
         "protocol": "fit on the snapshot (graph, behaviour features, known-bad labels strictly before it) one horizon "
                     "before the test cut-off, on users not yet known bad, bad = a mule or ring label learnt since; "
                     "score every user not known bad at the test cut-off from its snapshot; judge on the "

@@ -16,7 +16,8 @@ def test_development_comes_one_horizon_before_the_test_and_judges_before_it() ->
     dev, test = periods(start, 120, 30)
     days = [(t - start).days for t in (dev.fit_at, dev.score_at, dev.judge_until, test.judge_until)]
     assert days == [30, 60, 90, 120]
-    assert dev.score_at == test.fit_at and dev.judge_until == test.score_at, "no development label after the test cut-off"
+    assert dev.score_at == test.fit_at
+    assert dev.judge_until == test.score_at, "no development label after the test cut-off"
 
 
 def test_precision_and_ring_recall_at_the_top() -> None:

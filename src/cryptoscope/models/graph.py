@@ -95,9 +95,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = graph.feature_names
         self.kinds_ = graph.kinds
         self.entity_width_ = {k: int(v.shape[1]) for k, v in graph.entity_features.items()}
-        x = _squash(graph.user_features)
-        self.user_mean_ = np.nan_to_num(np.nanmean(x, axis=0)) if len(graph.user_ids) else 0.0
-        self.user_scale_ = _scale(np.nanstd(x, axis=0))
+        squashed = _squash(graph.user_features)
+        self.user_mean_ = np.nan_to_num(np.nanmean(squashed, axis=0)) if len(graph.user_ids) else 0.0
+        self.user_scale_ = _scale(np.nanstd(squashed, axis=0))
         self.classes_ = np.array([0, 1])
         used = weight > 0
         pos = float((weight * target)[used].sum())
