@@ -107,12 +107,11 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run_fdh(args: argparse.Namespace, results: dict[str, Any], command: str) -> None:
+def fdh_runs(args: argparse.Namespace, command: str) -> list[dict[str, Any]]:
     """The FDH part: each start date and seed, LightGBM, sequence and hybrid in one run."""
     if args.data is None:
         raise SystemExit("--data is needed for the fdh part")
     lake = fdh_lake(args.data)
-    key = "validation_runs" if args.validate else "runs"
     new = []
     for start in [] if args.rewrite else args.train_start:
         for seed in args.seeds:
@@ -124,6 +123,12 @@ def run_fdh(args: argparse.Namespace, results: dict[str, Any], command: str) -> 
             print(f"{day} seed {seed}: " + "  ".join(
                 f"{n} AUC {m[n]['auc_roc']:.3f} AP {m[n]['average_precision']:.3f} CP@100 "
                 f"{m[n]['card_precision_at_100']:.3f} ({m[n]['cpu_seconds']:.0f} CPU s)" for n in MODELS), flush=True)
+    return new
+
+
+def merge_fdh(args: argparse.Namespace, results: dict[str, Any], new: list[dict[str, Any]]) -> None:
+    """The new FDH runs into ``results`` (replacing earlier runs of the same date and seed), with the summaries."""
+    key = "validation_runs" if args.validate else "runs"
     done = {(r["train_start"], r["seed"]) for r in new}
     runs = [r for r in results.get(key, []) if (r["train_start"], r["seed"]) not in done] + new
     runs.sort(key=lambda r: (r["train_start"], r["seed"]))
@@ -162,12 +167,14 @@ def main() -> None:
     add_graph_arguments(parser)
     args = parser.parse_args()
     command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
-    # read-modify-write: a part run alone keeps the other parts' results
+    fdh = fdh_runs(args, command) if "fdh" in args.parts else None
+    graph = run_graph(args, command) if "graph" in args.parts and not args.rewrite else None
+    # read-modify-write at the end, so that runs may go side by side; a part run alone keeps the others' results
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
-    if "fdh" in args.parts:
-        run_fdh(args, results, command)
-    if "graph" in args.parts and not args.rewrite:
-        results["graph"] = run_graph(args, command)
+    if fdh is not None:
+        merge_fdh(args, results, fdh)
+    if graph is not None:
+        results["graph"] = graph
     results.update({
         "benchmark": "deep models against boosted trees, same run, same split",
         "withdrawal_sequences": "not measured yet (issue 24, part 1, the world's withdrawal product)",
