@@ -17,7 +17,7 @@ The graph part (``deep_graph.py``): mules and ring members on a simulated world,
 against LightGBM with graph features, fitted on an earlier snapshot and judged on a later period.
 ``--parts`` runs one part alone and keeps the other's results:
 
-    python benchmarks/deep.py --parts graph --graph-seeds 0 1 2
+    python benchmarks/deep.py --parts graph --graph-seeds 0 1 2 3 4
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph-world-seed", type=int, default=7)
     parser.add_argument("--graph-fraud-scale", type=float, default=3.0)
     parser.add_argument("--graph-horizon", type=int, default=30, help="days between the snapshots")
-    parser.add_argument("--graph-seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--graph-seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
 
 
 def world(args: argparse.Namespace) -> tuple[Lake, SimConfig, float]:
