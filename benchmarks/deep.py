@@ -13,7 +13,13 @@ Each entry keeps the equivalent ``cryptoscope risk benchmark fdh --model ...`` c
 With ``--validate`` the same runs go on the validation folds instead (training 14 days before each
 start date): the settings in `cryptoscope.benchmarks.fdh_deep` were chosen there, never on a test week.
 
-``--parts world-withdrawal --lake LAKE`` runs the world's part instead (`cryptoscope.benchmarks.world_deep`):
+The graph part (``deep_graph.py``): mules and ring members on a simulated world, a heterogeneous GraphSAGE
+against LightGBM with graph features, fitted on an earlier snapshot and judged on a later period.
+``--parts`` runs one part alone and keeps the other's results:
+
+    python benchmarks/deep.py --parts graph --graph-seeds 0 1 2 3 4
+
+``--parts world-withdrawal --lake LAKE`` runs the world's withdrawal part (`cryptoscope.benchmarks.world_deep`):
 the withdrawal (account takeover) product's LightGBM, sequence model and hybrid on one time split, judged on the
 later test period with the cost of their decisions, into the ``world_withdrawal`` section; ``--steps`` adds
 sequence lengths to choose from on the validation period:
@@ -41,6 +47,7 @@ from cryptoscope.benchmarks.fdh import BOOK_DATES, BOOK_FIGURES, MODELS, Periods
 from cryptoscope.benchmarks.fdh_data import fdh_lake
 from cryptoscope.benchmarks.world_deep import compare_models
 from cryptoscope.fsio import atomic_write
+from deep_graph import add_graph_arguments, run_graph
 
 RESULTS = Path(__file__).parent / "results" / "deep.json"
 GOAL = 0.01
@@ -109,32 +116,11 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", nargs="+", choices=("fdh", "world-withdrawal"), default=["fdh"])
-    parser.add_argument("--data", type=Path, help="the FDH transactions (the fdh part)")
-    parser.add_argument("--lake", type=Path, help="a simulated world's lake (the world-withdrawal part)")
-    parser.add_argument("--steps", nargs="+", type=int, default=[0],
-                        help="world-withdrawal: sequence lengths to try (0: the product's own)")
-    parser.add_argument("--train-start", nargs="+", type=dt.date.fromisoformat,
-                        default=[BOOK_DATES, dt.date(2018, 6, 20), dt.date(2018, 8, 20)])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[7])
-    parser.add_argument("--validate", action="store_true", help="run the validation folds (14 days earlier) instead")
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--rewrite", action="store_true", help="run nothing: rewrite the summaries and notes from "
-                                                                 "the runs already in the results file")
-    args = parser.parse_args()
-    command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
-    if "world-withdrawal" in args.parts:
-        if args.lake is None:
-            parser.error("--parts world-withdrawal needs --lake")
-        _save(args.results, {"world_withdrawal": world_withdrawal(args.lake, args.seeds, args.steps, command)})
-    if "fdh" not in args.parts:
-        return
+def fdh_runs(args: argparse.Namespace, command: str) -> list[dict[str, Any]]:
+    """The FDH part: each start date and seed, LightGBM, sequence and hybrid in one run."""
     if args.data is None:
-        parser.error("--parts fdh needs --data")
+        raise SystemExit("--data is needed for the fdh part")
     lake = fdh_lake(args.data)
-    key = "validation_runs" if args.validate else "runs"
     new = []
     for start in [] if args.rewrite else args.train_start:
         for seed in args.seeds:
@@ -146,32 +132,70 @@ def main() -> None:
             print(f"{day} seed {seed}: " + "  ".join(
                 f"{n} AUC {m[n]['auc_roc']:.3f} AP {m[n]['average_precision']:.3f} CP@100 "
                 f"{m[n]['card_precision_at_100']:.3f} ({m[n]['cpu_seconds']:.0f} CPU s)" for n in MODELS), flush=True)
-    # read-modify-write at the end, so that a validation run and a test run may go side by side
-    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    return new
+
+
+def merge_fdh(args: argparse.Namespace, results: dict[str, Any], new: list[dict[str, Any]]) -> None:
+    """The new FDH runs into ``results`` (replacing earlier runs of the same date and seed), with the summaries."""
+    key = "validation_runs" if args.validate else "runs"
     done = {(r["train_start"], r["seed"]) for r in new}
     runs = [r for r in results.get(key, []) if (r["train_start"], r["seed"]) not in done] + new
     runs.sort(key=lambda r: (r["train_start"], r["seed"]))
     results[key] = runs
     results[f"{key}_summary"] = summary(runs)
     main_summary = results.get("runs_summary", {})
+    results["fdh"] = {
+        "protocol": "the Fraud Detection Handbook's: 7 training, 7 delay, 7 test days; known-compromised "
+                    "customers removed from each test day; features and sequences only from before each decision",
+        "models": {"lightgbm": "LightGBM on the aggregates (benchmarks/results/fdh.json's model)",
+                   "sequence": "GRU over the card's last payments strictly before the decision + the "
+                               "decision's own payment, beside an MLP over the same aggregates",
+                   "hybrid": "LightGBM on the aggregates + the sequence model's logit (out of fold by "
+                             "customer on training rows)"},
+        "selection": SELECTION,
+        "goal": f"hybrid average precision above lightgbm's by {GOAL} on every date",
+        "goal_met_on_every_date": bool(main_summary) and all(r["goal_met"] for r in main_summary.values()),
+        "book": {"dates": str(BOOK_DATES), "xgboost_model_selection": list(BOOK_FIGURES[
+            "xgboost_model_selection"].rounded(3).values()), **{k: list(v) for k, v in BOOK_DEEP.items()},
+                 "columns": ["auc_roc", "average_precision", "card_precision_at_100"]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", nargs="+", choices=("fdh", "graph", "world-withdrawal"), default=["fdh", "graph"],
+                        help="which comparisons to run (each alone or several); the others' results are kept")
+    parser.add_argument("--data", type=Path, help="the FDH transactions (the fdh part)")
+    parser.add_argument("--lake", type=Path, help="a simulated world's lake (the world-withdrawal part)")
+    parser.add_argument("--steps", nargs="+", type=int, default=[0],
+                        help="world-withdrawal: sequence lengths to try (0: the product's own)")
+    parser.add_argument("--train-start", nargs="+", type=dt.date.fromisoformat,
+                        default=[BOOK_DATES, dt.date(2018, 6, 20), dt.date(2018, 8, 20)])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[7])
+    parser.add_argument("--validate", action="store_true", help="run the validation folds (14 days earlier) instead")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--rewrite", action="store_true", help="run nothing: rewrite the summaries and notes from "
+                                                                 "the runs already in the results file")
+    add_graph_arguments(parser)
+    args = parser.parse_args()
+    command = shlex.join(["python", "benchmarks/deep.py", *sys.argv[1:]])
+    fdh = fdh_runs(args, command) if "fdh" in args.parts else None
+    graph = run_graph(args, command) if "graph" in args.parts and not args.rewrite else None
+    world = None
+    if "world-withdrawal" in args.parts and not args.rewrite:
+        if args.lake is None:
+            parser.error("--parts world-withdrawal needs --lake")
+        world = world_withdrawal(args.lake, args.seeds, args.steps, command)
+    # read-modify-write at the end, so that runs may go side by side; a part run alone keeps the others' results
+    results = json.loads(args.results.read_text()) if args.results.exists() else {}
+    if fdh is not None:
+        merge_fdh(args, results, fdh)
+    if graph is not None:
+        results["graph"] = graph
+    if world is not None:
+        results["world_withdrawal"] = world
     results.update({
         "benchmark": "deep models against boosted trees, same run, same split",
-        "fdh": {
-            "protocol": "the Fraud Detection Handbook's: 7 training, 7 delay, 7 test days; known-compromised "
-                        "customers removed from each test day; features and sequences only from before each decision",
-            "models": {"lightgbm": "LightGBM on the aggregates (benchmarks/results/fdh.json's model)",
-                       "sequence": "GRU over the card's last payments strictly before the decision + the "
-                                   "decision's own payment, beside an MLP over the same aggregates",
-                       "hybrid": "LightGBM on the aggregates + the sequence model's logit (out of fold by "
-                                 "customer on training rows)"},
-            "selection": SELECTION,
-            "goal": f"hybrid average precision above lightgbm's by {GOAL} on every date",
-            "goal_met_on_every_date": bool(main_summary) and all(r["goal_met"] for r in main_summary.values()),
-            "book": {"dates": str(BOOK_DATES), "xgboost_model_selection": list(BOOK_FIGURES[
-                "xgboost_model_selection"].rounded(3).values()), **{k: list(v) for k, v in BOOK_DEEP.items()},
-                     "columns": ["auc_roc", "average_precision", "card_precision_at_100"]},
-        },
-        "graph": "not measured yet (issue 24, part 2)",
         "machine": f"{os.cpu_count()} cores (shared with other jobs: wall times are noisy, CPU seconds less so), "
                    f"{platform.python_implementation()} {platform.python_version()}, torch {torch.__version__}",
     })
@@ -222,15 +246,6 @@ def world_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                              for k in ("average_precision", "cost")}
             out[f"{name}_wins"] = bool(out[name]["cost"] < out["lightgbm"]["cost"])
     return out
-
-
-def _save(path: Path, section: dict[str, Any]) -> None:
-    """Read-modify-write one section of the results file, leaving the others as they are."""
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results.update(section)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, (json.dumps(results, indent=2) + "\n").encode())
-    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
