@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import sqlite3
@@ -69,6 +70,10 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._open = False  # inside exclusive(): record() joins that transaction
+        # the cross-process writer lock: SQLite's own busy handler sleeps (1, 2, 5, ... ms) while another process
+        # writes, which would sit in the latency of every request that waits; flock wakes the waiter at once
+        # (kept open for the journal's life: the lock is taken and released per batch)
+        self._writer = open(self.path.with_name(self.path.name + ".lock"), "a+b")  # noqa: SIM115
         self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._con.execute("PRAGMA busy_timeout=30000")  # another process's write transaction: wait, do not fail
         self._con.execute("PRAGMA journal_mode=WAL")
@@ -98,21 +103,25 @@ class Journal:
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
-        """One writer at a time across every process on this journal (``BEGIN IMMEDIATE`` takes SQLite's write
-        lock now, not at the first write): what is read inside is every event journalled so far, and what is
-        recorded inside gets the next seqs. Committed on leaving, rolled back on an error."""
+        """One writer at a time across every process on this journal (an exclusive ``flock`` on ``journal.db.lock``,
+        then ``BEGIN IMMEDIATE``): what is read inside is every event journalled so far, and what is recorded
+        inside gets the next seqs. Committed on leaving, rolled back on an error."""
         with self._lock:
-            self._con.execute("BEGIN IMMEDIATE")
-            self._open = True
+            fcntl.flock(self._writer, fcntl.LOCK_EX)
             try:
-                yield
-            except BaseException:
-                self._con.execute("ROLLBACK")
-                raise
-            else:
-                self._con.execute("COMMIT")
+                self._con.execute("BEGIN IMMEDIATE")
+                self._open = True
+                try:
+                    yield
+                except BaseException:
+                    self._con.execute("ROLLBACK")
+                    raise
+                else:
+                    self._con.execute("COMMIT")
+                finally:
+                    self._open = False
             finally:
-                self._open = False
+                fcntl.flock(self._writer, fcntl.LOCK_UN)
 
     def record(self, events: Sequence[tuple[str, Mapping[str, Any]]], scored: Sequence[Decision | None] = (),
                remember: Sequence[tuple[str, str, str, str, str] | None] = ()) -> int:
@@ -183,3 +192,4 @@ class Journal:
         with self._lock:
             self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._con.close()
+            self._writer.close()
