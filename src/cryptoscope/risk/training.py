@@ -2,7 +2,8 @@
 
 ``train`` builds the product's labelled decisions (``frames.py``, labels as the ``TimePlan``
 allows), fits and evaluates with ``models.train_and_evaluate``, writes the HTML report, registers
-a new version, and promotes it only when its decisions cost less than the rules' on the test period.
+a new version, and promotes it only when its decisions cost less than the rules' on the test period and scoring
+one request with it fits the serving budget (``latency.py``).
 ``evaluate`` gives the same comparison without touching a registry, or for a registered version on
 the lake as it is now (labels keep arriving, so a model can be re-judged later).
 
@@ -30,7 +31,7 @@ import pandas as pd
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.models import ModelCard, Period, Registry, RiskClassifier, TrainedModel, train_and_evaluate
-from cryptoscope.risk import estimators
+from cryptoscope.risk import estimators, latency
 from cryptoscope.risk.evaluation import Evaluation, compare
 from cryptoscope.risk.frames import decision_frame, labelled_frame
 from cryptoscope.risk.labels import attach_labels, label_events
@@ -61,6 +62,8 @@ class TrainResult:
     report: Path
     evaluation: Evaluation
     boundaries: Boundaries
+    #: why the version was not promoted, in words ("" when it was)
+    refused: str = ""
 
 
 def fit(kind: str, lake: LakeLike, *, backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
@@ -100,10 +103,13 @@ def fit_frame(product: Product, frame: pd.DataFrame, bounds: Boundaries, samplin
 
 def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, report_dir: str | os.PathLike[str],
           backend: Any = None, plan: TimePlan | None = None, random_state: int = 0,
-          row_budget: int | None = None, model: str = "lightgbm") -> TrainResult:
-    """Fit, report, register a new version of ``risk_<kind>``, and promote it if it beats the rules on cost.
+          row_budget: int | None = None, model: str = "lightgbm",
+          serving_budget_ms: float | None = None) -> TrainResult:
+    """Fit, report, register a new version of ``risk_<kind>``, and promote it if it beats the rules on cost (and,
+    for a model other than the product's own, that model) and one request's scoring fits the serving budget.
 
-    ``backend``, ``row_budget`` and ``model`` as in ``fit``.
+    ``backend``, ``row_budget`` and ``model`` as in ``fit``. ``serving_budget_ms`` is the gate's budget
+    (``latency.serving_budget_ms``: None reads ``$CRYPTOSCOPE_SERVING_BUDGET_MS``, else 5 ms).
 
     Refuses (``CryptoscopeError``, nothing written) when no test decision is known to be bad yet: a
     model that was never judged on a bad row is not registered.
@@ -125,17 +131,35 @@ def train(kind: str, lake: LakeLike, registry_root: str | os.PathLike[str], *, r
             "a longer history, or later when the labels have arrived (evaluate() shows the costs meanwhile)")
     report = trained.write_report(Path(report_dir) / f"{product.model_name}.html")
     registry = Registry(Path(registry_root))
-    card = dataclasses.replace(trained.card, notes=_notes(product, bounds, evaluation,
-                                                          Sampling(**trained.card.sampling)))
-    # the promotion gate: cheaper than the rules (and than the product's own model) on the test period
-    promoted = evaluation.saving > 0 and (own_cost is None or evaluation.model.cost < own_cost)
+    cost = latency.measure(product, trained.bundle, trained.card, trained.split.test, trained.split.valid,
+                           budget_ms=latency.serving_budget_ms(serving_budget_ms))
+    card = dataclasses.replace(trained.card, serving=cost.to_card(), notes=_notes(
+        product, bounds, evaluation, Sampling(**trained.card.sampling)))
+    refused = refusal(evaluation, own_cost, cost)
     version = registry.register(product.model_name, trained.bundle, card, files={"report": report},
-                                figures=trained.figures(), evaluation="passed" if promoted else "failed")
-    if promoted:
+                                figures=trained.figures(), evaluation="failed" if refused else "passed",
+                                reason=refused)
+    if not refused:
         registry.promote(product.model_name, version)
     return TrainResult(kind=kind, trained=trained, card=registry.show(product.model_name, version), version=version,
-                       promoted=promoted, report=report,
+                       promoted=not refused, report=report, refused=refused,
                        evaluation=dataclasses.replace(evaluation, model_version=version), boundaries=bounds)
+
+
+def refusal(evaluation: Evaluation, own_cost: float | None, serving: latency.ServingCost) -> str:
+    """The promotion gate: why the model is not promoted, in words, or "" when it is. It must cost less than the
+    rules on the test period, and than the product's own model (``own_cost``, when another was trained), and
+    its scoring of one request must fit the serving budget."""
+    reasons = []
+    if evaluation.saving <= 0:
+        reasons.append(f"its decisions cost ${evaluation.model.cost:,.0f} on the test period, no less than the "
+                       f"rules' ${evaluation.rules.cost:,.0f}")
+    if own_cost is not None and not evaluation.model.cost < own_cost:
+        reasons.append(f"its decisions cost ${evaluation.model.cost:,.0f} on the test period, no less than the "
+                       f"product's own model's ${own_cost:,.0f}")
+    if not serving.fits:
+        reasons.append(serving.refusal())
+    return "; ".join(reasons)
 
 
 def evaluate(kind: str, lake: LakeLike, *, registry_root: str | os.PathLike[str] | None = None,
