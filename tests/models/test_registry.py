@@ -133,6 +133,23 @@ def test_a_version_that_failed_evaluation_is_promoted_only_when_forced(trained: 
     assert registry.promoted("kyc") == bad
 
 
+def test_a_failed_version_is_refused_with_the_reason_it_was_registered_with(trained: TrainedModel,
+                                                                            tmp_path: Path) -> None:
+    """The serving-cost gate's reason (``risk/latency.py``) is what the refusal says; the card keeps the timing,
+    which is no part of the model's identity (a refit that measures differently is the same model)."""
+    registry = Registry(tmp_path)
+    timed = dataclasses.replace(trained.card, serving={"serving_p99_ms": 23.5, "serving_budget_ms": 5.0})
+    why = "scoring and explaining one row costs 23.5 ms at p99, over the serving budget of 5.0 ms"
+    version = registry.register("risk_withdrawal", trained.bundle, timed, evaluation="failed", reason=why)
+    with pytest.raises(CryptoscopeError, match=rf"failed its evaluation \({why}\), so it is not promoted.*--force"):
+        registry.promote("risk_withdrawal", version)
+    assert registry.show("risk_withdrawal", version).serving == timed.serving
+    run = registry.client.get_run(registry.client.get_model_version("risk_withdrawal", str(version)).run_id)
+    assert run.data.metrics["serving_p99_ms"] == 23.5
+    retimed = dataclasses.replace(timed, serving={"serving_p99_ms": 1.0, "serving_budget_ms": 5.0})
+    assert registry.register("risk_withdrawal", trained.bundle, retimed, evaluation="failed", reason=why) == version
+
+
 @BOTH
 def test_unknown_names_versions_and_bad_names_are_refused(kind: type[Registry | FolderRegistry], trained: TrainedModel,
                                                           tmp_path: Path) -> None:

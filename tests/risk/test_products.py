@@ -17,6 +17,7 @@ import pytest
 from cryptoscope.lake import Lake, connect
 from cryptoscope.models import Registry
 from cryptoscope.risk.labels import label_events
+from cryptoscope.risk.latency import SERVING_BUDGET_MS
 from cryptoscope.risk.products import KINDS
 from cryptoscope.risk.scoring import score
 from cryptoscope.risk.training import TrainResult, evaluate, train
@@ -50,6 +51,17 @@ def test_each_product_trains_reports_and_registers(results: dict[str, TrainResul
     registry = Registry(workdir / "registry")
     assert result.promoted == (result.evaluation.saving > 0)
     assert registry.promoted(f"risk_{kind}") == (1 if result.promoted else None)
+
+
+@pytest.mark.parametrize("kind", ["payment", "withdrawal", "credit"])
+def test_lightgbm_scores_and_explains_a_row_well_within_the_serving_budget(results: dict[str, TrainResult],
+                                                                           kind: str) -> None:
+    # measured on every card; KYC's logistic regression (shap's LinearExplainer per row, ~9 ms) is only recorded
+    serving = results[kind].card.serving
+    assert results[kind].card.estimator.startswith("LGBMClassifier")
+    assert serving["serving_budget_ms"] == SERVING_BUDGET_MS and serving["serving_rows"] >= 40
+    assert 0 < serving["serving_p99_ms"] <= SERVING_BUDGET_MS / 2, serving
+    assert "serving_p99_ms" in results["kyc"].card.serving
 
 
 @pytest.mark.parametrize("kind", KINDS)

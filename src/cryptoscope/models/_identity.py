@@ -1,10 +1,10 @@
 """What a registry hands out, and when two registrations are the same model (shared by MLflow and the old folders).
 
-Two cards describe the same model when they say the same but for their name, version, time stamp and artifact
-paths: the same periods and rows, features, estimator and its parameters, calibration, policy, and validation
-and test metrics equal to a relative 1e-9 (DuckDB sums floats in parallel, in no fixed order, so the last bits
-of a split threshold can differ between two fits of the same data). Registering such a card again returns the
-version that holds it, so re-running a stage adds nothing.
+Two cards describe the same model when they say the same but for their name, version, time stamp and artifact paths
+and the timing of their scoring (``serving``): the same periods and rows, features, estimator and its parameters,
+calibration, policy, and validation and test metrics equal to a relative 1e-9 (DuckDB sums floats in parallel, in
+no fixed order, so the last bits of a split threshold can differ between two fits of the same data). Registering
+such a card again returns the version that holds it, so re-running a stage adds nothing.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class RegisteredModel:
 def comparable(card: ModelCard) -> dict[str, object]:
     """The card without what differs between two registrations of the same model."""
     out = card.to_dict()
-    for key in ("name", "version", "created", "artifacts"):
+    for key in ("name", "version", "created", "artifacts", "serving"):
         out.pop(key, None)
     return out
 

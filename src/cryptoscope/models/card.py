@@ -2,8 +2,8 @@
 
 The card is for people (and audits) as much as for code: it records the data window of each period,
 the features, the metrics on valid and test, the thresholds and the costs they were chosen for, the
-decisions' cost against the rules baseline, where the report and plots are, and how the training rows were
-sampled when they exceeded a row budget.
+decisions' cost against the rules baseline, where the report and plots are, how the training rows were
+sampled when they exceeded a row budget, and what scoring one row cost when it was measured.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class ModelCard:
     notes: str = ""
     #: how the training period was sampled to a row budget (budget, rate, rows before and after), if it was
     sampling: dict[str, Any] = field(default_factory=dict)
+    #: the measured cost of scoring and explaining one row as a server does (``serving_p99_ms`` ...) and the budget
+    #: it was judged against, when it was measured (``risk/latency.py``); a timing, so not part of the identity
+    serving: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,7 @@ class ModelCard:
             "decisions_test": [vars(o) for o in self.decisions_test],
             "estimator": self.estimator, "calibration": self.calibration,
             "artifacts": dict(self.artifacts), "notes": self.notes, "sampling": dict(self.sampling),
+            "serving": dict(self.serving),
         }
 
     def to_json(self) -> str:
@@ -77,7 +81,8 @@ class ModelCard:
                 decisions_test=tuple(DecisionOutcome(**o) for o in data["decisions_test"]),
                 estimator=data["estimator"], calibration=data["calibration"],
                 artifacts=dict(data["artifacts"]), notes=data.get("notes", ""),
-                sampling=dict(data.get("sampling") or {}))
+                sampling=dict(data.get("sampling") or {}),
+                serving={k: float(v) for k, v in (data.get("serving") or {}).items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise CryptoscopeError(f"not a model card: {exc!r}") from exc
 

@@ -6,7 +6,8 @@ report and plots, and the bundle under ``model/``) and then creates the model ve
 version exists only once all of it is stored: a failure before that deletes the run, a failure creating the
 version deletes the run and a registered model it had just created. Promoting sets the alias ``champion``;
 ``load(name)`` returns the champion, which is what ``serve``, the stream and batch scoring use. A version whose
-evaluation failed (its decisions cost more than the rules' on the test period) is promoted only when forced.
+evaluation failed (its decisions cost more than the rules' on the test period, or whatever reason the
+registration recorded: a serving cost over budget ...) is promoted only when forced.
 
 Registering a card that says what a registered version's card says (``_identity.py``: the same model fitted
 again on the same data) returns that version, so re-running a stage adds nothing. Loading downloads a version's
@@ -49,8 +50,10 @@ if TYPE_CHECKING:
 
 CARD, BUNDLE, ARTIFACTS, MODEL = "card.json", "bundle.joblib", "artifacts", "model"
 CHAMPION = "champion"
-#: model-version tags: the card's time stamp, and the verdict of the evaluation that registered it
-CREATED, EVALUATION = "cryptoscope.created", "cryptoscope.evaluation"
+#: model-version tags: the card's time stamp, the verdict of the evaluation that registered it, and why it failed
+CREATED, EVALUATION, REASON = "cryptoscope.created", "cryptoscope.evaluation", "cryptoscope.evaluation_reason"
+#: why a failed version failed when its registration did not say (the risk products' first gate)
+COST_REASON = "its decisions cost more than the rules' on the test period"
 Verdict = Literal["passed", "failed", "not judged"]
 
 
@@ -73,11 +76,12 @@ class Registry:
 
     def register(self, name: str, bundle: ModelBundle, card: ModelCard, *,
                  files: Mapping[str, str | os.PathLike[str]] | None = None,
-                 figures: Mapping[str, bytes] | None = None, evaluation: Verdict = "not judged") -> int:
+                 figures: Mapping[str, bytes] | None = None, evaluation: Verdict = "not judged",
+                 reason: str = "") -> int:
         """Log a run of ``card`` with ``bundle``, ``files`` (under ``model/artifacts/``) and ``figures`` (PNG bytes,
         under ``plots/``), and register it as the next version of ``name``; the version already holding this
         very model when there is one. ``evaluation`` is recorded on the version: a "failed" one is not promoted
-        unless forced."""
+        unless forced, and ``reason`` (why it failed) is what the refusal says."""
         checked_name(name)
         tracking.require_metrics(card)
         known = self._versions(name)
@@ -91,7 +95,8 @@ class Registry:
                 experiment = tracking.experiment_id(self.client, name, self.root, self.tracking_uri)
             run_id = tracking.log_run(self.client, experiment, self.tracking_uri, stamped, folder=folder,
                                       figures=figures, tags={EVALUATION: evaluation})
-        return self._create_version(name, run_id, stamped, evaluation, new_model=not known)
+        tags = {EVALUATION: evaluation} | ({REASON: reason} if reason else {})
+        return self._create_version(name, run_id, stamped, tags, new_model=not known)
 
     def log_run(self, card: ModelCard, *, figures: Mapping[str, bytes] | None = None) -> str:
         """Log a fit that is not registered (a benchmark's, a notebook's): its run id."""
@@ -132,9 +137,10 @@ class Registry:
         if version not in known:
             raise CryptoscopeError(f"no model {name!r} version {version} in {self.tracking_uri}; known versions: "
                                    f"{listing(set(known))}{self._legacy_hint(name)}")
-        if known[version].tags.get(EVALUATION) == "failed" and not force:
-            raise CryptoscopeError(f"{name} v{version} failed its evaluation (its decisions cost more than the rules' "
-                                   "on the test period), so it is not promoted; promote it with --force to override")
+        tags = known[version].tags
+        if tags.get(EVALUATION) == "failed" and not force:
+            raise CryptoscopeError(f"{name} v{version} failed its evaluation ({tags.get(REASON) or COST_REASON}), so "
+                                   "it is not promoted; promote it with --force to override")
         with self._errors(f"promote {name} v{version}"):
             self.client.set_registered_model_alias(name, CHAMPION, str(version))
 
@@ -179,7 +185,8 @@ class Registry:
                                    f"{listing(set(known))}{self._legacy_hint(name)}")
         return version, known[version]
 
-    def _create_version(self, name: str, run_id: str, card: ModelCard, evaluation: str, *, new_model: bool) -> int:
+    def _create_version(self, name: str, run_id: str, card: ModelCard, tags: Mapping[str, str], *,
+                        new_model: bool) -> int:
         from mlflow.exceptions import MlflowException
 
         created_model = False
@@ -193,8 +200,7 @@ class Registry:
                         if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # another process registered it meanwhile
                             raise
                 source = f"{self.client.get_run(run_id).info.artifact_uri}/{MODEL}"
-                version = self.client.create_model_version(name, source, run_id,
-                                                           tags={CREATED: card.created, EVALUATION: evaluation})
+                version = self.client.create_model_version(name, source, run_id, tags={CREATED: card.created, **tags})
             return int(version.version)
         except BaseException:
             tracking._discard(self.client, run_id)

@@ -66,7 +66,7 @@ class RiskLine(RiskScorer):
         ev = result.evaluation
         line = (f"v{result.version}: test PR-AUC {ev.model.pr_auc:.3f} (rules {ev.rules.pr_auc:.3f}); cost "
                 f"${ev.model.cost:,.0f} vs rules ${ev.rules.cost:,.0f} -> "
-                f"{'promoted' if result.promoted else 'not promoted'}; report {result.report}")
+                f"{'promoted' if result.promoted else f'not promoted ({result.refused})'}; report {result.report}")
         if result.promoted:
             ctx.progress(f"scoring {self.kind} decisions")
             scored = score(self.kind, ctx.lake, ctx.registry, backend=backend).scored
