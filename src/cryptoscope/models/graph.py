@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from cryptoscope.errors import CryptoscopeError
-from cryptoscope.models.sequence import _scale, _torch_settings
+from cryptoscope.models._torch import TorchWeights, scale, torch_settings
 
 USER = "user"
 
@@ -69,7 +69,7 @@ class HeteroGraph:
                 raise CryptoscopeError(f"edges of {kind!r} must be a (2, m) array of user and entity indices")
 
 
-class GraphClassifier(ClassifierMixin, BaseEstimator):
+class GraphClassifier(TorchWeights, ClassifierMixin, BaseEstimator):
     """Heterogeneous GraphSAGE (``layers`` layers of width ``hidden``) and a linear head on the user nodes.
 
     ``epochs`` full-batch steps of Adam at ``learning_rate``; bad users weigh (good / bad) in the loss, as
@@ -97,14 +97,14 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         self.entity_width_ = {k: int(v.shape[1]) for k, v in graph.entity_features.items()}
         squashed = _squash(graph.user_features)
         self.user_mean_ = np.nan_to_num(np.nanmean(squashed, axis=0)) if len(graph.user_ids) else 0.0
-        self.user_scale_ = _scale(np.nanstd(squashed, axis=0))
+        self.user_scale_ = scale(np.nanstd(squashed, axis=0))
         self.classes_ = np.array([0, 1])
         used = weight > 0
         pos = float((weight * target)[used].sum())
         weight = weight * np.where(target == 1, float((weight * (1 - target))[used].sum()) / pos, 1.0)
-        with _torch_settings(self.threads), torch.random.fork_rng():
+        with torch_settings(self.threads), torch.random.fork_rng():
             torch.manual_seed(self.random_state)
-            net = self._net(torch)
+            net = self._network(torch)
             x, edges = self._tensors(torch, graph)
             yt, wt = (torch.as_tensor(a, dtype=torch.float32) for a in (target, weight / weight.sum()))
             opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -130,7 +130,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             raise CryptoscopeError("the graph's user features or entity kinds differ from those the model was "
                                    f"fitted on: {graph.feature_names[:3]}..., {graph.kinds} vs "
                                    f"{self.feature_names_in_[:3]}..., {self.kinds_}")
-        with _torch_settings(self.threads), torch.no_grad():
+        with torch_settings(self.threads), torch.no_grad():
             x, edges = self._tensors(torch, graph)
             return np.asarray(self.net_(x, edges).numpy(), dtype=float)
 
@@ -142,25 +142,8 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, graph: HeteroGraph) -> np.ndarray:
         return (self.predict_proba(graph)[:, 1] >= 0.5).astype(int)
 
-    # -- pickling: the network's class is built inside a function (torch is imported lazily) --------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        if "net_" in state:
-            state["net_"] = {k: v.clone() for k, v in state["net_"].state_dict().items()}
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        weights = state.get("net_")
-        super().__setstate__({k: v for k, v in state.items() if k != "net_"})
-        if isinstance(weights, dict):
-            import torch
-
-            net = self._net(torch)
-            net.load_state_dict(weights)
-            self.net_ = net.eval()
-
     # -- helpers ---------------------------------------------------------------------------------------
-    def _net(self, torch: Any) -> Any:
+    def _network(self, torch: Any) -> Any:
         from cryptoscope.models._graph_net import build
 
         widths = {USER: len(self.feature_names_in_), **self.entity_width_}

@@ -20,8 +20,6 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any, Self
 
 import numpy as np
@@ -29,9 +27,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.models._torch import TorchWeights, scale, torch_settings
 
 
-class SequenceClassifier(ClassifierMixin, BaseEstimator):
+class SequenceClassifier(TorchWeights, ClassifierMixin, BaseEstimator):
     """GRU over the last ``steps`` events (``event_features`` each) plus an MLP over the other columns of ``X``.
 
     ``hidden`` is the GRU's and the MLP's width; ``epochs`` passes over the data with Adam at
@@ -67,13 +66,13 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         static, seq = self._split(data)
         # standardise with training statistics; missing tabular values become the mean (0 after scaling)
         self.static_mean_ = np.nan_to_num(np.nanmean(static, axis=0)) if self.n_static_ else np.zeros(0)
-        self.static_scale_ = _scale(np.nanstd(static, axis=0)) if self.n_static_ else np.ones(0)
+        self.static_scale_ = scale(np.nanstd(static, axis=0)) if self.n_static_ else np.ones(0)
         flat = seq.reshape(-1, self.event_features)
-        self.event_mean_, self.event_scale_ = flat.mean(axis=0), _scale(flat.std(axis=0))
+        self.event_mean_, self.event_scale_ = flat.mean(axis=0), scale(flat.std(axis=0))
         self.classes_ = np.array([0, 1])
-        with _torch_settings(self.threads), torch.random.fork_rng():
+        with torch_settings(self.threads), torch.random.fork_rng():
             torch.manual_seed(self.random_state)
-            net = _build(torch, self.n_static_, self.event_features, self.hidden)
+            net = self._network(torch)
             xs, xq = self._tensors(torch, static, seq)
             yt = torch.as_tensor(target, dtype=torch.float32)
             opt = torch.optim.Adam(net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -104,7 +103,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
             raise CryptoscopeError(f"X has {data.shape[1]} columns; the model was fitted on {self.n_features_in_}")
         static, seq = self._split(data)
         out = []
-        with _torch_settings(self.threads), torch.no_grad():
+        with torch_settings(self.threads), torch.no_grad():
             xs, xq = self._tensors(torch, static, seq)
             for start in range(0, len(xs), 8192):
                 out.append(self.net_(xs[start:start + 8192], xq[start:start + 8192]).numpy())
@@ -126,7 +125,7 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self, "net_")
         static, seq = self._split(self._array(X))
-        with _torch_settings(self.threads):
+        with torch_settings(self.threads):
             xs, xq = self._tensors(torch, static, seq)
             xs.requires_grad_(True)
             xq.requires_grad_(True)
@@ -140,24 +139,8 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True  # missing tabular values become the training mean
         return tags
 
-    # -- pickling: the registry stores estimators with joblib ---------------------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        """The network as its weights: its class is built inside a function (torch is imported lazily), so
-        it does not pickle as an object."""
-        state = dict(super().__getstate__())
-        if "net_" in state:
-            state["net_"] = {k: v.clone() for k, v in state["net_"].state_dict().items()}
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        weights = state.get("net_")
-        if isinstance(weights, dict):
-            import torch
-
-            net = _build(torch, int(state["n_static_"]), int(state["event_features"]), int(state["hidden"]))
-            net.load_state_dict(weights)
-            state = {**state, "net_": net.eval()}
-        super().__setstate__(state)
+    def _network(self, torch: Any) -> Any:
+        return _build(torch, int(self.n_static_), int(self.event_features), int(self.hidden))
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _array(self, X: Any) -> np.ndarray:
@@ -178,26 +161,6 @@ class SequenceClassifier(ClassifierMixin, BaseEstimator):
         xq = np.nan_to_num((seq - self.event_mean_) / self.event_scale_)
         return (torch.as_tensor(xs, dtype=torch.float32).reshape(len(static), -1),
                 torch.as_tensor(xq, dtype=torch.float32))
-
-
-def _scale(std: np.ndarray) -> np.ndarray:
-    std = np.nan_to_num(np.asarray(std, dtype=float))
-    return np.where(std > 1e-9, std, 1.0)
-
-
-@contextlib.contextmanager
-def _torch_settings(threads: int) -> Iterator[None]:
-    """``threads`` torch threads and deterministic algorithms, then the caller's settings back."""
-    import torch
-
-    before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
-    torch.set_num_threads(max(1, threads))
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before[0])
-        torch.use_deterministic_algorithms(before[1])
 
 
 def _build(torch: Any, n_static: int, event_features: int, hidden: int) -> Any:
