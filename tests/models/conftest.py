@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cryptoscope.lake.cluster import free_port
 from cryptoscope.models import Costs, SplitSpec, TrainedModel, train_and_evaluate
 from cryptoscope.models.tracking import _fresh_store
 
@@ -57,12 +57,6 @@ def trained(risk_frame: pd.DataFrame) -> TrainedModel:
     """The pipeline run once; registry, report and pipeline tests share it."""
     return train_and_evaluate(risk_frame, FEATURES, "label", "decision_time", SPLIT, COSTS,
                               rules_baseline="rule_decision", name="card_fraud")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.lake.cluster import free_port
 from cryptoscope.models import Registry, TrainedModel
-
-from .conftest import free_port
 
 
 def models(*args: str, uri: str, registry: Path) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,8 @@ class TorchWeights:
     network of the same shape."""
 
     def _network(self, torch: Any) -> Any:
-        raise NotImplementedError
+        """An untrained network of the fitted shape (each model class says how it builds its own)."""
+        raise NotImplementedError(f"{type(self).__name__} must say how to build its network")
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = dict(super().__getstate__())  # type: ignore[call-overload]

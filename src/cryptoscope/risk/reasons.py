@@ -107,7 +107,9 @@ def distinct_reasons(reasons: Iterable[Reason], k: int) -> list[Reason]:
     seen: set[str] = set()
     out: list[Reason] = []
     for reason in reasons:
-        family = _STEP.sub("seq_", _WINDOW.sub("", reason.feature))
+        family = _WINDOW.sub("", reason.feature)
+        if family.startswith("seq_"):  # (on the served path: the other features skip the second pattern)
+            family = _STEP.sub("seq_", family)
         if family not in seen:
             seen.add(family)
             out.append(reason)
