@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models import ReasonCatalog, ReasonExplainer, RiskClassifier, reason_codes
+from cryptoscope.models.explain import LinearShap
 
 CATALOG = ReasonCatalog({
     "devices_24h": "used {value:.0f} devices in the last 24 hours",
@@ -51,9 +52,10 @@ def test_the_driving_feature_comes_first_in_the_catalogs_words(one_driver: tuple
     assert explainer.importance(X).index[0] == "devices_24h"
 
 
-def test_contributions_add_up_to_the_score(one_driver: tuple[pd.DataFrame, np.ndarray]) -> None:
+@pytest.mark.parametrize("estimator", [None, LogisticRegression(max_iter=1000)], ids=["lightgbm", "linear"])
+def test_contributions_add_up_to_the_score(one_driver: tuple[pd.DataFrame, np.ndarray], estimator: object) -> None:
     X, y = one_driver
-    model = RiskClassifier(n_estimators=40).fit(X, y)
+    model = RiskClassifier(estimator=estimator, n_estimators=40).fit(X, y)
     explainer = ReasonExplainer().fit(model, X)
     head = X.head(50)
     log_odds = np.log(model.predict_proba(head)[:, 1] / model.predict_proba(head)[:, 0])
@@ -98,3 +100,24 @@ def test_a_model_that_cannot_be_explained_is_named() -> None:
 
     with pytest.raises(CryptoscopeError, match="cannot explain Opaque"):
         ReasonExplainer().fit(Opaque(), pd.DataFrame({"a": [1.0, 2.0]}))
+
+
+def test_a_linear_model_gets_shaps_linear_explainer_values_from_numpy(one_driver: tuple[pd.DataFrame, np.ndarray]
+                                                                       ) -> None:
+    """``LinearShap`` is shap's LinearExplainer (independent masker, the same background after the imputer),
+    without shap's per-call checks: equal values, one row or many, and the same expected value."""
+    import shap  # slow to import: only this test needs it itself
+
+    X, y = one_driver
+    model = RiskClassifier(estimator=LogisticRegression(max_iter=1000)).fit(X, y)
+    explainer = ReasonExplainer(background_size=100).fit(model, X)
+    assert isinstance(explainer.explainer_, LinearShap)
+    background = X.sample(100, random_state=0)  # the rows the explainer drew
+    imputer, final = model.estimator_.steps[0][1], model.estimator_.steps[-1][1]
+    reference = shap.LinearExplainer(final, imputer.transform(background))
+    rows = X.head(300)  # a third miss since_security_change_7d: the imputer's median is explained too
+    expected = reference.shap_values(imputer.transform(rows))
+    assert np.abs(explainer.contributions(rows).to_numpy() - expected).max() <= 1e-9
+    one = np.vstack([explainer.contributions(rows.iloc[[i]]).to_numpy() for i in range(20)])
+    assert np.abs(one - expected[:20]).max() <= 1e-9
+    assert explainer.explainer_.expected_value == pytest.approx(float(reference.expected_value), abs=1e-12)

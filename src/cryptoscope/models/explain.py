@@ -1,11 +1,12 @@
 """Reason codes: why a row scored high, in words an analyst or a customer letter can use.
 
 ``ReasonExplainer`` computes SHAP contributions of each feature to a row's score: TreeExplainer
-(exact, on log-odds) for LightGBM and other tree models, LinearExplainer for linear models (also
-behind the imputer ``RiskClassifier`` adds), and shap's permutation explainer on the probability
-for anything else with ``predict_proba``. The top ``k`` positive contributions of a row are its
-reasons; a ``ReasonCatalog`` turns each into a sentence. Contributions are computed on the raw score:
-calibration is monotone, so it does not change which features pushed a row up.
+(exact, on log-odds) for LightGBM and other tree models, ``LinearShap`` for linear models (also
+behind the imputer ``RiskClassifier`` adds: shap's LinearExplainer values, computed in numpy), and
+shap's permutation explainer on the probability for anything else with ``predict_proba``. The top
+``k`` positive contributions of a row are its reasons; a ``ReasonCatalog`` turns each into a sentence.
+Contributions are computed on the raw score: calibration is monotone, so it does not change which
+features pushed a row up.
 
 Catalog keys are exact feature names, glob patterns (``since_security_change_*``) or compiled
 regular expressions, tried in that order (longest glob first). A template may use ``{value}``,
@@ -95,6 +96,43 @@ class ReasonCatalog:
         return None, {}
 
 
+@dataclass(frozen=True)
+class LinearShap:
+    """The interventional SHAP values of a binary linear model, in numpy: ``coef * (x - mean(background))`` on the
+    log-odds, ``x`` as the model sees it (after the pipeline's transform steps).
+
+    These are the numbers shap's ``LinearExplainer`` gives with its default (independent) masker over the same
+    background, to the last bit (``tests/models/test_explain.py`` holds them equal). shap checks and converts
+    its input on every call, which is most of a millisecond for one row and so a large share of one request's
+    serving budget (``risk/latency.py``); this is two array operations, a few microseconds. Every background row
+    counts, where shap samples 100 of a larger background: ``ReasonExplainer`` passes at most ``background_size``
+    rows (100 by default), so the two agree.
+    """
+
+    coef: np.ndarray
+    mean: np.ndarray
+    intercept: float
+
+    @classmethod
+    def fit(cls, model: Any, background: Any) -> LinearShap:
+        """``model``'s coefficients (one per column of ``background``) and the background's column means."""
+        coef = np.asarray(model.coef_, dtype=float).ravel()
+        data = np.asarray(background, dtype=float)
+        if data.ndim != 2 or data.shape[1] != coef.size:
+            raise CryptoscopeError(f"{type(model).__name__} has {coef.size} coefficients for a background of "
+                                   f"shape {data.shape}: a linear explanation needs one per column")
+        return cls(coef, data.mean(axis=0), float(np.ravel(getattr(model, "intercept_", 0.0))[0]))
+
+    @property
+    def expected_value(self) -> float:
+        """The log-odds at the background mean: a row's contributions add up to its log-odds minus this."""
+        return float(np.dot(self.coef, self.mean) + self.intercept)
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """One row of contributions per row of ``x`` (transformed inputs, one column per coefficient)."""
+        return (np.asarray(x, dtype=float) - self.mean) * self.coef
+
+
 class ReasonExplainer(BaseEstimator):
     """SHAP contributions and reason codes for a fitted classifier (``RiskClassifier`` or scikit-learn).
 
@@ -110,7 +148,6 @@ class ReasonExplainer(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, model: Any, X_background: Any) -> Self:
-        shap = _shap()
         self.model_ = model
         background = self._prepare(X_background)
         if len(background) > self.background_size:
@@ -132,7 +169,7 @@ class ReasonExplainer(BaseEstimator):
             self.kind_ = "linear"
             if steps:
                 self.transform_ = Pipeline(steps[:-1])
-            self.explainer_ = shap.LinearExplainer(final, self._transformed(background))
+            self.explainer_ = LinearShap.fit(final, self._transformed(background))
         elif hasattr(inner, "predict_proba"):
             self.kind_ = "permutation"
             names = list(background.columns)
@@ -140,7 +177,7 @@ class ReasonExplainer(BaseEstimator):
             def bad_probability(rows: np.ndarray) -> np.ndarray:
                 return np.asarray(inner.predict_proba(pd.DataFrame(rows, columns=names))[:, 1])
 
-            self.explainer_ = shap.PermutationExplainer(bad_probability, background.to_numpy(dtype=float))
+            self.explainer_ = _shap().PermutationExplainer(bad_probability, background.to_numpy(dtype=float))
         else:
             raise CryptoscopeError(f"cannot explain {type(final).__name__}: it is neither a tree model, a linear "
                                    "model nor a classifier with predict_proba")
@@ -149,11 +186,16 @@ class ReasonExplainer(BaseEstimator):
     def contributions(self, X: Any) -> pd.DataFrame:
         """Per row and feature, the SHAP contribution to the score (log-odds, or probability for permutation)."""
         check_is_fitted(self, "explainer_")
-        frame = self._prepare(X)
+        return self._contributions(self._prepare(X))
+
+    def _contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``contributions`` of a frame already prepared (``reasons`` prepares it once for both)."""
         if self.kind_ == "permutation":
             values = self.explainer_(frame.to_numpy(dtype=float), silent=True).values
         elif self.kind_ == "gradient":
             values = self.explainer_.contributions(frame)
+        elif self.kind_ == "linear":
+            values = self.explainer_.values(self._transformed(frame))
         else:
             with warnings.catch_warnings():  # shap's notice about LightGBM's output format: handled below
                 warnings.filterwarnings("ignore", message=".*shap values output has changed.*")
@@ -169,8 +211,9 @@ class ReasonExplainer(BaseEstimator):
 
     def reasons(self, X: Any) -> list[tuple[Reason, ...]]:
         """For each row, up to ``top_k`` features that raised its score most, in words."""
+        check_is_fitted(self, "explainer_")
         frame = self._prepare(X)
-        contrib = self.contributions(frame).to_numpy()
+        contrib = self._contributions(frame).to_numpy()
         catalog = self.catalog or ReasonCatalog()
         names = list(frame.columns)
         values = frame.to_numpy(dtype=float, na_value=np.nan)

@@ -6,10 +6,11 @@ and ``score_many(frame)`` for a decision frame (batch scoring into ``risk_scores
 
 Both go through ``Product.prepare``, one implementation of the derived columns, the rules and the guardrail
 (``columns.py``): on a row it is plain float arithmetic, on a frame array arithmetic. A LightGBM model is
-scored and explained on rows through ``fastscore.FastModel`` (LightGBM's single-row C API and TreeSHAP),
-once ``fit_reasons`` has checked on reference rows that it gives the general path's numbers; otherwise, and
-for other estimators, through the bundle and the SHAP explainer on a frame. Serving splits scoring in two
-(``prepare_rows`` then ``finish``) so the TreeSHAP step can run on another thread.
+scored and explained on rows through ``fastscore.FastModel`` (LightGBM's single-row C API and TreeSHAP), a
+linear one through ``fastscore.FastLinear`` (numpy), once ``fit_reasons`` has checked on reference rows that it
+gives the general path's numbers; otherwise, and for other estimators, through the bundle and the SHAP explainer
+on a frame. Serving splits scoring in two (``prepare_rows`` then ``finish``) so the TreeSHAP step can run on
+another thread.
 
 Fail closed: a decision of an account with no record (no ``accounts`` row before the decision: an unknown
 or mistyped user id, or an account the server has not been told of yet) is never approved. Whatever the
@@ -36,7 +37,7 @@ from cryptoscope.models import APPROVE, REVIEW, ReasonExplainer, Registry
 from cryptoscope.models.decisions import decide_one
 from cryptoscope.models.registry import RegisteredModel
 from cryptoscope.productline import Decision
-from cryptoscope.risk.fastscore import FastModel, unique_texts
+from cryptoscope.risk.fastscore import FastPath, fast_path, unique_texts
 from cryptoscope.risk.frames import rows_frame
 from cryptoscope.risk.products import RULE_COLUMN, Product, get_product
 from cryptoscope.risk.reasons import distinct_reasons
@@ -82,19 +83,20 @@ class RiskScorer:
         """Load the promoted version of the product's model (a clear error when there is none)."""
         self.model_: RegisteredModel = registry.load(self.product.model_name)
         self.explainer_: ReasonExplainer | None = None
-        self.fast_: FastModel | None = None
+        self.fast_: FastPath | None = None
         self.fast_note_ = "reasons not fitted yet"
         return self
 
     def fit_reasons(self, reference: list[dict[str, Any]]) -> Self:
-        """Fit the reason explainer on reference decision rows, and take LightGBM's single-row path when it gives
-        the same probabilities and reasons on them (``fast_note_`` says why not otherwise)."""
+        """Fit the reason explainer on reference decision rows, and take the row path (LightGBM's single-row API, a
+        linear model's numpy) when it gives the same probabilities and reasons on them (``fast_note_`` says why not
+        otherwise)."""
         bundle = self.model_.bundle
         frame = self.product.prepare(rows_frame(reference))
         features = frame[list(bundle.features)].astype(float)
         self.explainer_ = ReasonExplainer(self.product.catalog, top_k=3 * self.top_k).fit(bundle.estimator, features)
         try:
-            fast = FastModel(bundle, self.product.catalog, top_k=self.top_k)
+            fast = fast_path(bundle, self.explainer_, self.product.catalog, top_k=self.top_k)
         except TypeError as exc:
             self.fast_, self.fast_note_ = None, str(exc)
             return self
@@ -115,7 +117,7 @@ class RiskScorer:
         return self._decisions(keys, p, self._decide(p, prepared), texts, values)
 
     def prepare_rows(self, rows: list[dict[str, Any]]) -> Prepared:
-        """Everything but the reasons, for decision rows. With a checked LightGBM path no pandas is touched."""
+        """Everything but the reasons, for decision rows. On a checked row path no pandas is touched."""
         fast = self.fast_
         if fast is None:
             frame = self.product.prepare(rows_frame(rows))
@@ -138,7 +140,7 @@ class RiskScorer:
         return self._decisions(prepared.rows, prepared.p, prepared.decisions, texts, prepared.values)
 
     def contributions(self, prepared: Prepared) -> np.ndarray | None:
-        """The TreeSHAP values ``finish`` needs (None when explained already). Safe on another thread."""
+        """The SHAP values ``finish`` needs (None when explained already). Safe on another thread."""
         fast = self.fast_
         return None if prepared.texts is not None or fast is None else fast.contributions(prepared.values)
 
