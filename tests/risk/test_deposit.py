@@ -24,6 +24,7 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake, connect
 from cryptoscope.models import APPROVE, BLOCK, REVIEW, Registry
 from cryptoscope.products import ordered
+from cryptoscope.risk.latency import SERVING_BUDGET_MS
 from cryptoscope.risk.products import ALL_KINDS, KINDS, get_product
 from cryptoscope.risk.scoring import ScoreRun, score
 from cryptoscope.risk.spines import deposit_spine
@@ -72,6 +73,8 @@ def test_trains_judged_on_a_later_period_with_the_labels_known_then(trained: tup
     assert ev.positives >= 5 and ev.model.pr_auc > ev.base_rate
     assert result.report.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
     assert result.promoted == (ev.saving > 0) and "Rules baseline" in result.card.notes
+    # the serving-cost gate judged it too: its logistic regression on the numpy row path (FastLinear), with room
+    assert 0 < result.card.serving["serving_p99_ms"] <= SERVING_BUDGET_MS / 2, result.card.serving
 
 
 def test_exposure_drives_the_decisions_and_the_rules_are_its_floor(trained: tuple[Lake, TrainResult, ScoreRun]

@@ -53,15 +53,17 @@ def test_each_product_trains_reports_and_registers(results: dict[str, TrainResul
     assert registry.promoted(f"risk_{kind}") == (1 if result.promoted else None)
 
 
-@pytest.mark.parametrize("kind", ["payment", "withdrawal", "credit"])
-def test_lightgbm_scores_and_explains_a_row_well_within_the_serving_budget(results: dict[str, TrainResult],
-                                                                           kind: str) -> None:
-    # measured on every card; KYC's logistic regression (shap's LinearExplainer per row, ~9 ms) is only recorded
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_model_scores_and_explains_a_row_well_within_the_serving_budget(results: dict[str, TrainResult],
+                                                                             kind: str) -> None:
+    # the gate judges every product's own model: LightGBM on its single-row API, KYC's logistic regression on
+    # numpy (FastLinear; ~9 ms p99 on the frame path, with shap's LinearExplainer per row)
     serving = results[kind].card.serving
-    assert results[kind].card.estimator.startswith("LGBMClassifier")
+    family = "LogisticRegression" if kind == "kyc" else "LGBMClassifier"
+    assert results[kind].card.estimator.startswith(family)
     assert serving["serving_budget_ms"] == SERVING_BUDGET_MS and serving["serving_rows"] >= 40
     assert 0 < serving["serving_p99_ms"] <= SERVING_BUDGET_MS / 2, serving
-    assert "serving_p99_ms" in results["kyc"].card.serving
+    assert "over the serving budget" not in results[kind].refused
 
 
 @pytest.mark.parametrize("kind", KINDS)
