@@ -102,6 +102,10 @@ def test_the_kyc_model_fits_the_serving_budget_with_room(kyc: TrainedModel) -> N
     cost = latency.measure(get_product("kyc"), kyc.bundle, kyc.card, kyc.split.test, kyc.split.valid,
                            budget_ms=latency.SERVING_BUDGET_MS)
     assert cost.fits and 0 < cost.p50_ms <= cost.p99_ms <= latency.SERVING_BUDGET_MS / 2, cost
+    # the frame path, timed for comparison (benchmarks/risk_serving.py): a few rows, no assertion on its speed
+    frame = latency.measure(get_product("kyc"), kyc.bundle, kyc.card, kyc.split.test, kyc.split.valid,
+                            budget_ms=latency.SERVING_BUDGET_MS, sample=5, warmup=1, row_path=False)
+    assert frame.rows == 5 and frame.p99_ms > 0
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:

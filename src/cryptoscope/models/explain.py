@@ -102,11 +102,12 @@ class LinearShap:
     log-odds, ``x`` as the model sees it (after the pipeline's transform steps).
 
     These are the numbers shap's ``LinearExplainer`` gives with its default (independent) masker over the same
-    background, to the last bit (``tests/models/test_explain.py`` holds them equal). shap checks and converts
-    its input on every call, which is most of a millisecond for one row and so a large share of one request's
-    serving budget (``risk/latency.py``); this is two array operations, a few microseconds. Every background row
-    counts, where shap samples 100 of a larger background: ``ReasonExplainer`` passes at most ``background_size``
-    rows (100 by default), so the two agree.
+    background, to the last bit (``tests/models/test_explain.py`` holds them equal). Not for speed per call
+    (shap's own call on an array is ~2 µs a row; what made a linear model's one-row reasons cost ~1.6 ms was the
+    frame and the imputer's checks around it): the serving row path (``risk/fastscore.py``) needs the two arrays
+    to explain a float matrix without pandas, and a linear model no longer imports shap (~1 s more than
+    scikit-learn and pandas). Every background row counts, where shap samples 100 of a larger background:
+    ``ReasonExplainer`` passes at most ``background_size`` rows (100 by default), so the two agree.
     """
 
     coef: np.ndarray

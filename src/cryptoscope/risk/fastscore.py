@@ -12,7 +12,7 @@ bundles this module reads the booster once and scores a float matrix directly:
 A linear bundle (the KYC and deposit logistic regressions behind their median imputer) is scored the same way
 by ``FastLinear``: the imputer's medians, ``x @ coef.T + intercept`` and the logistic function as scikit-learn
 computes them, and the reasons from the explainer's ``LinearShap`` (shap's LinearExplainer values, in numpy).
-On the general path one KYC row costs ~7.5 ms of CPU (p50; the one-row frame ~1.5 ms, ``predict_proba`` with
+On the frame path one KYC row costs 7.5-8 ms of CPU (p50; the one-row frame ~1.5 ms, ``predict_proba`` with
 its column and input checks ~1.6 ms, the explainer's contributions behind the same checks and the imputer's
 transform ~1.6 ms, the rest reasons, calibration and decisions); on this path, which makes no pandas or
 scikit-learn call per row, ~0.06 ms (``docs/risk.md``).
