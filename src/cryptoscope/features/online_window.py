@@ -172,14 +172,19 @@ class ViewState:
     def evict(self, horizon: int) -> None:
         """Forget every row older than ``horizon``, and entities left with none."""
         fifo_t, fifo_k, keys = self.fifo_t, self.fifo_k, self.keys
+        due = set()
         while fifo_t and fifo_t[0] < horizon:
             fifo_t.popleft()
-            key = fifo_k.popleft()
+            due.add(fifo_k.popleft())
+        for key in due:  # each entity trimmed once, however many of its rows expired
             kw = keys.get(key)
-            if kw is not None:
-                kw.trim(horizon)
-                if not kw.times[0]:
-                    del keys[key]
+            if kw is None:
+                continue
+            every = kw.times[0]  # stream 0 holds every row: when its newest expired, all have
+            if not every or every[-1] < horizon:
+                del keys[key]
+                continue
+            kw.trim(horizon)
 
     # -- reading ---------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,10 +271,11 @@ class Consumer:
         Returns True when it stopped at a gap: a message delivered before an earlier one (a fetch lost when the
         broker went away is delivered again only after the acknowledgement wait)."""
         first_new, gap = self.cursor + 1, False
-        published: dict[str, list[dt.datetime]] = {}  # when each decision's event reached the broker
+        published: dict[str, list[int]] = {}  # when each decision's event reached the broker (ns)
+        counted: Counter[str] = Counter()  # fresh events per table, for the metrics
         self._busy_from = self._busy_from or time.perf_counter()
         for i, msg in enumerate(msgs):
-            seq = msg.metadata.sequence.stream
+            seq, at_ns = subjects.position(msg)
             if seq <= self.applied:
                 self.stats.skipped += 1  # a copy redelivered while its first delivery was being handled
                 continue
@@ -292,19 +294,21 @@ class Consumer:
             if row is not None:
                 kind = self.work.apply(table, row, score=fresh)  # not fresh: its results are in the lake; feed only
                 if kind is not None:
-                    published.setdefault(kind, []).append(msg.metadata.timestamp)
+                    published.setdefault(kind, []).append(at_ns)
                 if fresh:
-                    self.metrics.events.labels(table).inc()
-                    self.stats.processed += 1
+                    counted[table] += 1
                 else:
                     self.stats.caught_up += 1
-            self.applied = seq
+            self.applied, held.last = seq, msg
         held.msgs += msgs
+        for table, n in counted.items():
+            self.metrics.events.labels(table).inc(n)
+        self.stats.processed += counted.total()
         await self._send_decisions(js, held, published)
         self.progress("consuming", self.stats.processed, None)
         return gap
 
-    async def _send_decisions(self, js: Any, held: Held, published: dict[str, list[dt.datetime]]) -> None:
+    async def _send_decisions(self, js: Any, held: Held, published: dict[str, list[int]]) -> None:
         """Each decision to ``scores.<kind>``, with the time its event reached the broker (for latency)."""
         for kind, decisions in self.work.decide().items():
             held.decisions.setdefault(kind, []).extend(decisions)
@@ -313,7 +317,7 @@ class Consumer:
                         "score": d.score, "decision": d.decision, "reasons": list(d.reasons), "model": d.model,
                         "model_version": d.model_version}
                 key = f"{kind}:{d.entity_id}:{d.model_version}"  # the risk_scores key
-                headers = {subjects.MSG_ID: key, subjects.EVENT_AT_HEADER: at.isoformat()}
+                headers = {subjects.MSG_ID: key, subjects.EVENT_AT_HEADER: subjects.broker_time(at).isoformat()}
                 held.acks.append(await js.publish_async(subjects.scores(kind), encode(body), headers=headers))
                 self.metrics.decisions.labels(kind, d.decision).inc()
 
@@ -339,7 +343,7 @@ class Consumer:
                                                     headers={subjects.MSG_ID: a["alert_id"]}))
             self.metrics.alerts.labels(a["typology"]).inc()
         for msg, table, reason in held.dead:
-            headers = {subjects.MSG_ID: f"dead:{msg.metadata.sequence.stream}", subjects.ERROR_HEADER: reason[:1000],
+            headers = {subjects.MSG_ID: f"dead:{subjects.position(msg)[0]}", subjects.ERROR_HEADER: reason[:1000],
                        "Cryptoscope-Subject": msg.subject}
             held.acks.append(await js.publish_async(subjects.dead(table), msg.data, headers=headers))
             self.metrics.dead.labels(table, _reason(reason)).inc()
@@ -347,8 +351,8 @@ class Consumer:
         if last > self.cursor or alerts.num_rows:
             await asyncio.to_thread(self._write, held.decisions, alerts, raw, max(last, self.cursor))
         self.stats.dead += len(held.dead)
-        if held.msgs:
-            await max(held.msgs, key=lambda m: m.metadata.sequence.stream).ack()
+        if held.last is not None:
+            await held.last.ack()
             self.stats.busy_s = time.perf_counter() - (self._busy_from or time.perf_counter())
             self.stats.busy_until = time.time()
 
@@ -393,6 +397,7 @@ class Held:
     """What a consumer holds between two commits: the messages to acknowledge and the results to write."""
 
     msgs: list[Msg] = field(default_factory=list)
+    last: Msg | None = None  # the last one applied: acknowledging it acknowledges every one before it
     decisions: dict[str, list[Decision]] = field(default_factory=dict)
     dead: list[tuple[Msg, str, str]] = field(default_factory=list)
     acks: list[asyncio.Future[Any]] = field(default_factory=list)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
@@ -56,6 +57,22 @@ def alerts(typology: str) -> str:
 
 def dead(table: str) -> str:
     return BY_NAME[DEAD].subject(table)
+
+
+def position(msg: Msg) -> tuple[int, int]:
+    """(stream sequence, when the broker took it in ns) of a JetStream message, read from its reply subject as
+    ``msg.metadata`` reads them (``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>``, or with
+    domain and account hash after ``ACK``) without building its objects: that was a tenth of the consumer's time."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) < 9 or tokens[0] != "$JS" or tokens[1] != "ACK":
+        raise ValueError(f"not a JetStream message (reply subject {msg.reply!r})")
+    at = 0 if len(tokens) == 9 else 2
+    return int(tokens[5 + at]), int(tokens[7 + at])
+
+
+def broker_time(at_ns: int) -> dt.datetime:
+    """`position`'s time as ``msg.metadata.timestamp`` gives it."""
+    return dt.datetime.fromtimestamp(at_ns / 1e9, dt.UTC)
 
 
 def table_of(subject: str) -> str:

@@ -34,12 +34,19 @@ def _utc(t: Any) -> dt.datetime:
     raise TypeError(f"expected a datetime, got {t!r}")
 
 
+def alert_id(typology: str, symbol: str, accounts: Iterable[Any], start: Any) -> str:
+    """An alert's key: what it is about and when it began, so the same finding gets the same id whenever and
+    by whichever pass it is found (the stream asks for it before wording an alert it may already have sent)."""
+    acct_s = ",".join(map(str, sorted({int(a) for a in accounts})))
+    return f"{typology}:{symbol}:{acct_s}:{int(_utc(start).timestamp() * 1e6)}"
+
+
 def _row(typology: str, symbol: str, accounts: Iterable[Any], start: Any, end: Any, detected: Any,
          orders: Iterable[Any], trades: Iterable[Any], severity: float, evidence: dict[str, Any]) -> dict[str, Any]:
     accts = sorted({int(a) for a in accounts})
     start_t = _utc(start)
     acct_s = ",".join(map(str, accts))
-    return {"alert_id": f"{typology}:{symbol}:{acct_s}:{int(start_t.timestamp() * 1e6)}", "typology": typology,
+    return {"alert_id": alert_id(typology, symbol, accts, start_t), "typology": typology,
             "symbol": symbol, "accounts": acct_s, "user_id": accts[0], "event_time": start_t, "end_time": _utc(end),
             "detected_at": _utc(detected), "severity": round(float(severity), 6), "level": level(severity),
             "order_ids": _ids(orders), "trade_ids": _ids(trades),

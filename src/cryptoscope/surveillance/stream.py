@@ -60,6 +60,7 @@ class StreamDetector:
     def use_links(self, links: pa.Table) -> None:
         """Weigh wash trades against these linked pairs (`links.linked_pairs`), e.g. as the lake knows them now."""
         self.wash.links = {(r["u1"], r["u2"]): r["link_kinds"] for r in links.to_pylist()}
+        self._all_pairs = True  # a pair may meet the rule now that it is linked: `new_alerts` looks at every one
 
     def on_event(self, kind: str, row: dict[str, Any]) -> None:
         if kind == "order":
@@ -86,6 +87,17 @@ class StreamDetector:
         rows += alerts.spoofing_rows(self.spoof.raw())
         rows += alerts.pump_rows(self.pump.raw())
         return alerts.to_table(rows, scored_at or dt.datetime.now(dt.UTC))
+
+    def new_alerts(self, emitted: set[str], scored_at: dt.datetime | None = None) -> pa.Table:
+        """`alerts` but those whose id is in ``emitted``, at the cost of what changed since the last call, not of
+        the whole state (the stream asks every few seconds): wash pairs traded since then (or all of them after
+        `use_links`), spoofing groups worded only when new."""
+        touched = self.wash.take_touched()
+        pairs, self._all_pairs = None if self._all_pairs else touched, False
+        rows = alerts.wash_rows(self.wash.raw(self.user_trades, pairs))
+        rows += alerts.spoofing_rows(self.spoof.raw(emitted))
+        rows += alerts.pump_rows(self.pump.raw())
+        return alerts.to_table([r for r in rows if r["alert_id"] not in emitted], scored_at or dt.datetime.now(dt.UTC))
 
     def burst_flags(self) -> list[tuple[str, int, dt.datetime]]:
         """(symbol, burst bucket start in epoch seconds, time of the trade that flagged it) per burst."""

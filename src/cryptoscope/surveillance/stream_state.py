@@ -6,8 +6,10 @@ import bisect
 import datetime as dt
 import math
 from collections import defaultdict, deque
+from collections.abc import Container, Iterable
 from typing import Any
 
+from cryptoscope.surveillance.alerts import alert_id
 from cryptoscope.surveillance.params import Params
 
 
@@ -37,11 +39,15 @@ class WashState:
         self.links, self.p = links, p
         self.pairs: dict[tuple[int, int, str], dict[str, Any]] = {}
         self.symbol_usd: defaultdict[str, float] = defaultdict(float)
+        #: pairs traded since `take_touched`: only they can have newly met the rule (another pair's share of its
+        #: accounts' trades only falls as those accounts trade elsewhere)
+        self.touched: set[tuple[int, int, str]] = set()
 
     def on_trade(self, r: dict[str, Any]) -> None:
         b, s = r["buyer_user_id"], r["seller_user_id"]
         u1, u2 = min(b, s), max(b, s)
         self.symbol_usd[r["symbol"]] += r["amount_usd"]
+        self.touched.add((u1, u2, r["symbol"]))
         st = self.pairs.setdefault((u1, u2, r["symbol"]), {
             "n": 0, "u1_buys": 0, "volume_usd": 0.0, "net_qty": 0.0, "gross_qty": 0.0, "start": r["event_time"],
             "end": r["event_time"], "times": [], "trade_ids": [], "buy_orders": [], "sell_orders": []})
@@ -56,9 +62,16 @@ class WashState:
         st["buy_orders"].append(r["buy_order_id"])
         st["sell_orders"].append(r["sell_order_id"])
 
-    def raw(self, user_trades: dict[int, int]) -> list[dict[str, Any]]:
+    def take_touched(self) -> set[tuple[int, int, str]]:
+        touched, self.touched = self.touched, set()
+        return touched
+
+    def raw(self, user_trades: dict[int, int],
+            keys: Iterable[tuple[int, int, str]] | None = None) -> list[dict[str, Any]]:
+        """The pairs (of ``keys``, default all) that meet the rule now."""
         p, out = self.p, []
-        for (u1, u2, symbol), st in self.pairs.items():
+        for u1, u2, symbol in self.pairs if keys is None else keys:
+            st = self.pairs[(u1, u2, symbol)]
             n, n1, n2 = st["n"], user_trades[u1], user_trades[u2]
             share = min(n / n1, n / n2)
             kinds = self.links.get((u1, u2))
@@ -132,20 +145,26 @@ class SpoofState:
         if away and b["usd"] >= self.p.spoof_size_ratio * real["usd"]:
             self.pairs[real["order_id"]].add(b["order_id"])
 
-    def raw(self) -> list[dict[str, Any]]:
+    def raw(self, emitted: Container[str] = ()) -> list[dict[str, Any]]:
+        """The accounts' spoofing episodes now, but those whose alert id is in ``emitted`` (the peer statistics,
+        a walk over every account, are computed only when some group is left)."""
         groups: dict[tuple[int, str], list[int]] = defaultdict(list)
         for rid, bids in self.pairs.items():
             if rid in self.fills and len(bids) >= self.p.spoof_min_layers and 2 * self._same_side(rid) < len(bids):
                 groups[(self.orders[rid]["user_id"], self.orders[rid]["symbol"])].append(rid)
-        peers = self._peers() if groups else {}
-        out = []
+        found = []
         for (user, symbol), rids in groups.items():
             spoofs = sorted(set().union(*(self.pairs[r] for r in rids)))
             bs, rs = [self.orders[b] for b in spoofs], [self.orders[r] for r in rids]
+            start = min(min(o["event_time"] for o in bs), min(o["event_time"] for o in rs))
+            if alert_id("spoofing", symbol, (user,), start) not in emitted:
+                found.append((user, symbol, rids, spoofs, bs, rs, start))
+        peers = self._peers() if found else {}
+        out = []
+        for user, symbol, rids, spoofs, bs, rs, start in found:
             ready = [max(max(self.orders[b]["cancel"] for b in self.pairs[r]), min(self.fills[r])[0]) for r in rids]
             out.append({"user_id": user, "symbol": symbol, "episodes": len(rids), "layers": len(spoofs),
-                        "start": min(min(o["event_time"] for o in bs), min(o["event_time"] for o in rs)),
-                        "end": max(o["cancel"] for o in bs), "spoof_ids": spoofs, "real_ids": rids,
+                        "start": start, "end": max(o["cancel"] for o in bs), "spoof_ids": spoofs, "real_ids": rids,
                         "detected_at": min(ready), "spoof_usd": sum(o["usd"] for o in bs),
                         "genuine_usd": sum(o["usd"] for o in rs),
                         "trade_ids": [t for r in rids for _, t in self.fills[r]], **peers[user]})
@@ -194,6 +213,8 @@ class PumpState:
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
         self.bursts: list[dict[str, Any]] = []
+        #: per symbol, the bursts whose dump window a trade may still fall in (older ones take no more trades)
+        self.open: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(_no_activity)
 
     @staticmethod
@@ -283,9 +304,12 @@ class PumpState:
         hist.append(row)
         while hist and hist[0]["sec"] < sec - p.pump_lookback_s - p.pump_dump_s:
             hist.popleft()
-        for burst in self.bursts:
-            if burst["symbol"] == s and burst["b_sec"] <= sec < burst["b_sec"] + p.pump_dump_s:
-                self._take(burst, row)
+        if live := self.open.get(s):
+            for burst in live:
+                if burst["b_sec"] <= sec < burst["b_sec"] + p.pump_dump_s:
+                    self._take(burst, row)
+            if live[0]["b_sec"] + p.pump_dump_s + p.pump_lookback_s < sec:  # closed, with the history's margin
+                self.open[s] = [b for b in live if b["b_sec"] + p.pump_dump_s + p.pump_lookback_s >= sec]
         if b not in self.buckets[s]:
             self._baseline(s, b)
             before = self.buckets[s].get(self.last_bucket.get(s, -1))
@@ -314,6 +338,7 @@ class PumpState:
             if h["sec"] >= burst["b_sec"] - p.pump_lookback_s:
                 self._take(burst, h)
         self.bursts.append(burst)
+        self.open[s].append(burst)
         return s
 
     def _run_start(self, symbol: str, b: int) -> int:
