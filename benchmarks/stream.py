@@ -88,6 +88,36 @@ async def subscribed(url: str, names: list[str], after: dt.datetime, limit_s: fl
         await nc.close()
 
 
+async def client_ceiling(url: str, backlog: int, batch: int = 500) -> float:
+    """Events/s a consumer that does nothing but take the backlog could reach: nats-py fetching every message
+    and reading its stream position, on the same broker. The bound the client library alone puts on `run`."""
+    import nats.errors
+    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+    from cryptoscope.stream.connection import connect
+    from cryptoscope.stream.subjects import EVENTS, position
+
+    nc = await connect(url)
+    js = nc.jetstream()
+    config = ConsumerConfig(durable_name="ceiling", ack_policy=AckPolicy.ALL, max_ack_pending=-1,
+                            deliver_policy=DeliverPolicy.ALL, filter_subject="events.>")
+    sub = await js.pull_subscribe("events.>", durable="ceiling", stream=EVENTS, config=config)
+    taken, start = 0, time.perf_counter()
+    while taken < backlog:
+        try:
+            msgs = await sub.fetch(batch, timeout=5)
+        except nats.errors.TimeoutError:
+            break
+        for m in msgs:
+            position(m)
+        taken += len(msgs)
+    seconds = time.perf_counter() - start
+    await msgs[-1].ack()
+    await js.delete_consumer(EVENTS, "ceiling")
+    await nc.close()
+    return taken / seconds
+
+
 async def latencies(url: str, since: dt.datetime) -> list[float]:
     """Milliseconds from each decision's event reaching the broker to its score reaching it (paced phase only)."""
     from cryptoscope.stream.connection import connect
@@ -131,6 +161,7 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
                               "--since", since.isoformat(), "--until", paced_from.isoformat()],
                              check=True, capture_output=True, text=True)
         backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
+        ceiling = asyncio.run(client_ceiling(url, backlog))
         drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
         started = dt.datetime.now(dt.UTC)
         procs = run_consumers(root, url, registry, since, partitions, 10, "paced")
@@ -154,6 +185,7 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "decisions": sum(s["decisions"] for s in drained + paced),
         "alerts": sum(s["alerts"] for s in drained + paced),
         "warmed_events": max(s["warmed"] for s in drained),
+        "client_ceiling_events_per_s": round(ceiling, 1),
     }
 
 
@@ -164,6 +196,7 @@ def main() -> None:
     parser.add_argument("--backlog-days", type=float, default=5)
     parser.add_argument("--paced-days", type=float, default=1)
     parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--note", default="", help="what the code measured is (kept with the result)")
     args = parser.parse_args()
     world, registry = SCRATCH / "serve-lake", SCRATCH / "serve-registry"
     prepare(world, registry)
@@ -176,6 +209,11 @@ def main() -> None:
            "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}; broker, consumer(s) and "
                       "publisher on the same machine",
            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **one, "partitions_2": two}
+    if args.note:
+        out["code"] = args.note
+    if RESULTS.exists():  # the earlier runs stay, newest first: what each change bought
+        previous = json.loads(RESULTS.read_text())
+        out["earlier"] = [{k: v for k, v in previous.items() if k != "earlier"}, *previous.get("earlier", [])]
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 

@@ -51,6 +51,7 @@ def test_a_partition_counts_the_other_partitions_users_on_a_shared_device() -> N
         work = Work(scorer, StreamDetector(LINK_SCHEMA.empty_table()), partition, tables=frozenset({"sessions"}))
         for minute, user in enumerate([mine, other, other]):
             work.apply("sessions", _login(user, minute))
+        work.close()
         states.append(scorer.state.get("device_activity", "shared-phone", _login(mine, 10)["event_time"]))
     assert states[0]["device_users_24h"] == 2 and states[0]["device_logins_24h"] == 3
     assert states[1] == states[0]

@@ -143,25 +143,29 @@ class Consumer:
             if self.cursor:
                 raise CryptoscopeError(f"the lake says {cfg.consumer} committed up to message {self.cursor}, but its "
                                        f"snapshot in {cfg.work_dir} is gone: restore it, or start a new consumer")
-            work = self._warm(con, links)
+            detector, emitted, clock = self._warm(con, links)
+            self._snapshot(0, (detector, emitted), clock)
         else:
             self.scorer.fit_explainers(side.background)
-            work = Work(self.scorer, side.extra["detector"], cfg.partition, side.extra["emitted"],
-                        frozenset(replay_tables()))
-            work.detector.use_links(links)  # the links as the lake knows them now
-            work.clock, self.background = side.clock, side.background
+            detector, emitted, clock = side.extra["detector"], side.extra["emitted"], side.clock
+            detector.use_links(links)  # the links as the lake knows them now
+            self.background = side.background
             self.snapshot_seq = self.stats.restored_at = side.seq
         if ALERTS_TABLE in self.lake.catalog().tables:
-            work.emitted.update(con.table(ALERTS_TABLE).alert_id.to_pyarrow().to_pylist())
+            emitted.update(con.table(ALERTS_TABLE).alert_id.to_pyarrow().to_pylist())
+        work = Work(self.scorer, detector, cfg.partition, emitted, frozenset(replay_tables()))
+        work.clock = clock
         return work
 
-    def _warm(self, con: Any, links: pa.Table) -> Work:
+    def _warm(self, con: Any, links: pa.Table) -> tuple[StreamDetector, set[str], int | None]:
+        """The online state from the lake before ``--since``, and (where this partition surveils) the detectors
+        and the ids of the alerts the lake's past already shows: those are the batch job's to report, not news."""
         cfg = self.config
         warmup = warm(self.scorer, self.lake, until=cfg.since, progress=lambda d, t: self.progress("warming", d, t))
         self.background = warmup.reference
         self.scorer.fit_explainers(self.background)
         self.stats.warmed = warmup.events
-        work = Work(self.scorer, StreamDetector(links), cfg.partition, tables=frozenset(replay_tables()))
+        detector, emitted = StreamDetector(links), set()
         if cfg.partition.surveils:
             orders, trades = con.table("orders"), con.table("trades")
             if cfg.since is not None:
@@ -170,17 +174,15 @@ class Consumer:
             o = orders.to_pyarrow()
             past = {"orders": o, "trades": trades.to_pyarrow(), "order_cancels": before(cancels(o), cfg.since)}
             for table, row in time_ordered(past):
-                work.detector.on_event(KIND[table], row)
-            # what the lake's past already shows is the batch job's to report, not news
-            work.emitted.update(work.detector.alerts()["alert_id"].to_pylist())
-        work.clock = None if warmup.end is None else to_micros(warmup.end)
-        self._snapshot(work, 0)
-        return work
+                detector.on_event(KIND[table], row)
+            emitted = set(detector.alerts()["alert_id"].to_pylist())
+        return detector, emitted, None if warmup.end is None else to_micros(warmup.end)
 
-    def _snapshot(self, work: Work, seq: int) -> None:
+    def _snapshot(self, seq: int, surveillance: tuple[StreamDetector, set[str]], clock: int | None) -> None:
         """Save the state as of message ``seq`` (every message up to it applied, and committed when fresh)."""
-        side = snapshot.Side(seq, self.scorer.context, self.background, work.clock,
-                             {"detector": work.detector, "emitted": work.emitted})
+        detector, emitted = surveillance
+        side = snapshot.Side(seq, self.scorer.context, self.background, clock,
+                             {"detector": detector, "emitted": emitted})
         snapshot.save(self.config.work_dir, self.scorer, side)
         self.snapshot_seq = seq
 
@@ -198,7 +200,7 @@ class Consumer:
             await self._consume(js)
             await self._checkpoint(js)  # not on an error: the state may hold uncommitted events
         finally:
-            self.work.surveyor.close()
+            self.work.close()
             await nc.drain()
         self.stats.cursor = self.cursor
         self.stats.seconds = time.perf_counter() - start
@@ -249,7 +251,7 @@ class Consumer:
             if idle_since is None:  # the feed paused: what surveillance found in it is committed now
                 idle_since = time.monotonic()
                 await self._settle()
-                self.work.surveyor.drain()
+                self.work.drain()
                 await self._commit(js, Held())
             if cfg.until_idle is None:
                 continue
@@ -325,9 +327,9 @@ class Consumer:
         """Snapshot once surveillance has caught up and its alerts are committed (the snapshot's record of the
         alerts already out must not run ahead of the lake)."""
         await self._settle()
-        self.work.surveyor.drain()
+        self.work.drain()
         await self._commit(js, Held())
-        self._snapshot(self.work, self.applied)
+        self._snapshot(self.applied, self.work.surveillance(), self.work.clock)
         # a commit every two seconds is a few rows per file: merge them while the feed is quiet
         await asyncio.to_thread(compact, self.lake, sorted(self._written))
 

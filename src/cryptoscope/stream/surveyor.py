@@ -1,23 +1,28 @@
-"""Market surveillance beside the scoring: the detectors on a thread of their own, so a decision never waits
-for an alert computation.
+"""Market surveillance beside the scoring: the detectors in a process of their own, so a decision never waits
+for an alert computation and the detectors never hold the consumer's interpreter.
 
-Asking the detectors for every alert walks their whole state (half a second on the serving world), which
-on the consumer's event loop held every decision behind it, and on this thread still took a quarter of the
-interpreter; `StreamDetector.new_alerts` looks only at what changed. Here the orders, trades and cancels go to a
-thread through a queue, in stream order; the thread applies them and, at most every ``every_s`` seconds
-when something arrived, turns the state into alerts, keeping those not out yet in an outbox the consumer
-empties at each commit. Alerts are a function of the detectors' state, keyed by content: one that a crash
-kept from the lake is found again when the restarted consumer replays the same events, so they need not be
-committed with the stream position. `drain` waits until every event put so far is applied and its alerts
-are in the outbox: a snapshot or the consumer's last commit calls it first.
+The detectors are pure-Python state updated on every order, trade and cancel; on a thread of the consumer they
+took a third of its interpreter time (the consumer drained 7,300 events/s with them and 10,500 without,
+``docs/stream.md``). Here they run in a child process: the consumer sends the events in batches, in stream
+order, over a pipe; the child applies them and, at most every ``every_s`` seconds when something arrived,
+asks the detectors for the alerts not out yet (`StreamDetector.new_alerts`) and sends them back; the consumer
+collects them at each commit (`take`). Alerts are a function of the detectors' state, keyed by content: one
+that a crash kept from the lake is found again when the restarted consumer replays the same events, so they
+need not be committed with the stream position. `drain` returns once every event sent so far is applied and
+its alerts are collected: a snapshot or the consumer's last commit calls it first; `state` brings the
+detectors and the ids of the alerts out back for the snapshot. When the consumer dies (even by SIGKILL) its
+end of the pipe closes and the child exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import queue
-import threading
+import multiprocessing as mp
 import time
+import traceback
+from collections.abc import Mapping
+from multiprocessing.connection import Connection
 from typing import Any
 
 import pyarrow as pa
@@ -26,78 +31,127 @@ from cryptoscope.schema import get_table
 from cryptoscope.surveillance.alerts import TABLE as ALERTS
 from cryptoscope.surveillance.stream import StreamDetector
 
-_STOP = object()
+#: events held before they are sent to the child in one message (a fetched batch is about this size)
+SEND_EVERY = 500
 
 
 class Surveyor:
-    """The detectors and the ids of the alerts already out, on a thread; see the module doc."""
+    """The detectors and the ids of the alerts already out, in a child process; see the module doc."""
 
     def __init__(self, detector: StreamDetector, emitted: set[str], every_s: float = 2.0) -> None:
-        self.detector, self.emitted, self.every_s = detector, emitted, every_s
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        ctx = mp.get_context("spawn")  # the consumer has threads by now: no fork
+        requests_in, self._requests = ctx.Pipe(duplex=False)  # (reading end, writing end)
+        self._results, results_out = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_serve, args=(requests_in, results_out, detector, emitted, every_s),
+                                    name="cryptoscope-surveillance", daemon=True)
+        self._process.start()
+        requests_in.close()
+        results_out.close()
+        self._held: list[tuple[str, Mapping[str, Any]]] = []
         self._outbox: list[pa.Table] = []
-        self._lock = threading.Lock()
-        self._dirty = False
-        self._last = time.monotonic()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="surveillance", daemon=True)
-        self._thread.start()
+        self._asked = 0  # requests sent that expect an answer
 
-    def put(self, kind: str, row: dict[str, Any]) -> None:
-        self._raise()
-        self._queue.put((kind, row))
+    def put(self, kind: str, row: Mapping[str, Any]) -> None:
+        self._held.append((kind, row))
+        if len(self._held) >= SEND_EVERY:
+            self._send()
 
     def drain(self) -> None:
-        """Return once every event put so far is applied and its alerts are in the outbox."""
-        done = threading.Event()
-        self._queue.put(done)
-        while not done.wait(0.5):
-            self._raise()
-        self._raise()
+        """Return once every event put so far is applied and its alerts are collected."""
+        self._ask("drain")
+
+    def state(self) -> tuple[StreamDetector, set[str]]:
+        """The detectors and the ids of the alerts out, as of every event put so far (for a snapshot)."""
+        answer: tuple[StreamDetector, set[str]] = self._ask("state")
+        return answer
 
     def take(self) -> pa.Table:
         """The alerts found since the last call (none when nothing is found yet)."""
-        self._raise()
-        with self._lock:
-            found, self._outbox = self._outbox, []
+        self._send()
+        self._collect(block=False)
+        found, self._outbox = self._outbox, []
         return pa.concat_tables(found) if found else get_table(ALERTS).empty()
 
     def close(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout=60)
+        if self._process.is_alive():
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._requests.send(("stop", None))
+            self._process.join(timeout=60)
+        if self._process.is_alive():
+            self._process.kill()
+        self._requests.close()
+        self._results.close()
 
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise RuntimeError("market surveillance stopped") from self._error
+    # -- the pipe ------------------------------------------------------------------------------------------
+    def _send(self) -> None:
+        if self._held:
+            batch, self._held = self._held, []
+            self._request(("events", batch))
 
-    def _loop(self) -> None:
+    def _request(self, message: tuple[str, Any]) -> None:
         try:
-            while True:
-                try:
-                    item = self._queue.get(timeout=self.every_s)
-                except queue.Empty:
-                    item = None
-                if item is _STOP:
-                    return
-                if isinstance(item, threading.Event):
-                    self._alerts()
-                    item.set()
-                    continue
-                if item is not None:
-                    self.detector.on_event(*item)
-                    self._dirty = True
-                if self._dirty and time.monotonic() - self._last >= self.every_s:
-                    self._alerts()
-        except BaseException as exc:  # surfaced on the consumer's next call
-            self._error = exc
+            self._requests.send(message)
+        except (BrokenPipeError, OSError) as exc:
+            self._collect(block=False)  # the child's own error, when it sent one
+            raise RuntimeError("market surveillance stopped") from exc
 
-    def _alerts(self) -> None:
-        self._last = time.monotonic()
-        if not self._dirty:
-            return
-        self._dirty = False
-        table = self.detector.new_alerts(self.emitted, dt.datetime.now(dt.UTC))
-        self.emitted.update(table["alert_id"].to_pylist())
+    def _ask(self, what: str) -> Any:
+        self._send()
+        self._asked += 1
+        token = self._asked
+        self._request((what, token))
+        while True:
+            answer = self._collect(block=True, token=token)
+            if answer is not None:
+                return answer[1]
+
+    def _collect(self, block: bool, token: int | None = None) -> tuple[int, Any] | None:
+        """Take what the child sent: alerts go to the outbox; returns the answer to request ``token`` when it
+        comes (blocking for it with ``block``)."""
+        while block or self._results.poll():
+            try:
+                kind, body = self._results.recv()
+            except EOFError:
+                raise RuntimeError(f"market surveillance stopped (exit code {self._process.exitcode})") from None
+            if kind == "alerts":
+                self._outbox.append(body)
+            elif kind == "error":
+                raise RuntimeError(f"market surveillance stopped:\n{body}")
+            elif body[0] == token:
+                return body
+        return None
+
+
+def _serve(requests: Connection, results: Connection, detector: StreamDetector, emitted: set[str],
+           every_s: float) -> None:
+    """The child: apply events, send new alerts at most every ``every_s`` seconds, answer drain and state."""
+    dirty, last = False, time.monotonic()
+
+    def alerts() -> None:
+        nonlocal dirty, last
+        last, dirty = time.monotonic(), False
+        table = detector.new_alerts(emitted, dt.datetime.now(dt.UTC))
         if table.num_rows:
-            with self._lock:
-                self._outbox.append(table)
+            emitted.update(table["alert_id"].to_pylist())
+            results.send(("alerts", table))
+
+    try:
+        while True:
+            what, body = requests.recv() if requests.poll(every_s) else ("idle", [])
+            if what == "stop":
+                return
+            if what == "events":
+                for kind, row in body:
+                    detector.on_event(kind, row)
+                dirty = True
+            elif what in ("drain", "state"):
+                if dirty:
+                    alerts()
+                results.send((what, (body, (detector, emitted) if what == "state" else None)))
+                continue
+            if dirty and time.monotonic() - last >= every_s:
+                alerts()
+    except EOFError:  # the consumer is gone
+        return
+    except BaseException:  # surfaced on the consumer's next call
+        results.send(("error", traceback.format_exc()))

@@ -3,7 +3,7 @@
 `Work.apply` takes one event: a decision of a served risk product (owned by this partition) gets its
 decision row from the online state *before* the event is added, exactly as `OnlineScorer.prepare` and the
 batch point-in-time join do; every event is then fed to the state; orders, trades and
-cancels go to the surveillance detectors (on a thread of their own, ``surveyor.py``). `Work.decide` scores
+cancels go to the surveillance detectors (in a process of their own, ``surveyor.py``). `Work.decide` scores
 the decisions gathered since its last call with the promoted models (the same `RiskScorer` code as batch
 scoring), `Work.new_alerts` returns the alerts first met since its last call, and `Work.take_raw` the rows
 to append to the lake. Feeding without scoring (``score=False``) is how a restarted consumer catches up on
@@ -20,20 +20,23 @@ import pyarrow as pa
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.features.online_window import to_micros
 from cryptoscope.productline import Decision
+from cryptoscope.schema import get_table
 from cryptoscope.serve.online import OnlineScorer
 from cryptoscope.stream.partition import Partition
 from cryptoscope.stream.surveyor import Surveyor
+from cryptoscope.surveillance.alerts import TABLE as ALERTS
 from cryptoscope.surveillance.stream import KIND, StreamDetector
 
 
 class Work:
-    """See the module doc. ``emitted`` holds the ids of alerts already out (they are not sent again)."""
-
+    """See the module doc. ``emitted`` holds the ids of alerts already out (they are not sent again). The
+    detector runs in a process of its own (`Surveyor`) where this partition surveils; call `close` at the end."""
 
     def __init__(self, scorer: OnlineScorer, detector: StreamDetector, partition: Partition,
                  emitted: set[str] | None = None, tables: frozenset[str] = frozenset()) -> None:
         self.scorer, self.partition = scorer, partition
-        self.surveyor = Surveyor(detector, emitted or set())
+        self._kept = detector, emitted or set()  # a partition that does not surveil keeps them as they are
+        self.surveyor = Surveyor(detector, self._kept[1]) if partition.surveils else None
         self.tables = tables  # the tables the online state reads
         self.kind_of: dict[str, str] = {}
         for kind, live in scorer.models.items():
@@ -57,8 +60,8 @@ class Work:
                 self._built.setdefault(kind, []).append(self.scorer.decision_row(kind, row))
                 decided = kind
             self.scorer.feed(table, row)
-        if table in KIND and self.partition.surveils:
-            self.surveyor.put(KIND[table], dict(row))
+        if table in KIND and self.surveyor is not None:
+            self.surveyor.put(KIND[table], row)  # pickled on its way: no copy needed
         if score and table != "order_cancels" and self.partition.writes(table, row):
             self._raw.setdefault(table, []).append(dict(row))
         return decided
@@ -78,14 +81,18 @@ class Work:
         return raw
 
     def new_alerts(self) -> pa.Table:
-        """The alerts first met since the last call, as far as the surveillance thread has got."""
-        return self.surveyor.take()
+        """The alerts first met since the last call, as far as the surveillance process has got."""
+        return get_table(ALERTS).empty() if self.surveyor is None else self.surveyor.take()
 
-    @property
-    def detector(self) -> StreamDetector:
-        return self.surveyor.detector
+    def drain(self) -> None:
+        """Return once surveillance has applied every event so far and its alerts are ready for `new_alerts`."""
+        if self.surveyor is not None:
+            self.surveyor.drain()
 
-    @property
-    def emitted(self) -> set[str]:
-        """Ids of the alerts already out (they are not sent again)."""
-        return self.surveyor.emitted
+    def surveillance(self) -> tuple[StreamDetector, set[str]]:
+        """The detectors and the ids of the alerts out, as of every event applied (what a snapshot keeps)."""
+        return self._kept if self.surveyor is None else self.surveyor.state()
+
+    def close(self) -> None:
+        if self.surveyor is not None:
+            self.surveyor.close()
