@@ -1,13 +1,17 @@
-"""GraphClassifier: learns what only the neighbourhood says, scores a later graph, seeded, pickles, checks input."""
+"""GraphClassifier: learns what only the neighbourhood says, scores a later graph, seeded, pickles, checks input;
+explains a user exactly on its neighbourhood; a GraphBundle scores graphs, never a request's row."""
 
 from __future__ import annotations
 
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cryptoscope.errors import CryptoscopeError
+from cryptoscope.models.bundle import GraphBundle
+from cryptoscope.models.calibration import Calibrator
 from cryptoscope.models.graph import GraphClassifier, HeteroGraph
 from cryptoscope.models.metrics import roc_auc
 
@@ -69,3 +73,43 @@ def test_bad_input_is_refused_with_a_message() -> None:
     other = HeteroGraph(graph.user_ids, graph.user_features, ("a", "b"), graph.edges, graph.entity_features)
     with pytest.raises(CryptoscopeError, match="differ from those the model was fitted on"):
         model.predict_proba(other)
+
+
+def test_a_users_neighbourhood_gives_it_the_logit_the_whole_graph_gives() -> None:
+    graph, y = _world(0, users=300)
+    model = GraphClassifier(epochs=10, layers=3, random_state=0).fit(graph, y)
+    full = model.decision_function(graph)
+    for user in (0, 17, 151, 299):
+        hood = graph.around(user, model.layers)
+        assert hood.graph.kinds == graph.kinds and len(hood.graph.user_ids) < len(graph.user_ids)
+        assert hood.graph.user_ids[hood.center] == graph.user_ids[user]
+        assert model.decision_function(hood.graph)[hood.center] == pytest.approx(full[user], abs=1e-4)
+
+
+def test_explain_finds_the_known_bad_ring_mate_behind_a_hidden_members_score() -> None:
+    graph, y = _world(0)
+    model = GraphClassifier(epochs=60, random_state=3).fit(graph, y, sample_weight=1.0 - graph.user_features[:, 1])
+    known = graph.feature_names.index("known_bad")
+    hidden_bad = np.flatnonzero((y == 1) & (graph.user_features[:, known] == 0))[:10]
+    found = model.explain(graph, hidden_bad)
+    assert [a.user_id for a in found] == graph.user_ids[hidden_bad].tolist()
+    for a in found:
+        assert a.linked_users == 4 and a.linked_sum[known] == 1, "its four ring mates, one of them known bad"
+        assert a.shared == {"device": 1, "ip": 0}
+        pushes = {"own noise": a.own[0], "linked known bad": a.linked[known], **a.entities}
+        assert max(pushes, key=lambda k: pushes[k]) == "linked known bad", pushes
+
+
+def test_a_graph_bundle_scores_a_graph_and_refuses_a_row_saying_why() -> None:
+    graph, y = _world(0, users=200)
+    model = GraphClassifier(epochs=15, random_state=1).fit(graph, y)
+    logits = model.decision_function(graph)
+    bundle = GraphBundle(model, graph.feature_names, Calibrator("sigmoid").fit(logits, y))
+    p = bundle.score(graph)
+    assert ((p >= 0) & (p <= 1)).all() and (np.diff(p[np.argsort(logits)]) >= 0).all(), "calibrated on the logit"
+    again = pickle.loads(pickle.dumps(bundle))
+    np.testing.assert_array_equal(again.score(graph), p)
+    row = pd.DataFrame({"noise": [0.3], "known_bad": [0.0]})
+    for scorer in (bundle.score, model.predict_proba):
+        with pytest.raises(CryptoscopeError, match=r"whole graph snapshot.*batch"):
+            scorer(row)

@@ -1,4 +1,9 @@
-"""``ModelBundle``: everything needed to score a row and decide on it, saved and loaded as one object."""
+"""``ModelBundle``: everything needed to score a row and decide on it, saved and loaded as one object.
+
+``GraphBundle`` is the same for a graph network (`graph.GraphClassifier`): it scores the users of a whole graph
+snapshot, not rows, and calibrates the network's logit (a probability would round its confident tails to the
+calibrator's clip and tie them).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models.calibration import Calibrator
 from cryptoscope.models.decisions import Policy, decide
 from cryptoscope.models.estimator import RiskClassifier
+from cryptoscope.models.graph import NOT_PER_REQUEST, GraphClassifier, HeteroGraph
 
 
 @dataclass(frozen=True)
@@ -19,7 +25,7 @@ class ModelBundle:
 
     ``guardrail`` names a column of decisions (hard rules) that the model's decision never goes below."""
 
-    estimator: RiskClassifier
+    estimator: RiskClassifier | GraphClassifier
     features: tuple[str, ...]
     calibrator: Calibrator | None = None
     thresholds: Policy | None = None
@@ -40,3 +46,20 @@ class ModelBundle:
             raise CryptoscopeError("this model has no decision policy; train it with costs to get decisions")
         guard = frame[self.guardrail].to_numpy() if self.guardrail else None
         return decide(p, self.thresholds, frame, guardrail=guard)
+
+
+@dataclass(frozen=True)
+class GraphBundle(ModelBundle):
+    """A `ModelBundle` of a `GraphClassifier`: ``score(graph)`` gives the calibrated probability of every user of
+    a `HeteroGraph`; anything else (a table, one request's row) is refused, saying why (`graph.NOT_PER_REQUEST`).
+    The calibrator was fitted on the network's logits."""
+
+    def raw(self, graph: Any) -> np.ndarray:
+        """The network's logit of every user of ``graph``."""
+        if not isinstance(self.estimator, GraphClassifier) or not isinstance(graph, HeteroGraph):
+            raise CryptoscopeError(f"{type(graph).__name__} given: {NOT_PER_REQUEST}")
+        return self.estimator.decision_function(graph)
+
+    def score(self, frame: Any) -> np.ndarray:
+        raw = self.raw(frame)
+        return raw if self.calibrator is None else self.calibrator.transform(raw)

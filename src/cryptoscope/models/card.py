@@ -3,7 +3,9 @@
 The card is for people (and audits) as much as for code: it records the data window of each period,
 the features, the metrics on valid and test, the thresholds and the costs they were chosen for, the
 decisions' cost against the rules baseline, where the report and plots are, how the training rows were
-sampled when they exceeded a row budget, and what scoring one row cost when it was measured.
+sampled when they exceeded a row budget, what scoring one row cost when it was measured, and the figures a
+product judges its models by beyond the standard metrics (``figures``: the mule model's precision at the top
+100 and ring recall, say), which MLflow gets as metrics too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class ModelCard:
     #: the measured cost of scoring and explaining one row as a server does (``serving_p99_ms`` ...) and the budget
     #: it was judged against, when it was measured (``risk/latency.py``); a timing, so not part of the identity
     serving: dict[str, float] = field(default_factory=dict)
+    #: the product's own figures by name (``test_precision_at_100`` ...), beside ``metrics_valid``/``metrics_test``
+    figures: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,7 +64,7 @@ class ModelCard:
             "decisions_test": [vars(o) for o in self.decisions_test],
             "estimator": self.estimator, "calibration": self.calibration,
             "artifacts": dict(self.artifacts), "notes": self.notes, "sampling": dict(self.sampling),
-            "serving": dict(self.serving),
+            "serving": dict(self.serving), "figures": dict(self.figures),
         }
 
     def to_json(self) -> str:
@@ -82,7 +86,8 @@ class ModelCard:
                 estimator=data["estimator"], calibration=data["calibration"],
                 artifacts=dict(data["artifacts"]), notes=data.get("notes", ""),
                 sampling=dict(data.get("sampling") or {}),
-                serving={k: float(v) for k, v in (data.get("serving") or {}).items()})
+                serving={k: float(v) for k, v in (data.get("serving") or {}).items()},
+                figures={k: float(v) for k, v in (data.get("figures") or {}).items()})
         except (KeyError, TypeError, ValueError) as exc:
             raise CryptoscopeError(f"not a model card: {exc!r}") from exc
 

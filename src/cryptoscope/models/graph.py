@@ -16,10 +16,21 @@ known bad) and ``predict_proba(graph)`` scores every user of any graph built the
 inductive: fit on an earlier snapshot, score a later one). Deterministic for a ``random_state``: one torch
 thread by default and deterministic algorithms, the caller's settings restored afterwards.
 
+Reasons: ``explain(graph, users)`` gives each user's gradient x input over every input its logit reads (its
+own features, the users it shares an entity with, the entities in between), as the sequence model does over
+its events. A user's logit reads only the nodes within ``layers`` hops (`HeteroGraph.around`), so it is
+computed, exactly, on that neighbourhood alone, one user at a time: one backward pass per user, so an
+explanation is for the users someone will read (those flagged), not for a whole snapshot.
+
+Why no single-request scoring: a user's score reads its neighbours' features and, through them, theirs; a
+request carrying one user's row cannot give it. Scores are batch-computed per snapshot (``predict_proba``
+of a whole graph), and a table in place of a graph is refused with `NOT_PER_REQUEST` saying so.
+
 Example::
 
     model = GraphClassifier(epochs=100).fit(earlier, y_earlier, sample_weight=targets)
     scores = model.predict_proba(later)[:, 1]
+    why = model.explain(later, [int(scores.argmax())])[0]
 """
 
 from __future__ import annotations
@@ -36,6 +47,11 @@ from cryptoscope.errors import CryptoscopeError
 from cryptoscope.models._torch import TorchWeights, scale, torch_settings
 
 USER = "user"
+#: What scoring anything but a whole graph says (a request's row, a feature table).
+NOT_PER_REQUEST = ("a graph network scores the users of a whole graph snapshot (a HeteroGraph): a user's score reads "
+                   "the accounts it shares devices, IPs, cards and addresses with, and theirs, which one request's "
+                   "row does not hold; score a snapshot in batch (`cryptoscope anomaly mules score`) and read the "
+                   "batch scores (risk_scores) instead")
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,67 @@ class HeteroGraph:
             ents = len(self.entity_features[kind])
             if pairs.shape[0] != 2 or (pairs.size and (pairs[0].max() >= n or pairs[1].max() >= ents)):
                 raise CryptoscopeError(f"edges of {kind!r} must be a (2, m) array of user and entity indices")
+
+    def around(self, user: int, hops: int) -> Neighbourhood:
+        """The nodes within ``hops`` hops of user index ``user`` and every edge between them: all that a network of
+        ``hops`` layers reads to score that user (a node ``d`` hops away is read at layer ``hops - d``, whose
+        inputs are its neighbours, all within ``hops``), so the user's logit on it equals its logit on the whole
+        graph. Every kind stays, with no entities where none is near."""
+        users = np.array([user])
+        found_users = {user}
+        entities: dict[str, np.ndarray] = {k: np.zeros(0, dtype=np.int64) for k in self.kinds}
+        frontier_users, frontier_ents = users, dict(entities)
+        for hop in range(1, hops + 1):
+            if hop % 2:  # users -> the entities they use
+                near = {k: np.unique(self.edges[k][1][np.isin(self.edges[k][0], frontier_users)]) for k in self.kinds}
+                frontier_ents = {k: np.setdiff1d(v, entities[k]) for k, v in near.items()}
+                entities = {k: np.union1d(entities[k], frontier_ents[k]) for k in self.kinds}
+            else:  # entities -> their users
+                near_users = np.unique(np.concatenate(
+                    [self.edges[k][0][np.isin(self.edges[k][1], frontier_ents[k])] for k in self.kinds]))
+                frontier_users = np.array(sorted(set(near_users.tolist()) - found_users), dtype=np.int64)
+                found_users |= set(frontier_users.tolist())
+        kept = np.array(sorted(found_users), dtype=np.int64)
+        edges, entity_features = {}, {}
+        for kind in self.kinds:
+            pairs = self.edges[kind]
+            inside = np.isin(pairs[0], kept) & np.isin(pairs[1], entities[kind])
+            edges[kind] = np.vstack([np.searchsorted(kept, pairs[0][inside]),
+                                     np.searchsorted(entities[kind], pairs[1][inside])]).astype(np.int64).reshape(2, -1)
+            entity_features[kind] = self.entity_features[kind][entities[kind]]
+        graph = HeteroGraph(self.user_ids[kept], self.user_features[kept], self.feature_names, edges, entity_features)
+        return Neighbourhood(graph, int(np.searchsorted(kept, user)), kept, entities)
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """A user's neighbourhood as a graph of its own (`HeteroGraph.around`): ``center`` is the user's index in
+    ``graph``; ``users`` and ``entities`` the indices of its nodes in the whole graph."""
+
+    graph: HeteroGraph
+    center: int
+    users: np.ndarray
+    entities: dict[str, np.ndarray] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Why a graph network scored one user as it did: gradient x input of its logit, from the training mean of
+    each user feature (the standardised zero) and from degree 1 of each entity.
+
+    ``own`` and ``linked`` hold one push per user feature: the user's own value, and the sum over the other users
+    of its neighbourhood (``linked_users`` of them: with two or three layers, those it shares an entity with;
+    ``linked_sum`` holds the sum of their values, NaN skipped).
+    ``entities`` is the push of each kind's entities in its neighbourhood, summed; ``shared`` counts the entities
+    of each kind it uses that someone else uses too."""
+
+    user_id: int
+    own: np.ndarray
+    linked: np.ndarray
+    entities: dict[str, float]
+    linked_users: int
+    linked_sum: np.ndarray
+    shared: dict[str, int]
 
 
 class GraphClassifier(TorchWeights, ClassifierMixin, BaseEstimator):
@@ -125,14 +202,46 @@ class GraphClassifier(TorchWeights, ClassifierMixin, BaseEstimator):
         """The logit of every user of ``graph``, in ``graph.user_ids`` order."""
         import torch
 
+        self._check(graph)
+        with torch_settings(self.threads), torch.no_grad():
+            x, edges = self._tensors(torch, graph)
+            return np.asarray(self.net_(x, edges).numpy(), dtype=float)
+
+    def explain(self, graph: HeteroGraph, users: Any) -> list[Attribution]:
+        """The `Attribution` of each user index in ``users`` (see the module doc: exact, one backward pass on
+        each user's ``layers``-hop neighbourhood)."""
+        import torch
+
+        self._check(graph)
+        out = []
+        with torch_settings(self.threads):
+            for user in np.asarray(users, dtype=np.int64).ravel():
+                hood = graph.around(int(user), self.layers)
+                x, edges = self._tensors(torch, hood.graph)
+                for tensor in x.values():
+                    tensor.requires_grad_(True)
+                self.net_(x, edges)[hood.center].backward()
+                push = {t: (v.grad * v).detach().numpy().astype(float) if v.grad is not None
+                        else np.zeros(tuple(v.shape)) for t, v in x.items()}
+                others = np.arange(len(hood.users)) != hood.center
+                linked = hood.graph.user_features[others]
+                out.append(Attribution(
+                    user_id=int(graph.user_ids[user]), own=push[USER][hood.center],
+                    linked=push[USER][others].sum(axis=0),
+                    entities={k: float(push[k].sum()) for k in self.kinds_}, linked_users=int(others.sum()),
+                    linked_sum=np.nansum(linked, axis=0) if len(linked) else np.zeros(len(self.feature_names_in_)),
+                    shared={k: int((hood.graph.edges[k][0] == hood.center).sum()) for k in self.kinds_}))
+        return out
+
+    def _check(self, graph: Any) -> None:
+        """A fitted model and a graph of the fitted shape, or a clear error (a table or a request's row says why)."""
         check_is_fitted(self, "net_")
+        if not isinstance(graph, HeteroGraph):
+            raise CryptoscopeError(f"{type(graph).__name__} given: {NOT_PER_REQUEST}")
         if graph.feature_names != self.feature_names_in_ or graph.kinds != self.kinds_:
             raise CryptoscopeError("the graph's user features or entity kinds differ from those the model was "
                                    f"fitted on: {graph.feature_names[:3]}..., {graph.kinds} vs "
                                    f"{self.feature_names_in_[:3]}..., {self.kinds_}")
-        with torch_settings(self.threads), torch.no_grad():
-            x, edges = self._tensors(torch, graph)
-            return np.asarray(self.net_(x, edges).numpy(), dtype=float)
 
     def predict_proba(self, graph: HeteroGraph) -> np.ndarray:
         """Columns: probability of good, probability of bad (uncalibrated: bad users were up-weighted)."""

@@ -142,8 +142,8 @@ def params(card: ModelCard) -> dict[str, str]:
 
 
 def metrics(card: ModelCard) -> dict[str, float]:
-    """The run's metrics: each number of the card's validation and test metrics, each decision's test cost, and
-    the measured single-row serving cost when there is one (``serving_p99_ms`` ...)."""
+    """The run's metrics: each number of the card's validation and test metrics, each decision's test cost, the
+    measured single-row serving cost when there is one (``serving_p99_ms`` ...) and the product's own figures."""
     out: dict[str, float] = {}
     for prefix, values in (("valid", card.metrics_valid), ("test", card.metrics_test)):
         for key, value in (values.to_dict() if values is not None else {}).items():
@@ -152,6 +152,7 @@ def metrics(card: ModelCard) -> dict[str, float]:
     for outcome in card.decisions_test:
         out[f"test_decision_cost_{outcome.name.replace(' ', '_')}"] = float(outcome.cost)
     out |= {key: float(value) for key, value in card.serving.items() if math.isfinite(value)}
+    out |= {key: float(value) for key, value in card.figures.items() if math.isfinite(value)}
     return out
 
 
