@@ -31,6 +31,8 @@ CASES = {
                                              "maybe.csv, row 3, column 'decision': decisions must be 0, 1 or empty"),
     "a decision on every row": ("anomaly score-table {tmp}/all.csv --label-column y --feedback-column decision "
                                 "--out {tmp}/r.json", "column 'decision': every row carries a decision"),
+    "an unknown mule model": ("anomaly mules train --model gcn --lake {tmp}/lake --registry {tmp}/registry",
+                              "unknown mule model 'gcn'; known: lightgbm, graph"),
 }
 
 

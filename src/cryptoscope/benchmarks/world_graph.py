@@ -13,6 +13,9 @@ The protocol, the same for every model (`run_period`):
 Metrics: precision at the top 100, ring-level recall (the share of the planted rings with a test member
 among the top 100), mule recall at 100, ROC-AUC and average precision. The development period is the same
 protocol one horizon earlier, judged on labels known by the test cut-off only: settings are chosen there.
+
+The product runs the same comparison on its own harness (`cryptoscope.anomaly.mule_training`: calibrated,
+registered, batch-scored), judged on labels only, with these settings and the targets of `anomaly.mules`.
 """
 
 from __future__ import annotations
@@ -27,14 +30,14 @@ import numpy as np
 import pandas as pd
 
 from cryptoscope.anomaly.features import behaviour_features
+from cryptoscope.anomaly.mules import TARGET_LABELS as TARGET_LABELS  # re-exported: benchmarks/deep_graph.py
+from cryptoscope.anomaly.mules import labelled
 from cryptoscope.graph.hetero import TABLE_FEATURES, GraphSnapshot, snapshot
 from cryptoscope.lake import Lake, connect
 from cryptoscope.models.estimator import RiskClassifier
 from cryptoscope.models.graph import GraphClassifier
 from cryptoscope.models.metrics import pr_auc, precision_at_k, roc_auc
 
-#: Label types (``labels.label_type``) that say a user was a mule or a ring member.
-TARGET_LABELS = ("money_mule", "multi_accounting", "wash_trading", "pump_and_dump")
 #: Roles (``ground_truth.role``) of the same users in the simulator's truth.
 TARGET_ROLES = ("mule", "ring_member")
 TOP_K = 100
@@ -60,14 +63,6 @@ class Fitted:
     scores: np.ndarray
     seconds: float
     cpu_seconds: float
-
-
-def labelled(backend: Any, start: dt.datetime, end: dt.datetime) -> set[int]:
-    """Users with a mule or ring label (label 1) that became known in ``[start, end)``."""
-    t = backend.table("labels")
-    t = t.filter((t.label == 1) & t.label_type.isin(TARGET_LABELS) & t.user_id.notnull()
-                 & (t.event_time >= start) & (t.event_time < end))
-    return {int(u) for u in t.select("user_id").distinct().to_pyarrow()["user_id"].to_pylist()}
 
 
 def truth(backend: Any) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""`cryptoscope anomaly run|score-table`: the unsupervised detectors, on the lake or on any feature table."""
+"""`cryptoscope anomaly run|score-table`: the unsupervised detectors, on the lake or on any feature table; and
+`cryptoscope anomaly mules train|evaluate|score`: the supervised model of mules and ring members on the harness."""
 
 from __future__ import annotations
 
@@ -9,9 +10,31 @@ from typing import Annotated
 
 import typer
 
-from cryptoscope.cli._shared import DbOpt, LakeOpt, WorkOpt, case_store, console, utc_time, work_dir
+from cryptoscope.cli._shared import (
+    DbOpt,
+    LakeOpt,
+    RegistryOpt,
+    ReportDirOpt,
+    WorkOpt,
+    case_store,
+    console,
+    utc_time,
+    work_dir,
+)
 
-app = typer.Typer(help="Unsupervised detectors and their alerts, grouped into cases.", no_args_is_help=True)
+app = typer.Typer(help="Unsupervised detectors and their alerts, grouped into cases; a supervised mule model.",
+                  no_args_is_help=True)
+mules_app = typer.Typer(help="Mules and ring members, supervised: trees on graph features (the product's own) or a "
+                             "graph network, fitted on a time split of graph snapshots, registered, batch-scored.",
+                        no_args_is_help=True)
+app.add_typer(mules_app, name="mules")
+
+MuleModelOpt = Annotated[str, typer.Option(
+    "--model", help="lightgbm (the product's own: trees on behaviour and graph features, the default) or graph (a "
+                    "heterogeneous GraphSAGE over users and the devices, IPs, cards, addresses they share)")]
+HorizonOpt = Annotated[int, typer.Option(
+    "--horizon-days", min=1, help="Days between the train, validation and test snapshots (the last one this many "
+                                  "days before the end of the lake): a user is bad when labelled within them.")]
 
 
 @app.command("run")
@@ -89,3 +112,64 @@ def anomaly_score_table(
                 for k, v in zip(("ROC-AUC", "AP"), leads[name].values(), strict=True))
         lines.append(line)
     console.print("\n".join(lines), highlight=False)
+
+
+@mules_app.command("train")
+def mules_train(lake: LakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path("./models-registry"),
+                report_dir: ReportDirOpt = Path("./reports"), model: MuleModelOpt = "lightgbm",
+                horizon_days: HorizonOpt = 30,
+                seeds: Annotated[int, typer.Option("--seeds", min=1, help="Fits of each model, seeds 0 to N-1: the "
+                                                   "gate reads their means (the first fit is registered).")] = 3
+                ) -> None:
+    """Fit on the first snapshot, calibrate on the second, judge on the third; register; promote only if its
+    decisions pay for their reviews and, for --model graph, it beats the product's own model on precision@100 and
+    ring recall at no higher cost, on the mean of the seeds (else it stays a challenger, its card saying by how
+    much it lost)."""
+    from cryptoscope.anomaly.mule_models import check_model
+    from cryptoscope.anomaly.mule_training import train
+    from cryptoscope.anomaly.mules import MulePlan
+
+    with console.status(f"training the mule model ({model})"):
+        result = train(lake, registry, report_dir=report_dir, model=check_model(model),
+                       plan=MulePlan(horizon_days=horizon_days), seeds=seeds)
+    card, fitted = result.fit.card, result.fit
+    verdict = "promoted" if result.promoted else f"registered, NOT promoted ({result.refused})"
+    console.print(card.notes, highlight=False, soft_wrap=True)
+    console.print(f"{card.name} v{result.version} ({model}) {verdict}; one fit took {fitted.seconds:.1f} s "
+                  f"({fitted.cpu_seconds:.1f} CPU s); report {result.report}", highlight=False)
+
+
+@mules_app.command("evaluate")
+def mules_evaluate(lake: LakeOpt = Path("./demo-lake"), model: MuleModelOpt = "lightgbm",
+                   horizon_days: HorizonOpt = 30,
+                   registry: Annotated[Path | None, typer.Option("--registry", help="Judge a registered version on "
+                                                                 "its test snapshot instead of fitting.")] = None,
+                   version: Annotated[int | None, typer.Option(help="Registered version (default: promoted).")] = None
+                   ) -> None:
+    """The model (and, for --model graph, the product's own beside it) on the test snapshot: precision and ring
+    recall at 100, ROC-AUC, PR-AUC, decisions' cost; the line's unsupervised graph score for reference."""
+    from cryptoscope.anomaly.mule_evaluation import evaluate
+    from cryptoscope.anomaly.mules import MulePlan
+
+    with console.status("evaluating the mule model"):
+        result = evaluate(lake, model, plan=MulePlan(horizon_days=horizon_days), registry_root=registry,
+                          version=version)
+    console.print(result.summary(), highlight=False)
+
+
+@mules_app.command("score")
+def mules_score(lake: LakeOpt = Path("./demo-lake"), registry: RegistryOpt = Path("./models-registry"),
+                as_of: Annotated[str | None, typer.Option("--as-of", help="Snapshot time, UTC (default: the end of "
+                                                          "the lake, rounded up to midnight).")] = None,
+                explain: Annotated[int, typer.Option("--explain", min=0, help="At most this many users get "
+                                                     "reasons (the flagged and the top 100 first).")] = 1000) -> None:
+    """Score every user not known bad at the snapshot with the promoted mule model into risk_scores (kind mule),
+    with reasons in words for the users it flags."""
+    from cryptoscope.anomaly.mule_scoring import score
+
+    at = utc_time(as_of, "--as-of") if as_of is not None else None
+    with console.status("scoring users for mules and rings"):
+        run = score(lake, registry, as_of=at, explain=explain)
+    console.print(f"abnormal_mule v{run.model_version}: scored {run.scored:,} users as of {run.as_of:%Y-%m-%d %H:%M}, "
+                  f"{run.flagged:,} flagged, {run.explained:,} explained; added {run.added:,} rows to risk_scores "
+                  f"({run.scored - run.added:,} were already there)", highlight=False)

@@ -9,14 +9,16 @@ S, INT, F = pa.string(), pa.int64(), pa.float64()
 RISK_SCORES = Table(
     name="risk_scores",
     domain="risk scores",
-    doc="Scores, decisions and reasons of the promoted risk models, one row per decision and model version.",
+    doc="Scores, decisions and reasons of the promoted risk models, one row per decision and model version (the "
+        "mule model's: one row per user not known bad and snapshot).",
     columns=(
         col("score_id", S, "kind:entity_id:model_version, so scoring the same decision again adds nothing."),
-        col("kind", S, "Risk product: kyc, payment, withdrawal or credit."),
-        col("entity_type", S, "What was scored: kyc_submission, payment, transfer or loan."),
-        col("entity_id", S, "Id of that entity, as text."),
+        col("kind", S, "Risk product: kyc, payment, withdrawal, credit, deposit, or mule (mules and ring members)."),
+        col("entity_type", S, "What was scored: kyc_submission, payment, transfer, loan, or user (mule)."),
+        col("entity_id", S, "Id of that entity, as text (mule: user_id@snapshot time)."),
         col("user_id", INT, "Account the decision is about."),
-        event_time("The decision time: when the submission, payment, withdrawal or loan happened (UTC)."),
+        event_time("The decision time: when the submission, payment, withdrawal or loan happened; for the mule "
+                   "model, the snapshot's time (UTC)."),
         col("score", F, "Calibrated probability that the decision turns out bad."),
         col("decision", S, "approve, review or block."),
         col("reasons", S, "The top reasons for the score in words, joined by '; '."),
