@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from cryptoscope.chain.exposure import Exposure
     from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult
     from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
+    from cryptoscope.sources.chain.ethereum.ingest import EthereumIngestResult
     from cryptoscope.sources.chain.rpc import RpcClient
 
 app = typer.Typer(help="Public-chain data: ingest Bitcoin blocks and Ethereum exports, then analyse them.",
@@ -73,9 +74,9 @@ def chain_ingest(
     to_height: Annotated[int | None, typer.Option("--to", help="--rpc: the last height (default: the node's "
                                                   "tip).", min=0)] = None,
     workers: Annotated[int, typer.Option("--workers", help="--rpc: requests in flight.", min=1, max=64)] = 4,
-    follow: Annotated[bool, typer.Option("--follow", help="--rpc, bitcoin: keep polling the tip and load new "
-                                         "blocks; blocks that leave the best chain are removed (Ctrl-C stops).")
-                      ] = False,
+    follow: Annotated[bool, typer.Option("--follow", help="--rpc: keep polling the tip and load new blocks; "
+                                         "blocks that leave the node's chain (a re-organisation, up to 100 deep) "
+                                         "are removed and replaced (Ctrl-C stops).")] = False,
     poll: Annotated[float, typer.Option("--poll", help="--follow: seconds between looks at the tip.", min=0.05)
                     ] = 10.0,
     timeout: Annotated[float, typer.Option("--timeout", help="--rpc: seconds to wait for an answer.", min=0.05)
@@ -95,11 +96,12 @@ def chain_ingest(
     cryptoscope chain ingest bitcoin --rpc http://127.0.0.1:8332 --rpc-cookie ~/.bitcoin/.cookie --from 840000 \\
         --follow
     cryptoscope chain ingest ethereum --rpc https://mainnet.example/KEY --from 17173049 --to 17173050
+    cryptoscope chain ingest ethereum --rpc http://127.0.0.1:8545 --from 21000000 --follow --poll 6
     """
     if chain not in CHAINS:
         raise CryptoscopeError(f"unknown chain {chain!r}; use bitcoin or ethereum")
     if rpc is not None:
-        _check_rpc_options(chain, paths, height, from_height, to_height, follow, utxo_store)
+        _check_rpc_options(paths, height, from_height, to_height, follow, utxo_store)
         from cryptoscope.sources.chain.rpc import connect
 
         client = connect(rpc, rpc_cookie, timeout=timeout, retries=retries)
@@ -129,7 +131,7 @@ def chain_ingest(
     console.print(note, highlight=False)
 
 
-def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None, from_height: int | None,
+def _check_rpc_options(paths: list[Path] | None, height: int | None, from_height: int | None,
                        to_height: int | None, follow: bool, utxo_store: list[Path] | None) -> None:
     """What --rpc does not combine with, said before anything is asked of the node."""
     if paths:
@@ -141,8 +143,6 @@ def _check_rpc_options(chain: str, paths: list[Path] | None, height: int | None,
     if to_height is not None and (follow or to_height < from_height):
         raise CryptoscopeError("--follow goes on past any height: leave --to out" if follow
                                else f"--to {to_height:,} is below --from {from_height:,}")
-    if follow and chain != "bitcoin":
-        raise CryptoscopeError("--follow is for bitcoin (ethereum: run the ingest again with a later --from)")
     if utxo_store:
         raise CryptoscopeError("--utxo-store goes with files; from a node, inputs resolve through the lake")
 
@@ -155,13 +155,18 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
 
         started = time.perf_counter()
         with rate_task("blocks", "blocks") as show:
-            eth = ingest_ethereum_node(lake, client, lo, hi, workers=workers, progress=show)
+            if not follow:
+                eth = ingest_ethereum_node(lake, client, lo, hi, workers=workers, progress=show)
+            else:
+                eth = _follow_ethereum(lake, client, lo, workers, poll, show)
         console.print(_ingest_view(f"ethereum from {client.node.shown} → lake {lake}", eth.rows_read, eth.rows_added))
         kinds = ", ".join(f"{n:,} {kind}s" for kind, n in sorted(eth.records.items()))
         seconds = time.perf_counter() - started
+        removed = f"; {len(eth.removed):,} blocks that left the node's chain removed" if eth.removed else ""
         console.print(f"read {kinds or 'nothing new'} in {seconds:,.1f} s ({eth.records.get('block', 0) / seconds:,.1f}"
-                      f" blocks/s, {client.received / 1e6 / seconds:,.2f} MB/s of answers); {client.retried:,} "
-                      "requests retried", highlight=False, soft_wrap=True)
+                      f" blocks/s, {client.received / 1e6 / seconds:,.2f} MB/s of answers); latest block "
+                      f"{eth.tip or 0:,}{removed}; {client.retried:,} requests retried", highlight=False,
+                      soft_wrap=True)
         return
     from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
     from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node
@@ -184,25 +189,53 @@ def _follow(lake: Path, node: BitcoinNode, lo: int, workers: int, poll: float, v
     from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult
     from cryptoscope.sources.chain.bitcoin.node_ingest import follow_node
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    result = BitcoinIngestResult()
+    passed = _pass_lines(lambda: (result.tip, result.blocks, result.removed), "left the best chain")
+    _until_stopped(lambda stop: follow_node(lake, node, lo, stop=stop, poll=poll, workers=workers, verify=verify,
+                                            progress=show, on_pass=lambda _: passed(), result=result), passed)
+    return result
+
+
+def _follow_ethereum(lake: Path, client: RpcClient, lo: int, workers: int, poll: float,
+                     show: Callable[[int, int, int], None]) -> EthereumIngestResult:
+    """`follow_ethereum_node` until Ctrl-C (or SIGTERM), a line per pass that found something."""
+    from cryptoscope.sources.chain.ethereum.ingest import EthereumIngestResult
+    from cryptoscope.sources.chain.ethereum.node_ingest import follow_ethereum_node
+
+    result = EthereumIngestResult()
+    passed = _pass_lines(lambda: (result.tip, result.records.get("block", 0), result.removed),
+                         "left the node's chain")
+    _until_stopped(lambda stop: follow_ethereum_node(lake, client, lo, stop=stop, poll=poll, workers=workers,
+                                                     progress=show, on_pass=lambda _: passed(), result=result),
+                   passed)
+    return result
+
+
+def _pass_lines(state: Callable[[], tuple[int | None, int, list[tuple[int, str]]]], gone_words: str
+                ) -> Callable[[], None]:
+    """What a follower prints after a pass: the tip, the blocks loaded and those removed since the last line."""
     seen = {"blocks": 0, "removed": 0}
 
-    def on_pass(result: BitcoinIngestResult) -> None:
-        new, gone = result.blocks - seen["blocks"], result.removed[seen["removed"]:]
-        seen.update(blocks=result.blocks, removed=len(result.removed))
+    def passed() -> None:
+        tip, blocks, removed = state()
+        new, gone = blocks - seen["blocks"], removed[seen["removed"]:]
+        seen.update(blocks=blocks, removed=len(removed))
         if new or gone:
             left = ", ".join(f"{h:,} {x[:16]}…" for h, x in gone)
-            err_console.print(f"tip {result.tip or 0:,}: +{new:,} blocks" + (f"; left the best chain: {left}" if gone
-                                                                       else ""), highlight=False, soft_wrap=True)
+            err_console.print(f"tip {tip or 0:,}: +{new:,} blocks" + (f"; {gone_words}: {left}" if gone else ""),
+                              highlight=False, soft_wrap=True)
 
-    result = BitcoinIngestResult()
+    return passed
+
+
+def _until_stopped(follow: Callable[[threading.Event], object], passed: Callable[[], None]) -> None:
+    """Run a follower until Ctrl-C (or SIGTERM); then the line of its interrupted pass."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: what is committed stays, the rest is rolled back
-        follow_node(lake, node, lo, stop=stop, poll=poll, workers=workers, verify=verify, progress=show,
-                    on_pass=on_pass, result=result)
-    on_pass(result)  # what the interrupted pass did
+        follow(stop)
+    passed()  # what the interrupted pass did
     err_console.print("stopped; the lake holds every block committed so far (run again to resume)")
-    return result
 
 
 def _node_summary(btc: BitcoinIngestResult, seconds: float, retried: int) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import duckdb
 import pytest
 from _chain_data import BITCOIN, ETL, needs_data
-from _replay import PASSWORD, USER, bitcoin_node
+from _replay import PASSWORD, USER, bitcoin_node, eth_chain
 
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.lake import Lake
@@ -125,9 +125,8 @@ def test_rpc_options_that_do_not_go_together() -> None:
                           (([], None, 1, 5, True, None), "leave --to out"),
                           (([], None, 1, None, False, [Path("u")]), "--utxo-store goes with files")]:
         with pytest.raises(CryptoscopeError, match=message):
-            _check_rpc_options("bitcoin", *args)
-    with pytest.raises(CryptoscopeError, match="--follow is for bitcoin"):
-        _check_rpc_options("ethereum", [], None, 1, None, True, None)
+            _check_rpc_options(*args)
+    _check_rpc_options([], None, 1, None, True, None)  # --follow goes with either chain
 
 
 def test_ethereum_from_a_node(tmp_path: Path) -> None:
@@ -149,3 +148,39 @@ def _until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
     while not condition():
         assert time.monotonic() < end, "timed out"
         time.sleep(0.05)
+
+
+def test_follow_an_ethereum_node_until_interrupted(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    replay = EthereumReplay([])
+    chain = eth_chain(range(500, 510), "a")
+    for block, receipts in chain:
+        replay.put(block, receipts)
+    with ReplayServer(replay) as server:
+        follower = subprocess.Popen([*CLI, "chain", "ingest", "ethereum", "--rpc", server.url(), "--from", "500",
+                                     "--follow", "--poll", "0.05", "--lake", str(lake.root)], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        stderr = follower.stderr
+        assert stderr is not None and follower.stdout is not None
+        reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
+        reader.start()
+        try:
+            _until(lambda: _eth_blocks(lake).get(509) == chain[-1][0]["hash"])
+            for block, receipts in eth_chain(range(508, 512), "b", chain[7][0]["hash"]):  # 508-509 replaced
+                replay.put(block, receipts)
+            _until(lambda: 511 in _eth_blocks(lake))
+            assert any("left the node's chain: 508" in line for line in lines), lines
+        finally:
+            follower.send_signal(signal.SIGINT)
+            follower.wait(60)
+            reader.join(10)
+    out = follower.stdout.read()
+    assert follower.returncode == 0, lines
+    assert "2 blocks that left the node's chain removed" in out and "latest block 511" in out
+    assert sorted(_eth_blocks(lake)) == list(range(500, 512)) and _eth_blocks(lake)[509] != chain[-1][0]["hash"]
+
+
+def _eth_blocks(lake: Lake) -> dict[int, str]:
+    files = lake.file_paths("eth_transactions")
+    return dict(duckdb.sql(f"SELECT block_number, block_hash FROM {parquet_source(files)}").fetchall()) if files else {}

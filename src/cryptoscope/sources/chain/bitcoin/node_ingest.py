@@ -24,13 +24,10 @@ from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult, BlockL
 from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
 from cryptoscope.sources.chain.bitcoin.reorg import remove_blocks
 from cryptoscope.sources.chain.errors import ChainDataError, NodeError
+from cryptoscope.sources.chain.follow import MAX_REORG_DEPTH, follow_tip
 
 CHUNK_BYTES = 32 << 20
 CHUNK_SECONDS = 10.0  # a chunk commits at least this often, so a follower's lake stays fresh
-REORG_WINDOW = 6  # heights below the last tip that each follow pass checks again
-#: deeper than any re-organisation Bitcoin has had since 2013 (24 blocks): beyond it the node is taken to be behind
-#: (still syncing) or on another chain, and nothing is removed
-MAX_REORG_DEPTH = 100
 MAX_HEIGHT = 2**62
 #: the two blocks whose coinbase repeats an earlier coinbase's txid (Bitcoin Core's IsBIP30Repeat): the one place a
 #: txid is in two blocks, so chunks holding them look for repeats in the whole lake
@@ -66,17 +63,16 @@ def follow_node(lake: Lake | str | os.PathLike[str], node: BitcoinNode, lo: int,
     included) until ``stop`` is set. ``result`` (filled as it goes) is the caller's, to read after an interrupt."""
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     loader = BlockLoader(lake, result or BitcoinIngestResult())
-    start, best = lo, None
-    while not stop.is_set():
-        now = node.best_block_hash()
-        if now != best:
-            ingest_from_node(lake, node, start, None, workers=workers, verify=verify, progress=progress,
-                             loader=loader)
-            best = now
-            start = max(lo, (loader.result.tip or lo) - REORG_WINDOW)
-            if on_pass:
-                on_pass(loader.result)
-        stop.wait(poll)
+
+    def load(start: int) -> int | None:
+        ingest_from_node(lake, node, start, None, workers=workers, verify=verify, progress=progress, loader=loader)
+        return loader.result.tip
+
+    def passed() -> None:
+        if on_pass:
+            on_pass(loader.result)
+
+    follow_tip(lo, stop=stop, poll=poll, tip=node.best_block_hash, load=load, on_pass=passed)
     return loader.result
 
 

@@ -33,6 +33,8 @@ class EthereumIngestResult:
     records: dict[str, int] = field(default_factory=dict)
     rows_read: dict[str, int] = field(default_factory=dict)
     rows_added: dict[str, int] = field(default_factory=dict)
+    tip: int | None = None  # from a node: its latest block, as last asked
+    removed: list[tuple[int, str]] = field(default_factory=list)  # (number, hash) of blocks that left its chain
 
 
 def ingest_ethereum(lake: Lake | str | os.PathLike[str], paths: Sequence[str | os.PathLike[str]], *,

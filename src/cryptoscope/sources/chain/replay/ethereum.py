@@ -42,6 +42,19 @@ class EthereumReplay:
         elif isinstance(result, dict) and {"logIndex", "topics"} <= set(result):
             self.logs[(result["transactionHash"].lower(), int(result["logIndex"], 16))] = result
 
+    def put(self, block: dict[str, Any], receipts: Iterable[dict[str, Any]] = ()) -> None:
+        """Serve ``block`` (full transactions) and its ``receipts`` (with their logs) at the block's number, instead
+        of what was served there: a new tip, or a re-organisation."""
+        number, block_hash = int(block["number"], 16), str(block["hash"]).lower()
+        self._index(list(receipts))  # first the receipts, then the block, then away with the old: a client that
+        self._index(block)  # reads meanwhile sees old and new, never a block without its receipts
+
+        def kept(answer: dict[str, Any]) -> bool:
+            return int(answer["blockNumber"], 16) != number or str(answer.get("blockHash")).lower() == block_hash
+
+        self.receipts = {h: r for h, r in self.receipts.items() if kept(r)}
+        self.logs = {k: log for k, log in self.logs.items() if kept(log)}
+
     def __call__(self, method: str, params: list[Any]) -> Any:
         handler = getattr(self, f"_{method}", None)
         if handler is None:
@@ -70,7 +83,7 @@ class EthereumReplay:
         wanted = {first.lower()} if isinstance(first, str) else {t.lower() for t in first or []}
         address = query.get("address")
         addresses = {address.lower()} if isinstance(address, str) else {a.lower() for a in address or []}
-        found = [log for log in self.logs.values() if lo <= int(log["blockNumber"], 16) <= hi
+        found = [log for log in list(self.logs.values()) if lo <= int(log["blockNumber"], 16) <= hi
                  and (not wanted or (log["topics"] and log["topics"][0].lower() in wanted))
                  and (not addresses or log["address"].lower() in addresses)]
         return sorted(found, key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
