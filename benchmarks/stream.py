@@ -164,7 +164,7 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         ceiling = asyncio.run(client_ceiling(url, backlog))
         drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
         started = dt.datetime.now(dt.UTC)
-        procs = run_consumers(root, url, registry, since, partitions, 10, "paced")
+        procs = run_consumers(root, url, registry, since, partitions, 30, "paced")  # outlives the publisher's start
         asyncio.run(subscribed(url, names, started))
         pace_start = dt.datetime.now(dt.UTC)
         subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url, "--since",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -83,25 +84,13 @@ def test_follow_until_interrupted(btc_blocks: dict[int, bytes], tmp_path: Path) 
     with bitcoin_node({h: btc_blocks[h] for h in range(1, 256)}) as (server, replay, _):
         cookie = tmp_path / ".cookie"
         cookie.write_text(f"{USER}:{PASSWORD}")
-        follower = subprocess.Popen([*CLI, "chain", "ingest", "bitcoin", "--rpc", f"http://127.0.0.1:{server.port}",
-                                     "--rpc-cookie", str(cookie), "--from", "240", "--follow", "--poll", "0.05",
-                                     "--lake", str(lake.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
-        lines: list[str] = []  # its stderr: a line per pass that found something
-        stderr = follower.stderr
-        assert stderr is not None and follower.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
-        reader.start()
-        try:
+        with following("bitcoin", "--rpc", f"http://127.0.0.1:{server.port}", "--rpc-cookie", str(cookie),
+                       "--from", "240", "--lake", str(lake.root)) as (follower, lines):
             _until(lambda: _top(lake) == 255)
             replay.invalidate(253)
             _until(lambda: any("left the best chain: 253" in line for line in lines))
             assert _top(lake) == 252
-        finally:
-            follower.send_signal(signal.SIGINT)
-            follower.wait(60)
-            reader.join(10)
-    out = follower.stdout.read()
+    out = follower.stdout.read() if follower.stdout else ""
     assert follower.returncode == 0, lines
     assert "3 blocks that left the best chain removed" in out
 
@@ -143,6 +132,25 @@ def _top(lake: Lake) -> int | None:
     return duckdb.sql(f"SELECT max(height) FROM {parquet_source(files)}").fetchall()[0][0] if files else None
 
 
+@contextlib.contextmanager
+def following(chain: str, *args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """`chain ingest CHAIN ARGS --follow` running; its stderr lines (one per pass that found something) gather in
+    the list; on leaving it is interrupted as a user would (SIGINT) and waited for."""
+    follower = subprocess.Popen([*CLI, "chain", "ingest", chain, *args, "--follow", "--poll", "0.05"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    stderr = follower.stderr
+    assert stderr is not None and follower.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
+    reader.start()
+    try:
+        yield follower, lines
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(60)
+        reader.join(10)
+
+
 def _until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
     end = time.monotonic() + seconds
     while not condition():
@@ -156,26 +164,14 @@ def test_follow_an_ethereum_node_until_interrupted(tmp_path: Path) -> None:
     chain = eth_chain(range(500, 510), "a")
     for block, receipts in chain:
         replay.put(block, receipts)
-    with ReplayServer(replay) as server:
-        follower = subprocess.Popen([*CLI, "chain", "ingest", "ethereum", "--rpc", server.url(), "--from", "500",
-                                     "--follow", "--poll", "0.05", "--lake", str(lake.root)], stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True)
-        lines: list[str] = []
-        stderr = follower.stderr
-        assert stderr is not None and follower.stdout is not None
-        reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
-        reader.start()
-        try:
-            _until(lambda: _eth_blocks(lake).get(509) == chain[-1][0]["hash"])
-            for block, receipts in eth_chain(range(508, 512), "b", chain[7][0]["hash"]):  # 508-509 replaced
-                replay.put(block, receipts)
-            _until(lambda: 511 in _eth_blocks(lake))
-            assert any("left the node's chain: 508" in line for line in lines), lines
-        finally:
-            follower.send_signal(signal.SIGINT)
-            follower.wait(60)
-            reader.join(10)
-    out = follower.stdout.read()
+    with (ReplayServer(replay) as server,
+          following("ethereum", "--rpc", server.url(), "--from", "500", "--lake", str(lake.root)) as (follower, lines)):
+        _until(lambda: _eth_blocks(lake).get(509) == chain[-1][0]["hash"])
+        for block, receipts in eth_chain(range(508, 512), "b", chain[7][0]["hash"]):  # 508-509 replaced
+            replay.put(block, receipts)
+        _until(lambda: 511 in _eth_blocks(lake))
+        assert any("left the node's chain: 508" in line for line in lines), lines
+    out = follower.stdout.read() if follower.stdout else ""
     assert follower.returncode == 0, lines
     assert "2 blocks that left the node's chain removed" in out and "latest block 511" in out
     assert sorted(_eth_blocks(lake)) == list(range(500, 512)) and _eth_blocks(lake)[509] != chain[-1][0]["hash"]
