@@ -9,19 +9,20 @@ its fitted network in ``net_`` and says how to build an empty one in ``_network(
 from __future__ import annotations
 
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 
-class TorchWeights:
+class TorchWeights(ABC):
     """Mixin (before ``BaseEstimator``): ``net_`` pickles as its state dict and comes back as an evaluating
     network of the same shape."""
 
+    @abstractmethod
     def _network(self, torch: Any) -> Any:
         """An untrained network of the fitted shape (each model class says how it builds its own)."""
-        raise NotImplementedError(f"{type(self).__name__} must say how to build its network")
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = dict(super().__getstate__())  # type: ignore[call-overload]

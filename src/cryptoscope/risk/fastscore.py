@@ -33,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -105,7 +106,7 @@ class SingleRow:
             self._lib.LGBM_FastConfigFree(handle)
 
 
-class FastPath:
+class FastPath(ABC):
     """What the served path needs of a model, on a float matrix of its inputs (one row per decision): calibrated
     probabilities, contributions on the log-odds (one column per feature, then the bias) and reasons in words.
     ``FastModel`` (LightGBM) and ``FastLinear`` fill in ``raw`` and ``contributions``; ``fast_path`` picks one."""
@@ -119,13 +120,13 @@ class FastPath:
         self.top_k = top_k
         self._words: dict[tuple[str, float], str] = {}  # (feature, value) -> sentence: counts repeat a lot
 
+    @abstractmethod
     def raw(self, x: np.ndarray) -> np.ndarray:
         """The uncalibrated probability of bad per row, as the estimator's ``predict_proba`` gives it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """SHAP values on the log-odds, one column per feature plus the bias (safe on another thread)."""
-        raise NotImplementedError
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(frame[self.names].to_numpy(dtype=float, na_value=np.nan), dtype=np.float64)
