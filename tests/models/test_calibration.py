@@ -71,3 +71,19 @@ def test_calibration_refuses_what_it_cannot_use() -> None:
         Calibrator("beta").fit([0.1, 0.2], [0, 1])
     with pytest.raises(CryptoscopeError, match=r"lie in \[0, 1\]"):
         reliability_table([0, 1], [-0.5, 2.0])
+
+
+def test_the_serving_path_gives_transforms_numbers_one_row_or_many() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.random(4000)
+    platt = Calibrator(method="sigmoid").fit(scores, (rng.random(4000) < scores).astype(int))
+    probabilities = np.concatenate([rng.random(500), [0.0, 1.0, 1e-12, 1 - 1e-12]])
+    expected = platt.transform(probabilities)
+    assert np.allclose(platt.transform_fast(probabilities), expected, rtol=1e-14, atol=0.0)
+    one_at_a_time = [platt.transform_fast(np.array([p]))[0] for p in probabilities]  # the scalar path
+    assert np.allclose(one_at_a_time, expected, rtol=1e-14, atol=0.0)
+    margins = np.array([-800.0, -30.0, 2.5, 40.0])  # raw scores: used as they are, even far out
+    assert np.allclose([platt.transform_fast(np.array([m]))[0] for m in margins],
+                       [platt.transform(np.array([m]))[0] for m in margins], rtol=1e-14, atol=0.0)
+    with pytest.raises(CryptoscopeError, match="finite"):
+        platt.transform_fast(np.array([np.nan]))

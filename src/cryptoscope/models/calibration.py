@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -65,7 +66,10 @@ class Calibrator(BaseEstimator):
         if self.method != "sigmoid" or model is None:
             return self.transform(scores)
         coef, intercept = float(model.coef_[0, 0]), float(model.intercept_[0])
-        return np.asarray(expit(_log_odds(_scores(scores))[:, None] * coef + intercept)[:, 0], dtype=float)
+        s = np.asarray(scores, dtype=float).ravel()
+        if s.size == 1:  # one served row: numpy's per-call set-up would cost ~20 µs of arithmetic on one number
+            return np.array([_platt_one(float(s[0]), coef, intercept)])
+        return np.asarray(expit(_log_odds(_scores(s))[:, None] * coef + intercept)[:, 0], dtype=float)
 
     def fit_transform(self, scores: Any, y: Any, sample_weight: Any = None) -> np.ndarray:
         return self.fit(scores, y, sample_weight).transform(scores)
@@ -109,6 +113,17 @@ def _scores(scores: Any) -> np.ndarray:
     if not np.isfinite(s).all():
         raise CryptoscopeError("scores must be finite numbers")
     return s
+
+
+def _platt_one(score: float, coef: float, intercept: float) -> float:
+    """``expit(_log_odds(score) * coef + intercept)`` on one float: the same rules and operations in ``math``."""
+    if not math.isfinite(score):
+        raise CryptoscopeError("scores must be finite numbers")
+    if 0.0 <= score <= 1.0:
+        c = min(max(score, _EPS), 1 - _EPS)
+        score = math.log(c / (1 - c))
+    z = score * coef + intercept
+    return 1.0 / (1.0 + (math.exp(-z) if z > -709.0 else math.inf))  # scipy's expit: 1 / (1 + exp(-z))
 
 
 def _log_odds(s: np.ndarray) -> np.ndarray:

@@ -24,8 +24,12 @@ Other estimators (the sequence and hybrid models) always take the general path.
 Per row, LightGBM's Python ``predict`` spends ~30 µs of its ~45 µs (and ~120 of the ~290 µs of a
 contributions call) setting up: parameter strings, a new C++ predictor per call, OpenMP. The single-row
 C API meant for low-latency serving (``LGBM_BoosterPredictForMatSingleRowFastInit`` once, then
-``...SingleRowFast`` per row) sets up once: 12 µs for the probability, ~160 µs for the TreeSHAP values
-(the tree walk itself). The calibrator is applied with ``Calibrator.transform_fast``.
+``...SingleRowFast`` per row) sets up once: 12 µs for the probability, ~110-160 µs for the TreeSHAP values
+(the tree walk itself, O(trees x leaves x depth^2)). A binary booster of numerical splits is served from
+``models.tree_shap`` instead: its trees as flat arrays (Numba) give the same probabilities to the bit without
+ctypes' per-call cost, and per-leaf TreeSHAP tables give the same values (within 1e-12) at O(trees x leaves x
+depth): in the server ~60 µs instead of ~120 µs a row, ~20 µs in a tight loop. Other boosters keep the C API.
+The calibrator is applied with ``Calibrator.transform_fast``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sklearn.pipeline import Pipeline
 from cryptoscope.models import ReasonCatalog
 from cryptoscope.models.bundle import ModelBundle
 from cryptoscope.models.explain import LinearShap, Reason, ReasonExplainer
+from cryptoscope.models.tree_shap import TreeShap
 from cryptoscope.risk.reasons import distinct_reasons
 
 
@@ -196,12 +201,21 @@ class FastModel(FastPath):
             self._proba = lambda x: booster.predict(x, num_threads=1)
             self._contrib = lambda x: booster.predict(x, pred_contrib=True, num_threads=1)
             self.api = f"Booster.predict ({exc})"
+        try:  # the trees as flat arrays (Numba): the same probabilities to the bit, TreeSHAP 2-6x faster
+            tables = TreeShap(booster)
+            self._contrib = tables.values
+            self._proba = tables.probabilities
+            tables.probabilities(np.zeros((0, tables.width)))
+            self.api = "flat trees and TreeSHAP tables (Numba)"
+        except TypeError as exc:  # categorical splits, deep trees, another objective: LightGBM's own code for it
+            self.api += f"; not the tables: {exc}"
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self._proba(x), dtype=float)
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """TreeSHAP values on the log-odds, one column per feature plus the bias (C code: no GIL held)."""
+        """TreeSHAP values on the log-odds, one column per feature plus the bias (``models.tree_shap``'s tables, or
+        LightGBM's C code; both run without the GIL)."""
         return np.asarray(self._contrib(x), dtype=float)
 
 

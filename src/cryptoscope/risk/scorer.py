@@ -6,11 +6,11 @@ and ``score_many(frame)`` for a decision frame (batch scoring into ``risk_scores
 
 Both go through ``Product.prepare``, one implementation of the derived columns, the rules and the guardrail
 (``columns.py``): on a row it is plain float arithmetic, on a frame array arithmetic. A LightGBM model is
-scored and explained on rows through ``fastscore.FastModel`` (LightGBM's single-row C API and TreeSHAP), a
-linear one through ``fastscore.FastLinear`` (numpy), once ``fit_reasons`` has checked on reference rows that it
-gives the general path's numbers; otherwise, and for other estimators, through the bundle and the SHAP explainer
-on a frame. Serving splits scoring in two (``prepare_rows`` then ``finish``) so the TreeSHAP step can run on
-another thread.
+scored and explained on rows through ``fastscore.FastModel`` (its trees as flat arrays with TreeSHAP tables, or
+LightGBM's single-row C API), a linear one through ``fastscore.FastLinear`` (numpy), once ``fit_reasons`` has
+checked on reference rows that it gives the general path's numbers; otherwise, and for other estimators, through
+the bundle and the SHAP explainer on a frame. Serving splits scoring in two (``prepare_rows`` then ``finish``) so
+the TreeSHAP step can run on another thread.
 
 Fail closed: a decision of an account with no record (no ``accounts`` row before the decision: an unknown
 or mistyped user id, or an account the server has not been told of yet) is never approved. Whatever the

@@ -11,7 +11,7 @@ answered.
 By default a batch is one call, ``Service.decide``: catch up with other processes' events, read, feed,
 explain and journal, under the journal's write lock. With ``explain_thread`` (``CRYPTOSCOPE_EXPLAIN_THREAD=1``,
 one server process only) the TreeSHAP step runs on one worker
-thread: it is LightGBM C code that releases the GIL (~0.15 ms of the ~0.4 ms a row costs), so it can
+thread: it is compiled code that runs without the GIL (Numba, or LightGBM's C TreeSHAP), so it can
 use the machine's other core while the loop reads the next requests. Batches still commit in the
 order the state took them (each waits for the one before). Measured on the shared 2-core machine the
 hand-offs (executor, loop wake-ups, GIL) cost about what the loop saved and the server-side median
