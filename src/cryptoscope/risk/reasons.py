@@ -23,6 +23,7 @@ hour" and "declines in the last day" are one reason, not two.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -107,15 +108,20 @@ def distinct_reasons(reasons: Iterable[Reason], k: int) -> list[Reason]:
     seen: set[str] = set()
     out: list[Reason] = []
     for reason in reasons:
-        family = _WINDOW.sub("", reason.feature)
-        if family.startswith("seq_"):  # (on the served path: the other features skip the second pattern)
-            family = _STEP.sub("seq_", family)
+        family = _family(reason.feature)
         if family not in seen:
             seen.add(family)
             out.append(reason)
         if len(out) == k:
             break
     return out
+
+
+@functools.cache
+def _family(feature: str) -> str:
+    """A feature's signal: its name without the window or the sequence step (worked out once per name)."""
+    family = _WINDOW.sub("", feature)
+    return _STEP.sub("seq_", family) if family.startswith("seq_") else family
 
 
 _LOGINS = {
