@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cryptoscope import fsio
 from cryptoscope.errors import LakeError
 from cryptoscope.lake import Lake, connect, store
+from cryptoscope.lake import catalog as lake_catalog
 from cryptoscope.lake.catalog import CATALOG_FILE
 from cryptoscope.lake.store import COMMITTING
 from cryptoscope.schema import get_table
@@ -158,3 +162,41 @@ def test_a_reader_opened_before_a_commit_keeps_its_snapshot(lake: Lake, tmp_path
     assert reader.con.sql("SELECT count(*) FROM payments").fetchall() == [(10,)]
     assert len(seen(lake)) == 12
     assert len(seen(Lake(copy))) == 10
+
+
+def test_a_commit_flushes_each_file_before_its_rename_and_the_catalog_last(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order power loss needs: staged files on disk before they move in, the partition folders and the new
+    catalog on disk before the catalog swap, and the lake folder flushed after it."""
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    real_fsync, real_replace = fsio.fsync, os.replace
+
+    def fsync(path: str | os.PathLike[str]) -> None:
+        real_fsync(path)
+        with lock:
+            events.append(("fsync", str(path)))
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        real_replace(src, dst)
+        with lock:
+            events.append(("replace", str(src)))
+
+    monkeypatch.setattr(fsio, "fsync", fsync)
+    monkeypatch.setattr(lake_catalog, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    lake = Lake(tmp_path / "lake")
+    with lake.transaction() as tx:
+        tx.append("payments", payments(range(1, 11)))  # six days: six files
+    renames = [i for i, (kind, path) in enumerate(events) if kind == "replace" and path.endswith(".parquet")]
+    assert len(renames) == 6
+    staged = [p for kind, p in events if kind == "replace" and p.endswith(".parquet")]
+    for path in staged:
+        assert ("fsync", path) in events[:renames[0]], f"{path} moved in before it was on disk"
+    swap = next(i for i, (kind, path) in enumerate(events) if kind == "replace" and CATALOG_FILE in path)
+    folders = {str(lake.root / f.path).rsplit("/", 1)[0] for f in lake.catalog().files("payments")}
+    flushed = {p for kind, p in events[renames[-1]:swap] if kind == "fsync"}
+    assert folders <= flushed, "a partition folder was not flushed before the catalog swap"
+    assert any(CATALOG_FILE in p for p in flushed), "the new catalog was not flushed before its swap"
+    assert events[swap + 1:] == [("fsync", str(lake.root))]
+    assert seen(lake) == [(i, 1.0) for i in range(1, 11)]

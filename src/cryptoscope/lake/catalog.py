@@ -65,6 +65,13 @@ class Catalog:
 
     def save(self, root: Path) -> None:
         """Write atomically: a temp file, fsync, then rename over the old catalog."""
+        tmp = self.write_temp(root)
+        fsync(tmp)
+        publish(tmp, root)
+
+    def write_temp(self, root: Path) -> Path:
+        """The catalog in its temp file, not yet flushed: the caller flushes it (with other files, see
+        `store.Transaction.commit`) before `publish`."""
         payload = {
             "format": FORMAT,
             "version": self.version,
@@ -77,7 +84,10 @@ class Catalog:
         tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, root / CATALOG_FILE)
-        fsync(root)
+        return tmp
+
+
+def publish(tmp: Path, root: Path) -> None:
+    """Swap a flushed temp catalog in, and flush the rename: the one step that makes a commit visible."""
+    os.replace(tmp, root / CATALOG_FILE)
+    fsync(root)

@@ -1,10 +1,13 @@
 """Writing to the lake: transactions that stage Parquet files, then commit them in one step.
 
-Files are written under ``_staging/<txid>/``, renamed into ``<table>/event_date=<day>/`` (or
-``event_month=<month>/`` for a compaction's merged files, see `compact.py`) and only then listed in the
-catalog. A writer killed before the catalog swap leaves only unlisted files, which readers never see and the
-next writer removes. Files that leave a table (replaced or merged) are retired: kept for ``RETENTION`` so that
-a reader holding the old list finishes, then deleted by a later commit.
+Files are written under ``_staging/<txid>/`` (flat: no folders to make and remove), renamed into
+``<table>/event_date=<day>/`` (or ``event_month=<month>/`` for a compaction's merged files, see `compact.py`) and
+only then listed in the catalog. A writer killed before the catalog swap leaves only unlisted files, which readers
+never see and the next writer removes. Every file is on disk before any is renamed, the folders renamed into and
+the new catalog before the catalog swap, the swap itself after: the flushes of one step go together on a few
+threads (`fsio.SyncBatch`), a staged file's from the moment it is written. Files that leave a table (replaced or
+merged) are retired: kept for ``RETENTION`` so that a reader holding the old list finishes, then deleted by a later
+commit.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cryptoscope.errors import LakeError
-from cryptoscope.fsio import fsync
-from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry
+from cryptoscope.fsio import SyncBatch
+from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry, publish
 from cryptoscope.lake.partition import split_by_date
 from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import Table, get_table
@@ -127,6 +130,7 @@ class Transaction:
         self._writers: dict[tuple[str, dt.date], _Stream] = {}
         self._merges: dict[str, list[_Merge]] = {}
         self._seq = 0
+        self._sync = SyncBatch()  # staged files start their flush once written
 
     # -- writing -----------------------------------------------------------------------------
     def replace(self, name: str) -> None:
@@ -175,15 +179,13 @@ class Transaction:
     def _rewrite(self, table: Table, replaced: Sequence[FileEntry], rows: pa.Table, folder: Path) -> FileEntry:
         """Stage ``rows`` as the one file that takes the place of ``replaced`` at commit (the first one's place;
         no file when ``rows`` is empty, so the place goes) and return its entry: a merge and a delete alike."""
-        self._seq += 1
-        rel = folder / f"part-{self.txid}-{self._seq:05d}.parquet"
-        staged, entry = None, FileEntry(rel.as_posix(), 0, None, None, 0)
+        path, rel = self._next_path(folder)
+        staged, entry = None, FileEntry(rel, 0, None, None, 0)
         if rows.num_rows:
-            staged = self.staging / rel
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged = path
             pq.write_table(rows, staged, compression="zstd")
-            entry = FileEntry(rel.as_posix(), rows.num_rows, *_time_range(rows, table.event_time),
-                              staged.stat().st_size)
+            self._sync.add(staged)
+            entry = FileEntry(rel, rows.num_rows, *_time_range(rows, table.event_time), staged.stat().st_size)
         self._merges.setdefault(table.name, []).append(
             _Merge(replaced[0].path, frozenset(e.path for e in replaced), staged, entry))
         return entry
@@ -256,43 +258,51 @@ class Transaction:
         rewritten = [str(m.staged) for m in self._merges.get(table.name, []) if m.staged is not None]
         return [str(self.lake.root / f.path) for f in self._live_entries(table, first, last)] + rewritten
 
-    def _next_path(self, table: Table, day: dt.date) -> Path:
+    def _next_path(self, folder: Path) -> tuple[Path, str]:
+        """A new file's staged path and its path in the lake (in ``folder``, relative to the root)."""
         self._seq += 1
-        rel = Path(table.name) / f"event_date={day.isoformat()}" / f"part-{self.txid}-{self._seq:05d}.parquet"
-        path = self.staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        name = f"part-{self.txid}-{self._seq:05d}.parquet"
+        if self._seq == 1:
+            self.staging.mkdir(parents=True, exist_ok=True)
+        return self.staging / name, (folder / name).as_posix()
 
     def _write_file(self, table: Table, day: dt.date, part: pa.Table) -> None:
-        path = self._next_path(table, day)
+        path, rel = self._next_path(_day_folder(table, day))
         pq.write_table(part, path, compression="zstd")
-        self._record(table, path, part.num_rows, *_time_range(part, table.event_time))
+        self._sync.add(path)
+        self._record(table, path, rel, part.num_rows, *_time_range(part, table.event_time))
 
     def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
         """Buffer rows per (table, day) and write a row group once ~8 MB have gathered, so many
         small appends become a few healthy row groups in one file per partition."""
         key = (table.name, day)
         if key not in self._writers:
-            path = self._next_path(table, day)
-            self._writers[key] = _Stream(pq.ParquetWriter(path, table.arrow_schema, compression="zstd"), path)
+            path, rel = self._next_path(_day_folder(table, day))
+            self._writers[key] = _Stream(pq.ParquetWriter(path, table.arrow_schema, compression="zstd"), path, rel)
         stream = self._writers[key]
         stream.add(part, table.event_time)
         if stream.buffered_bytes >= _ROW_GROUP_BYTES:
             stream.flush()
 
-    def _record(self, table: Table, path: Path, rows: int, lo: str | None, hi: str | None) -> None:
-        rel = path.relative_to(self.staging).as_posix()
+    def _record(self, table: Table, path: Path, rel: str, rows: int, lo: str | None, hi: str | None) -> None:
         entry = FileEntry(rel, rows, lo, hi, path.stat().st_size)
         self._staged.setdefault(table.name, []).append((path, entry))
 
     def _close_writers(self) -> None:
         for (name, _), stream in self._writers.items():
             stream.close()
-            self._record(get_table(name), stream.path, stream.rows, stream.min_time, stream.max_time)
+            self._sync.add(stream.path)
+            self._record(get_table(name), stream.path, stream.rel, stream.rows, stream.min_time, stream.max_time)
         self._writers.clear()
 
     # -- finishing ---------------------------------------------------------------------------
     def commit(self) -> None:
+        try:
+            self._commit()
+        finally:
+            self._sync.close()
+
+    def _commit(self) -> None:
         self._close_writers()
         if not self._staged and not self._replace and not self._cursors and not self._merges:
             self._remove_staging()
@@ -303,7 +313,7 @@ class Transaction:
             raise LakeError(f"{root}: the catalog changed during the transaction")
         marker = root / COMMITTING
         marker.write_text(self.txid)
-        fsync(root)
+        self._sync.sync([root])  # the marker, with every staged file (their flushes began as they were written)
         dropped: list[str] = []
         for name in self._replace:
             dropped += [f.path for f in catalog.files(name)]
@@ -316,12 +326,12 @@ class Transaction:
         for name, staged in self._staged.items():
             folders |= {_move_in(path, root / entry.path) for path, entry in staged}
             catalog.tables.setdefault(name, []).extend(entry for _, entry in staged if entry.rows > 0)
-        for folder in folders:
-            fsync(folder)
         catalog.cursors.update(self._cursors)
         expired = _retire(catalog, dropped)
         catalog.version += 1
-        catalog.save(root)
+        tmp = catalog.write_temp(root)
+        self._sync.sync([*folders, tmp])  # the renames and the new catalog on disk before it is swapped in
+        publish(tmp, root)
         for rel in expired:
             (root / rel).unlink(missing_ok=True)
         marker.unlink()
@@ -331,6 +341,7 @@ class Transaction:
         for stream in self._writers.values():
             stream.writer.close()
         self._writers.clear()
+        self._sync.close()
         self._remove_staging()
 
     def _remove_staging(self) -> None:
@@ -350,9 +361,12 @@ class _Merge:
     entry: FileEntry
 
 
+def _day_folder(table: Table, day: dt.date) -> Path:
+    return Path(table.name) / f"event_date={day.isoformat()}"
+
+
 def _move_in(staged: Path, target: Path) -> Path:
-    """Move a staged file to its place, its data on disk first (power loss, not just a kill); its folder."""
-    fsync(staged)
+    """Move a staged file (already on disk: power loss, not just a kill) to its place; return its folder."""
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, target)
     return target.parent
@@ -394,8 +408,8 @@ def _time_range(part: pa.Table, column: str) -> tuple[str | None, str | None]:
 class _Stream:
     """One partition file being written by a long-running producer."""
 
-    def __init__(self, writer: pq.ParquetWriter, path: Path) -> None:
-        self.writer, self.path = writer, path
+    def __init__(self, writer: pq.ParquetWriter, path: Path, rel: str) -> None:
+        self.writer, self.path, self.rel = writer, path, rel
         self.buffer: list[pa.Table] = []
         self.buffered_bytes = 0
         self.rows = 0

@@ -20,6 +20,7 @@ from _replay import bitcoin_node, branch_block
 
 from cryptoscope.lake import Lake
 from cryptoscope.lake.sql import parquet_source
+from cryptoscope.sources.chain.bitcoin.fetch import FIRST_BATCH, fetch_blocks
 from cryptoscope.sources.chain.bitcoin.ingest import BitcoinIngestResult, ingest_bitcoin
 from cryptoscope.sources.chain.bitcoin.node_ingest import follow_node, ingest_from_node
 from cryptoscope.sources.chain.errors import NodeError
@@ -155,3 +156,23 @@ def test_a_node_far_behind_the_lake_removes_nothing(btc_blocks: dict[int, bytes]
                                             "still syncing"):
             ingest_from_node(lake, node, 1)
     assert heights(lake) == list(range(1, 256))
+
+
+def test_a_few_blocks_are_one_request_from_the_callers_thread(btc_blocks: dict[int, bytes]) -> None:
+    """No thread pool for what one request fetches (a follower's new block): same blocks, same order."""
+    class Node:
+        def __init__(self) -> None:
+            self.threads: set[str] = set()
+
+        def raw_blocks(self, wanted: list[tuple[int, str]]) -> list[bytes]:
+            self.threads.add(threading.current_thread().name)
+            return [btc_blocks[h] for h, _ in wanted]
+
+    heights = sorted(btc_blocks)[:FIRST_BATCH]
+    node = Node()
+    got = list(fetch_blocks(node, [(h, str(h)) for h in heights], workers=4))  # type: ignore[arg-type]
+    assert [(h, raw) for h, _, raw in got] == [(h, btc_blocks[h]) for h in heights]
+    assert node.threads == {threading.current_thread().name}
+    many = sorted(btc_blocks)[:FIRST_BATCH + 1]
+    got = list(fetch_blocks(node, [(h, str(h)) for h in many], workers=4))  # type: ignore[arg-type]
+    assert [h for h, _, _ in got] == many

@@ -5,7 +5,8 @@ requests in flight hides the latency, and Bitcoin Core answers them on its own t
 blocks are a few hundred bytes, so one request per block would be all round trips: blocks are asked in JSON-RPC
 batches sized from the blocks seen so far to about `TARGET_BYTES` each (one block per request once blocks are
 that large). Answers are handed on in height order, at most ``2 × workers`` requests ahead of the consumer, so a
-slow consumer (parsing, the lake write) never makes blocks pile up in memory.
+slow consumer (parsing, the lake write) never makes blocks pile up in memory. A few blocks (a follower's new
+block, a lone block) are one request, sent from the caller's thread: no threads to start for it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ FIRST_BATCH = 4  # before any block size is known
 def fetch_blocks(node: BitcoinNode, wanted: Sequence[tuple[int, str]], workers: int = 4
                  ) -> Iterator[tuple[int, str, bytes]]:
     """(height, hash, serialized block) for each (height, hash) of ``wanted``, in that order."""
+    if len(wanted) <= FIRST_BATCH:  # one request (a follower's new block, a lone block): no threads to start
+        yield from ((h, x, raw) for (h, x), raw in zip(wanted, node.raw_blocks(wanted), strict=True))
+        return
     workers = max(1, workers)
     pending: deque[tuple[Sequence[tuple[int, str]], Future[list[bytes]]]] = deque()
     seen_blocks = seen_bytes = 0

@@ -44,16 +44,20 @@ class BitcoinNode:
 
     def raw_block(self, block_hash: str, height: int | None = None) -> bytes:
         """The serialized block (``getblock <hash> 0``)."""
-        return self._bytes(self.client.call("getblock", [block_hash, 0], height=height), height)
+        return self._bytes(self.client.call("getblock", [block_hash, 0], height=height, raw_hex=True), height)
 
     def raw_blocks(self, wanted: Sequence[tuple[int, str]]) -> list[bytes]:
         """Several serialized blocks, (height, hash) each, asked in one JSON-RPC batch."""
         if len(wanted) == 1:
             return [self.raw_block(wanted[0][1], wanted[0][0])]
-        answers = self.client.batch([("getblock", [x, 0]) for _, x in wanted], heights=[h for h, _ in wanted])
+        answers = self.client.batch([("getblock", [x, 0]) for _, x in wanted], heights=[h for h, _ in wanted],
+                                    raw_hex=True)
         return [self._bytes(a, h) for a, (h, _) in zip(answers, wanted, strict=True)]
 
     def _bytes(self, answer: Any, height: int | None) -> bytes:
+        """A raw block from its answer: bytes already (long hex, `hexbody`), or hex to decode."""
+        if isinstance(answer, bytes):
+            return answer
         try:
             return bytes.fromhex(answer) if isinstance(answer, str) else b""
         except ValueError:

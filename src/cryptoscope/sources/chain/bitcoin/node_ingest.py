@@ -83,11 +83,13 @@ def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, 
     if hi is not None and hi > tip:
         raise NodeError(f"--to {hi:,} is beyond the node's best chain, which ends at height {tip:,}", url=node.url,
                         call="getblockcount")
-    floor = _fork_floor(lake, node, lo)
+    last = MAX_HEIGHT if hi is None else hi
+    near = lake_blocks(lake, max(lo - 1, 0), last)  # one query: the block below lo (a fork?) and the range's
+    floor = _fork_floor(lake, node, lo, near.get(lo - 1, []))
+    present = {h: x for h, x in near.items() if h >= lo} if floor == lo else lake_blocks(lake, floor, last)
     top = tip if hi is None else hi
     heights = list(range(floor, top + 1))
     hashes = dict(zip(heights, node.block_hashes(heights), strict=True))
-    present = lake_blocks(lake, floor, MAX_HEIGHT if hi is None else hi)
     if present and max(present) - tip > MAX_REORG_DEPTH:
         raise NodeError(f"the node's best chain ends at height {tip:,}, {max(present) - tip:,} below the lake's "
                         f"highest block {max(present):,}: a node still syncing, or another chain? Nothing was "
@@ -102,11 +104,12 @@ def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, 
     _load(lake, node, wanted, hashes, workers, verify, progress, loader)
 
 
-def _fork_floor(lake: Lake, node: BitcoinNode, lo: int) -> int:
-    """``lo``, lowered while the lake's block just below it has left the best chain (a deep re-organisation)."""
+def _fork_floor(lake: Lake, node: BitcoinNode, lo: int, below_lo: list[str]) -> int:
+    """``lo``, lowered while the lake's block just below it has left the best chain (a deep re-organisation);
+    ``below_lo``: the lake's blocks at ``lo - 1``, read with the range's."""
     floor = lo
     while floor > 0:
-        below = lake_blocks(lake, floor - 1, floor - 1).get(floor - 1, [])
+        below = below_lo if floor == lo else lake_blocks(lake, floor - 1, floor - 1).get(floor - 1, [])
         if all(node.in_best_chain(x, floor - 1) for x in below):
             return floor
         floor -= 1

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import orjson
 
 from cryptoscope.sources.chain.errors import NodeError
+from cryptoscope.sources.chain.rpc import hexbody
 from cryptoscope.sources.chain.rpc.endpoint import Endpoint
 
 T = TypeVar("T")
@@ -54,17 +55,20 @@ class RpcClient:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def call(self, method: str, params: Sequence[Any] = (), *, height: int | None = None) -> Any:
-        """The result of one call (None where the node answers null, as Ethereum does for unknown blocks)."""
+    def call(self, method: str, params: Sequence[Any] = (), *, height: int | None = None,
+             raw_hex: bool = False) -> Any:
+        """The result of one call (None where the node answers null, as Ethereum does for unknown blocks);
+        ``raw_hex``: a long hex result comes back as its bytes (`hexbody`)."""
         rid = next(self._ids)
         payload = orjson.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)})
-        return self._retrying(lambda: self._result(self._post(payload, method, height), method, params, height),
-                              method, height)
+        return self._retrying(
+            lambda: self._result(self._post(payload, method, height, raw_hex), method, params, height),
+            method, height)
 
     def batch(self, calls: Sequence[Call], *, height: int | None = None,
-              heights: Sequence[int] | None = None) -> list[Any]:
+              heights: Sequence[int] | None = None, raw_hex: bool = False) -> list[Any]:
         """The results of ``calls``, in their order, asked in one JSON-RPC batch (``heights``: each call's, for
-        messages; else ``height`` for all)."""
+        messages; else ``height`` for all; ``raw_hex`` as for `call`)."""
         if not calls:
             return []
         first = next(self._ids)
@@ -76,7 +80,7 @@ class RpcClient:
         what = f"{calls[0][0]} (batch of {len(calls)})"
 
         def attempt() -> list[Any]:
-            doc = self._post(payload, what, height)
+            doc = self._post(payload, what, height, raw_hex)
             if not isinstance(doc, list):
                 raise self._error(f"expected a batch of {len(calls)} answers, got {str(doc)[:120]!r}", what, height)
             by_id = {r.get("id"): r for r in doc if isinstance(r, dict)}
@@ -93,7 +97,7 @@ class RpcClient:
         self._drop()
 
     # -- one attempt ---------------------------------------------------------------------------------
-    def _post(self, payload: bytes, what: str, height: int | None) -> Any:
+    def _post(self, payload: bytes, what: str, height: int | None, raw_hex: bool = False) -> Any:
         """Send one request and return its parsed JSON body; `_Transient` for what a retry may mend."""
         try:
             status, challenge, body = self._send(payload)
@@ -109,7 +113,7 @@ class RpcClient:
             raise self._error("the node refused this client (HTTP 403): is its address allowed (Bitcoin Core: "
                               "rpcallowip)?", what, height, status)
         try:
-            return orjson.loads(body)
+            return hexbody.loads(body) if raw_hex else orjson.loads(body)
         except orjson.JSONDecodeError:
             if status in RETRY_STATUS:
                 raise _Transient(f"HTTP {status}") from None
