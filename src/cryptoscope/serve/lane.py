@@ -4,7 +4,8 @@ Why: once scoring itself costs ~0.3 ms, FastAPI's route (dependency resolution, 
 the request object, response-model plumbing, half a dozen middleware layers) is another ~0.1-0.15 ms
 per request on the one core the server has: a third of the budget at 1,000 requests/s.
 
-The lane is ASGI middleware in front of the app. It answers only the ordinary case, with the same code
+The lane is ASGI middleware in front of the whole app (``app.App``, outside Starlette's own middleware
+stack). It answers only the ordinary case, with the same code
 the route uses (`routes_score.score_event`) and the same checks:
 
 * a JSON body with a Content-Length within the body limit;
@@ -37,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.products import online
 from cryptoscope.serve.events import EVENTS
+from cryptoscope.serve.security import RateLimits
 from cryptoscope.serve.service import Service
 
 PATHS = {f"/v1/score/{kind}": kind for kind in online()}
@@ -60,9 +62,11 @@ def domain_response(svc: Service, exc: CryptoscopeError) -> JSONResponse:
 class ScoreLane:
     """ASGI middleware: the fast lane for scoring requests; see the module doc."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, service: Service, limits: RateLimits) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.service = service
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = PATHS.get(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -86,8 +90,7 @@ class ScoreLane:
         """Answer the request here; False (nothing sent) when FastAPI should."""
         from cryptoscope.serve.routes_score import score_event
 
-        app = scope["app"]
-        svc: Service = app.state.service
+        svc = self.service
         auth = headers.get(b"authorization", b"").decode("latin-1")
         key = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get(b"x-api-key", b"").decode("latin-1")
         who = svc.auth.known_key(key) if key else None
@@ -103,7 +106,7 @@ class ScoreLane:
         except (ValueError, ValidationError):  # invalid JSON is a ValidationError too
             return False
         try:
-            if not app.state.limits.allow(who):
+            if not self.limits.allow(who):
                 raise HTTPException(429, "rate limit exceeded: slow down", headers={"Retry-After": "1"})
             answer = await score_event(svc, kind, event, who, idem)
         except HTTPException as exc:
