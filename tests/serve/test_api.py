@@ -10,9 +10,11 @@ import datetime as dt
 import itertools
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from cryptoscope.risk.fastscore import FastModel
 from cryptoscope.risk.frames import rows_frame
 from cryptoscope.serve.service import Service
 from serve.fixtures import bearer, login
@@ -61,12 +63,13 @@ def test_a_withdrawal_is_scored_decided_explained_and_added_to_the_state(
 
 
 def test_the_fast_path_gives_the_general_path_answers(live: tuple[Service, dict[str, str]]) -> None:
-    """The served path (``prepare`` on dict rows, LightGBM's single-row API and TreeSHAP, Platt applied fast)
+    """The served path (``prepare`` on dict rows, the booster's flat trees and TreeSHAP tables, Platt applied fast)
     gives what the batch path gives: ``prepare`` on a frame, bundle.score, the SHAP explainer, decide_scored."""
     service, _ = live
     model = service.scorer.models["withdrawal"]
     fast = model.fast_
     assert fast is not None, model.fast_note_
+    assert fast.api == "flat trees and TreeSHAP tables (Numba)"
     rows = [dict(r) for r in service._background["withdrawal"][:200]]
     served = model.finish(model.prepare_rows(rows))
     try:
@@ -238,3 +241,26 @@ def test_lookups_answer_or_say_what_is_missing(client: TestClient, live: tuple[S
     assert exp.status_code == 200, exp.text
     assert [r["direction"] for r in exp.json()["results"]] == ["upstream", "downstream"]
     assert client.get("/v1/chain/exposure/bad'addr", headers=h).status_code == 422
+
+
+def test_a_booster_the_tables_cannot_hold_is_served_by_lightgbms_c_api(live: tuple[Service, dict[str, str]],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback (categorical splits, deep trees, other objectives): LightGBM's single-row C API gives the
+    tables' probabilities and TreeSHAP values on the served rows."""
+    service, _ = live
+    model = service.scorer.models["withdrawal"]
+    tables = model.fast_
+    assert isinstance(tables, FastModel)
+
+    def refuse(booster: Any) -> None:
+        raise TypeError("a categorical split: no TreeSHAP tables")
+
+    monkeypatch.setattr("cryptoscope.risk.fastscore.TreeShap", refuse)
+    c_api = FastModel(model.model_.bundle, model.product.catalog, top_k=model.top_k)
+    assert c_api.api == "single-row C API (not the tables: a categorical split: no TreeSHAP tables)"
+    x = model.prepare_rows([dict(r) for r in service._background["withdrawal"][:200]]).values
+    assert np.allclose(c_api.score(x), tables.score(x), rtol=1e-14, atol=0.0)
+    assert np.allclose(c_api.contributions(x), tables.contributions(x), rtol=0.0, atol=1e-12)
+    one = np.vstack([c_api.contributions(x[i:i + 1]) for i in range(20)])  # the single-row call
+    assert np.allclose(one, tables.contributions(x[:20]), rtol=0.0, atol=1e-12)
+    assert c_api.texts(x, c_api.contributions(x)) == tables.texts(x, tables.contributions(x))

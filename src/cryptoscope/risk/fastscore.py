@@ -195,22 +195,22 @@ class FastModel(FastPath):
         self.booster: Any = booster
         self._proba: Callable[[np.ndarray], np.ndarray]
         self._contrib: Callable[[np.ndarray], np.ndarray]
+        try:  # the trees as flat arrays (Numba): the same probabilities to the bit, TreeSHAP 2-6x faster
+            tables = TreeShap(booster)
+            tables.probabilities(np.zeros((0, tables.width)))  # TypeError for an objective other than binary
+            self._proba, self._contrib = tables.probabilities, tables.values
+            self.api = "flat trees and TreeSHAP tables (Numba)"
+            return
+        except TypeError as exc:  # categorical splits, deep trees, another objective: LightGBM's own code for it
+            why = f"not the tables: {exc}"
         try:
             proba, contrib = SingleRow(booster, SingleRow.NORMAL), SingleRow(booster, SingleRow.CONTRIB)
             self._proba, self._contrib = (lambda x: proba(x)[:, 0]), contrib
-            self.api = "single-row C API"
+            self.api = f"single-row C API ({why})"
         except (ImportError, AttributeError, OSError) as exc:  # another LightGBM build: its Python predict
             self._proba = lambda x: booster.predict(x, num_threads=1)
             self._contrib = lambda x: booster.predict(x, pred_contrib=True, num_threads=1)
-            self.api = f"Booster.predict ({exc})"
-        try:  # the trees as flat arrays (Numba): the same probabilities to the bit, TreeSHAP 2-6x faster
-            tables = TreeShap(booster)
-            self._contrib = tables.values
-            self._proba = tables.probabilities
-            tables.probabilities(np.zeros((0, tables.width)))
-            self.api = "flat trees and TreeSHAP tables (Numba)"
-        except TypeError as exc:  # categorical splits, deep trees, another objective: LightGBM's own code for it
-            self.api += f"; not the tables: {exc}"
+            self.api = f"Booster.predict ({why}; {exc})"
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self._proba(x), dtype=float)
