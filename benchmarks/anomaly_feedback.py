@@ -165,12 +165,14 @@ def previous_version(x: np.ndarray, members: np.ndarray, d: np.ndarray) -> np.nd
 def candidates(x: np.ndarray, members: np.ndarray, unsup: np.ndarray, d: np.ndarray) -> dict[str, np.ndarray]:
     """Every design tried on one draw (chosen on the development tables only; see `AFFORDABLE`)."""
     from cryptoscope.anomaly.feedback import blend_by_decisions
-    from cryptoscope.anomaly.pu import pu_forest, pu_scores, two_step_pu
+    from cryptoscope.anomaly.pu import knn_pu, pu_forest, pu_scores, two_step_pu
 
     z = standardize(members)
     feats = scaled(x)
     extra, random = two_step_pu(feats, d, kind="extra"), two_step_pu(feats, d, kind="random")
     pair = rank_columns(np.column_stack([extra, random])).mean(axis=1)
+    knn = knn_pu(feats, d)
+    pair_knn = rank_columns(np.column_stack([extra, random, knn])).mean(axis=1)
     return {
         "pu_extra_one_step": pu_forest(feats, d),
         "pu_extra_two_step": extra,
@@ -179,13 +181,16 @@ def candidates(x: np.ndarray, members: np.ndarray, unsup: np.ndarray, d: np.ndar
         "pu_pair_with_member_scores": pu_scores(np.column_stack([feats, z]), d),
         "pu_pair+zscore": blend_by_decisions({"forest": pair, "unsupervised": z.mean(axis=1)}, d)[0],
         "pu_pair+refined": blend_by_decisions({"forest": pair, "unsupervised": unsup}, d)[0],
+        "knn_pu": knn,
+        "pu_pair+knn": pair_knn,
+        "pu_pair+knn+zscore": blend_by_decisions({"forest": pair_knn, "unsupervised": z.mean(axis=1)}, d)[0],
     }
 
 
 #: Designs that keep `score-table` on an 8,000-row table with decisions under 15 s on this machine: blending
 #: with the *refined* unsupervised score adds the refinement's forests (3.5 s at 8,000 x 30), which does not.
 AFFORDABLE = ("pu_extra_one_step", "pu_extra_two_step", "pu_random_two_step", "pu_pair", "pu_pair_with_member_scores",
-              "pu_pair+zscore")
+              "pu_pair+zscore", "knn_pu", "pu_pair+knn", "pu_pair+knn+zscore")
 
 
 def code_version() -> str:

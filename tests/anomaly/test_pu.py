@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cryptoscope.anomaly.pu import pu_forest, pu_scores
+from cryptoscope.anomaly.pu import knn_pu, pu_forest, pu_scores
 from cryptoscope.errors import CryptoscopeError
 
 
@@ -62,3 +62,18 @@ def test_confirmed_rows_alone_are_enough_and_no_confirmed_row_is_an_error() -> N
         pu_forest(x, decisions[:10])
     with pytest.raises(CryptoscopeError, match="unknown forest 'boosted'"):
         pu_forest(x, decisions, kind="boosted")
+
+
+def test_the_nearest_neighbour_ratio_finds_them_and_no_row_is_its_own_neighbour() -> None:
+    x, y, decisions = _hidden_abnormal()
+    score = knn_pu(x, decisions)
+    undecided = np.isnan(decisions)
+    assert roc_auc_score(y[undecided], score[undecided]) > 0.9
+    # pure-noise decisions: counting a confirmed row as its own nearest confirmed row would put them all on top
+    rng = np.random.default_rng(3)
+    noise = rng.normal(size=(600, 4))
+    random_decisions = np.full(600, np.nan)
+    random_decisions[:200] = rng.random(200) < 0.3
+    assert roc_auc_score(random_decisions[:200], knn_pu(noise, random_decisions)[:200]) < 0.7
+    with pytest.raises(CryptoscopeError, match="two confirmed rows"):
+        knn_pu(x, np.where(np.arange(len(x)) == 0, 1.0, np.nan))

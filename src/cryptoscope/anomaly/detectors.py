@@ -117,8 +117,8 @@ class RankEnsemble:
     def fit(self, x: np.ndarray | pd.DataFrame, feedback: np.ndarray | None = None) -> RankEnsemble:
         """Score every row; ``feedback`` (1 / 0 / NaN per row: analysts' decisions) teaches the ensemble.
 
-        With enough decisions (`cryptoscope.anomaly.feedback`) positive-unlabelled forests learn them and
-        are blended with the members' combination by how well each ranks the decided rows; refinement is
+        With enough decisions (`cryptoscope.anomaly.feedback`) positive-unlabelled forests and a
+        nearest-neighbour ratio learn them and score every row (mean of their ranks); refinement is
         skipped (real labels replace its pseudo-labels).
         ``weights_`` holds each member's weight on the decisions (equal when there was no usable feedback).
         """
@@ -133,7 +133,7 @@ class RankEnsemble:
             self.scores_[name] = fit_scores(name, matrix, self.random_state)
         stacked = np.column_stack([self.scores_[d] for d in self.detectors])
         combined = combine(stacked, self.combination)
-        # decisions replace refinement's pseudo-labels, and the forests blend with the plain combination
+        # decisions replace refinement's pseudo-labels
         learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state, combined) \
             if feedback is not None else None
         if learned is None and self.refine and len(self.detectors) > 1:  # one detector alone stays itself

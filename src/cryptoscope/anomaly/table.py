@@ -7,8 +7,8 @@ interval (`cryptoscope.anomaly.evidence`), since on one table small differences 
 label column (1 = abnormal) is never shown to the detectors.
 
 ``--feedback-column COL`` is the semi-supervised mode (`cryptoscope.anomaly.feedback`): COL holds
-analysts' decisions (1, 0, or empty for rows nobody reviewed) and teaches the ensemble (a
-positive-unlabelled forest blended with the detectors); with labels too, the rows that carry a decision
+analysts' decisions (1, 0, or empty for rows nobody reviewed) and teaches the ensemble (two
+positive-unlabelled forests and a nearest-neighbour ratio); with labels too, the rows that carry a decision
 are left out of the judging, so the figures are on unseen rows only. Bad decisions:
 
 - anything but 0, 1 or empty: an error naming the file, the row and the column;
