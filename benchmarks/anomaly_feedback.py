@@ -226,7 +226,7 @@ def ours(table: dict[str, np.ndarray], d: np.ndarray, tried: bool) -> dict[str, 
         unsup = table.get("unsup")
         if unsup is None:
             unsup = table["unsup"] = refine(scaled(x), combine(members, "zscore"))
-        learned = learn_from_decisions(scaled(x), members, d, unsupervised=combine(members, "zscore"))
+        learned = learn_from_decisions(scaled(x), members, d)
         return {"unsupervised": unsup, "previous_version": previous_version(x, members, d),
                 **(candidates(x, members, unsup, d) if tried else {}),
                 "ensemble": learned[0] if learned is not None else unsup}

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from cryptoscope.anomaly.combine import combine
 from cryptoscope.anomaly.detectors import scaled
 from cryptoscope.anomaly.evidence import roc_auc
 from cryptoscope.anomaly.feedback import learn_from_decisions
@@ -66,7 +65,6 @@ def simulate(x: np.ndarray, members: np.ndarray, unsup: np.ndarray, y: np.ndarra
     pool = ~judge
     decisions = np.full(len(y), np.nan)
     score, taken, auc = unsup, [], {}
-    plain = combine(members, "zscore")
     for n in ROUNDS:
         picked = _next(policy, score, unsup, decisions, pool, money, n)
         decisions[picked] = y[picked]
@@ -74,7 +72,7 @@ def simulate(x: np.ndarray, members: np.ndarray, unsup: np.ndarray, y: np.ndarra
         if policy != "unsupervised_order" or len(taken) in CHECKPOINTS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                learned = learn_from_decisions(scaled(x), members, decisions, unsupervised=plain)
+                learned = learn_from_decisions(scaled(x), members, decisions)
             score = learned[0] if learned is not None else unsup
         if len(taken) in CHECKPOINTS:
             auc[str(len(taken))] = round(roc_auc(y[judge], score[judge]), 4)

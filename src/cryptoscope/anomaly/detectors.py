@@ -134,7 +134,7 @@ class RankEnsemble:
         stacked = np.column_stack([self.scores_[d] for d in self.detectors])
         combined = combine(stacked, self.combination)
         # decisions replace refinement's pseudo-labels
-        learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state, combined) \
+        learned = learn_from_decisions(scaled(matrix), stacked, feedback, self.random_state) \
             if feedback is not None else None
         if learned is None and self.refine and len(self.detectors) > 1:  # one detector alone stays itself
             combined = refine(scaled(matrix), combined, seed=self.random_state)

@@ -135,17 +135,15 @@ def blend_by_decisions(parts: dict[str, np.ndarray], labels: np.ndarray, power: 
     return np.asarray(ranks @ weights), dict(zip(names, weights.round(4).tolist(), strict=True))
 
 
-def learn_from_decisions(matrix: np.ndarray, scores: np.ndarray, labels: np.ndarray, seed: int = 7,
-                         unsupervised: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+def learn_from_decisions(matrix: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+                         seed: int = 7) -> tuple[np.ndarray, np.ndarray] | None:
     """(score per row, member weights) from the decisions; None when they cannot teach (`DecisionCounts`).
 
     ``matrix``: the detectors' (scaled) feature matrix; ``scores``: rows x members, higher = more abnormal.
-    The score is `pu.pu_scores` (rank of the two PU forests and the nearest-neighbour ratio). ``unsupervised``
-    (the ensemble's own score) is no longer blended in (it ranked lower on the development tables) and is
-    accepted for callers that pass it. The member weights (each member's lead on the decisions) are reported,
-    not used.
+    The score is `pu.pu_scores` (rank of the two PU forests and the nearest-neighbour ratio); the ensemble's
+    own unsupervised score is not blended in (that ranked lower on the development tables). The member weights
+    (each member's lead on the decisions) are reported, not used.
     """
-    del unsupervised
     weights = member_weights(scores, labels)
     if weights is None:
         return None
