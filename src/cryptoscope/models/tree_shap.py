@@ -57,6 +57,9 @@ class TreeShap:
         self.constant = np.array(trees.constant, dtype=np.float64)  # per tree: a one-leaf tree's value, else 0
         self.bias = trees.bias
         self.objective = str(model.get("objective", ""))
+        kind, _, sigmoid = self.objective.partition(" sigmoid:")
+        #: LightGBM's sigmoid parameter of a binary objective (None for another objective: no probabilities)
+        self.sigmoid = float(sigmoid) if kind == "binary" and sigmoid else None
         self.table = _tables(self.leaves, np.array(trees.z), self.leaf_values, trees.table_size)
 
     def values(self, x: np.ndarray) -> np.ndarray:
@@ -76,10 +79,9 @@ class TreeShap:
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """``predict``'s probabilities for a binary objective (``1 / (1 + exp(-sigmoid * margin))``, as LightGBM's
         ``BinaryLogloss::ConvertOutput``); ``TypeError`` for another objective."""
-        kind, _, sigmoid = self.objective.partition(" sigmoid:")
-        if kind != "binary" or not sigmoid:
+        if self.sigmoid is None:
             raise TypeError(f"objective {self.objective!r}: no probabilities from the tables")
-        return self._predict(x, float(sigmoid))
+        return self._predict(x, self.sigmoid)
 
     def _predict(self, x: np.ndarray, sigmoid: float) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float64)

@@ -197,7 +197,8 @@ class FastModel(FastPath):
         self._contrib: Callable[[np.ndarray], np.ndarray]
         try:  # the trees as flat arrays (Numba): the same probabilities to the bit, TreeSHAP 2-6x faster
             tables = TreeShap(booster)
-            tables.probabilities(np.zeros((0, tables.width)))  # TypeError for an objective other than binary
+            if tables.sigmoid is None:
+                raise TypeError(f"objective {tables.objective!r}: no probabilities from the tables")
             self._proba, self._contrib = tables.probabilities, tables.values
             self.api = "flat trees and TreeSHAP tables (Numba)"
             return

@@ -10,40 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.sources.chain.bitcoin.heights import CHAIN
+from cryptoscope.sources.chain.lake_rows import keyed_rows
 
 
 def remove_blocks(lake: Lake, block_hashes: Sequence[str]) -> int:
     """Delete the blocks ``block_hashes`` and the rows of their transactions; return the rows removed."""
     if not block_hashes:
         return 0
-    blocks = _query(lake, "chain_blocks", "SELECT chain, block_hash, event_time FROM t WHERE chain = ? AND "
-                    "block_hash IN (SELECT key FROM wanted)", block_hashes)
+    blocks = keyed_rows(lake, "chain_blocks", "SELECT chain, block_hash, event_time FROM t WHERE chain = ? AND "
+                    "block_hash IN (SELECT key FROM wanted)", CHAIN, block_hashes)
     if blocks.num_rows == 0:
         return 0
     times = blocks["event_time"].to_pylist()
     since, until = min(times), max(times)
-    txs = _query(lake, "chain_transactions", "SELECT chain, txid FROM t WHERE chain = ? AND block_hash IN "
-                 "(SELECT key FROM wanted)", block_hashes)
+    txs = keyed_rows(lake, "chain_transactions", "SELECT chain, txid FROM t WHERE chain = ? AND block_hash IN "
+                 "(SELECT key FROM wanted)", CHAIN, block_hashes)
     txids = txs["txid"].to_pylist()
     keys = {"chain_blocks": blocks, "chain_transactions": txs}
     for name, index in (("chain_inputs", "input_index"), ("chain_outputs", "output_index")):
-        keys[name] = _query(lake, name, f"SELECT chain, txid, {index} FROM t WHERE chain = ? AND event_time "
+        keys[name] = keyed_rows(lake, name, f"SELECT chain, txid, {index} FROM t WHERE chain = ? AND event_time "
                             f"BETWEEN '{since.isoformat()}' AND '{until.isoformat()}' AND txid IN (SELECT key FROM "
-                            "wanted)", txids)
+                            "wanted)", CHAIN, txids)
     with lake.transaction() as tx:
         return sum(tx.delete(name, rows, since=since, until=until) for name, rows in keys.items() if rows.num_rows)
-
-
-def _query(lake: Lake, table: str, sql: str, wanted: Sequence[str]) -> pa.Table:
-    files = lake.file_paths(table)
-    if not files:
-        return pa.table({"chain": pa.array([], pa.string())})
-    with local_duckdb() as con:
-        con.register("wanted", pa.table({"key": pa.array(list(wanted), pa.string())}))
-        return con.sql(sql.replace("FROM t ", f"FROM {parquet_source(files)} "), params=[CHAIN]).to_arrow_table()
 

@@ -10,34 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import local_duckdb, parquet_source
+from cryptoscope.sources.chain.lake_rows import keyed_rows
 
 
 def remove_blocks(lake: Lake, chain: str, block_hashes: Sequence[str]) -> int:
     """Delete the transactions of the blocks ``block_hashes`` and their token transfers; return the rows removed."""
     if not block_hashes:
         return 0
-    txs = _query(lake, "eth_transactions", "SELECT chain, tx_hash, event_time FROM t WHERE chain = ? AND "
+    txs = keyed_rows(lake, "eth_transactions", "SELECT chain, tx_hash, event_time FROM t WHERE chain = ? AND "
                  "block_hash IN (SELECT key FROM wanted)", chain, block_hashes)
     if txs.num_rows == 0:
         return 0
     times = txs["event_time"].to_pylist()
     since, until = min(times), max(times)
-    transfers = _query(lake, "eth_token_transfers", "SELECT chain, tx_hash, log_index FROM t WHERE chain = ? AND "
+    transfers = keyed_rows(lake, "eth_token_transfers", "SELECT chain, tx_hash, log_index FROM t WHERE chain = ? AND "
                        f"event_time BETWEEN '{since.isoformat()}' AND '{until.isoformat()}' AND tx_hash IN "
                        "(SELECT key FROM wanted)", chain, txs["tx_hash"].to_pylist())
     keys = {"eth_transactions": txs, "eth_token_transfers": transfers}
     with lake.transaction() as tx:
         return sum(tx.delete(name, rows, since=since, until=until) for name, rows in keys.items() if rows.num_rows)
 
-
-def _query(lake: Lake, table: str, sql: str, chain: str, wanted: Sequence[str]) -> pa.Table:
-    files = lake.file_paths(table)
-    if not files:
-        return pa.table({"chain": pa.array([], pa.string())})
-    with local_duckdb() as con:
-        con.register("wanted", pa.table({"key": pa.array(list(wanted), pa.string())}))
-        return con.sql(sql.replace("FROM t ", f"FROM {parquet_source(files)} "), params=[chain]).to_arrow_table()
