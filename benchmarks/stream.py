@@ -88,32 +88,41 @@ async def subscribed(url: str, names: list[str], after: dt.datetime, limit_s: fl
         await nc.close()
 
 
-async def client_ceiling(url: str, backlog: int, batch: int = 500) -> float:
-    """Events/s a consumer that does nothing but take the backlog could reach: nats-py fetching every message
-    and reading its stream position, on the same broker. The bound the client library alone puts on `run`."""
+async def client_ceiling(url: str, backlog: int, reader: str, batch: int = 500) -> float:
+    """Events/s a consumer that does nothing but take the backlog could reach, reading each message's stream
+    position, on the same broker: the bound the client alone puts on `run`. ``reader`` "pull" is what `run`
+    uses (`cryptoscope.stream.pull.Pull`), "fetch" nats-py's own `PullSubscription.fetch` (what it used before)."""
     import nats.errors
     from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
     from cryptoscope.stream.connection import connect
+    from cryptoscope.stream.pull import Pull
     from cryptoscope.stream.subjects import EVENTS, position
 
     nc = await connect(url)
     js = nc.jetstream()
-    config = ConsumerConfig(durable_name="ceiling", ack_policy=AckPolicy.ALL, max_ack_pending=-1,
+    name = f"ceiling-{reader}"
+    config = ConsumerConfig(durable_name=name, ack_policy=AckPolicy.ALL, max_ack_pending=-1,
                             deliver_policy=DeliverPolicy.ALL, filter_subject="events.>")
-    sub = await js.pull_subscribe("events.>", durable="ceiling", stream=EVENTS, config=config)
+    if reader == "pull":
+        await js.add_consumer(EVENTS, config)
+        pull = await Pull(nc, EVENTS, name, batch).start()
+    else:
+        sub = await js.pull_subscribe("events.>", durable=name, stream=EVENTS, config=config)
     taken, start = 0, time.perf_counter()
     while taken < backlog:
         try:
-            msgs = await sub.fetch(batch, timeout=5)
+            msgs = await (pull.fetch(5) if reader == "pull" else sub.fetch(batch, timeout=5))
         except nats.errors.TimeoutError:
+            break
+        if not msgs:
             break
         for m in msgs:
             position(m)
         taken += len(msgs)
     seconds = time.perf_counter() - start
     await msgs[-1].ack()
-    await js.delete_consumer(EVENTS, "ceiling")
+    await js.delete_consumer(EVENTS, name)
     await nc.close()
     return taken / seconds
 
@@ -161,7 +170,7 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
                               "--since", since.isoformat(), "--until", paced_from.isoformat()],
                              check=True, capture_output=True, text=True)
         backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
-        ceiling = asyncio.run(client_ceiling(url, backlog))
+        ceiling = {r: asyncio.run(client_ceiling(url, backlog, r)) for r in ("pull", "fetch")}
         drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
         started = dt.datetime.now(dt.UTC)
         procs = run_consumers(root, url, registry, since, partitions, 30, "paced")  # outlives the publisher's start
@@ -185,7 +194,8 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "decisions": sum(s["decisions"] for s in drained + paced),
         "alerts": sum(s["alerts"] for s in drained + paced),
         "warmed_events": max(s["warmed"] for s in drained),
-        "client_ceiling_events_per_s": round(ceiling, 1),
+        "client_ceiling_events_per_s": round(ceiling["pull"], 1),
+        "client_ceiling_nats_py_fetch_events_per_s": round(ceiling["fetch"], 1),
     }
 
 

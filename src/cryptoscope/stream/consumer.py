@@ -21,14 +21,14 @@ import contextlib
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nats.errors
 import pandas as pd
 import pyarrow as pa
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -51,6 +51,7 @@ from cryptoscope.stream.codec import BadMessage, decode, encode
 from cryptoscope.stream.connection import connect as connect_broker
 from cryptoscope.stream.metrics import StreamMetrics
 from cryptoscope.stream.partition import Partition
+from cryptoscope.stream.pull import Pull
 from cryptoscope.stream.work import Work
 from cryptoscope.surveillance.alerts import TABLE as ALERTS_TABLE
 from cryptoscope.surveillance.batch import account_links
@@ -105,6 +106,7 @@ class RunStats:
     seconds: float = 0.0
     busy_s: float = 0.0  # from the first message taken to the last commit: what `processed` took
     busy_until: float = 0.0  # when the last commit was done (epoch seconds)
+    busy_cpu_s: float = 0.0  # the event loop's thread's CPU time over `busy_s`: what bounds one consumer
 
 
 class Consumer:
@@ -130,8 +132,10 @@ class Consumer:
         self.applied = self.snapshot_seq  # the last message the state has taken
         self.gap_from: int | None = None  # set after resubscribing at a gap: a gap seen again there is real
         self._busy_from: float | None = None
+        self._busy_cpu_from = 0.0
         self._pending: asyncio.Task[None] | None = None  # the commit under way
         self._written: set[str] = set()  # the lake tables this run appended to: what a checkpoint compacts
+        self._pull: Pull | None = None  # the messages of the durable consumer, as (re)created
 
     # -- start ---------------------------------------------------------------------------------------
     def _start(self) -> Work:
@@ -197,7 +201,7 @@ class Consumer:
         js = nc.jetstream()
         try:
             await subjects.ensure_streams(js)
-            await self._consume(js)
+            await self._consume(nc, js)
             await self._checkpoint(js)  # not on an error: the state may hold uncommitted events
         finally:
             self.work.close()
@@ -206,9 +210,11 @@ class Consumer:
         self.stats.seconds = time.perf_counter() - start
         return self.stats
 
-    async def _subscribe(self, js: Any, start: int) -> Any:
+    async def _subscribe(self, nc: Client, js: Any, start: int) -> Pull:
         """The durable consumer, recreated to deliver from message ``start`` on (see the module doc)."""
         cfg = self.config
+        if self._pull is not None:
+            await self._pull.close()
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(subjects.EVENTS, cfg.consumer)
         # AckPolicy.ALL: acknowledging a message acknowledges every one before it (the consumer applies them in
@@ -216,19 +222,26 @@ class Consumer:
         config = ConsumerConfig(durable_name=cfg.consumer, ack_policy=AckPolicy.ALL, ack_wait=cfg.ack_wait_s,
                                 max_ack_pending=-1, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                                 opt_start_seq=start, filter_subject="events.>")
-        return await js.pull_subscribe("events.>", durable=cfg.consumer, stream=subjects.EVENTS, config=config)
+        await js.add_consumer(subjects.EVENTS, config)
+        self._pull = await Pull(nc, subjects.EVENTS, cfg.consumer, cfg.batch).start()
+        return self._pull
 
-    async def _consume(self, js: Any) -> None:
+    async def _consume(self, nc: Client, js: Any) -> None:
+        try:
+            await self._drain(nc, js)
+        finally:
+            if self._pull is not None:
+                await self._pull.close()
+
+    async def _drain(self, nc: Client, js: Any) -> None:
+        """Take, apply and commit batches until ``--until-idle`` says the feed is done (or forever)."""
         cfg = self.config
-        sub = await self._subscribe(js, self.applied + 1)
+        sub = await self._subscribe(nc, js, self.applied + 1)
         idle_since: float | None = None  # when the feed last paused (None while messages come)
         last_snapshot = time.monotonic()
         held = Held()
         while True:
-            try:
-                msgs = await sub.fetch(cfg.batch, timeout=cfg.fetch_wait_s)
-            except (nats.errors.TimeoutError, TimeoutError):
-                msgs = []
+            msgs = await sub.fetch(cfg.fetch_wait_s)
             gap = False
             if msgs:
                 idle_since = None
@@ -240,7 +253,7 @@ class Consumer:
                 held = Held()
             if gap:  # a message is missing before this one: deliver again from the first one not applied
                 await self._settle()
-                sub = await self._subscribe(js, self.applied + 1)
+                sub = await self._subscribe(nc, js, self.applied + 1)
                 self.gap_from = self.applied
                 continue
             if not held.msgs and time.monotonic() - last_snapshot >= cfg.snapshot_every_s:
@@ -255,7 +268,7 @@ class Consumer:
                 await self._commit(js, Held())
             if cfg.until_idle is None:
                 continue
-            info = await sub.consumer_info()
+            info = await js.consumer_info(subjects.EVENTS, cfg.consumer)
             if info.num_pending or info.num_ack_pending:
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since >= cfg.until_idle:
@@ -275,7 +288,8 @@ class Consumer:
         first_new, gap = self.cursor + 1, False
         published: dict[str, list[int]] = {}  # when each decision's event reached the broker (ns)
         counted: Counter[str] = Counter()  # fresh events per table, for the metrics
-        self._busy_from = self._busy_from or time.perf_counter()
+        if self._busy_from is None:
+            self._busy_from, self._busy_cpu_from = time.perf_counter(), time.thread_time()
         for i, msg in enumerate(msgs):
             seq, at_ns = subjects.position(msg)
             if seq <= self.applied:
@@ -333,12 +347,16 @@ class Consumer:
         # a commit every two seconds is a few rows per file: merge them while the feed is quiet
         await asyncio.to_thread(compact, self.lake, sorted(self._written))
 
-    async def _commit(self, js: Any, held: Held) -> None:
+    def _commit(self, js: Any, held: Held) -> Coroutine[Any, Any, None]:
+        """What `_send` commits: everything applied so far, cut now. The cut must not wait for the commit task to
+        start: a batch applied meanwhile would move the cursor past decisions this commit does not hold."""
+        return self._send(js, held, self.applied, self.work.take_raw())
+
+    async def _send(self, js: Any, held: Held, last: int, raw: dict[str, list[dict[str, Any]]]) -> None:
         """Send the new alerts and dead letters, wait for the broker to hold everything sent, commit the lake
         with the cursor, file the alerts as cases, and only then acknowledge the messages. The lake write runs
         on a worker thread (Parquet, DuckDB and fsync release the interpreter), so the event loop goes on
         taking and scoring the next messages meanwhile."""
-        last, raw = self.applied, self.work.take_raw()  # what this commit covers, taken before any wait
         alerts = self.work.new_alerts()
         for a in alerts.to_pylist():
             held.acks.append(await js.publish_async(subjects.alerts(a["typology"]), encode(a),
@@ -356,6 +374,7 @@ class Consumer:
         if held.last is not None:
             await held.last.ack()
             self.stats.busy_s = time.perf_counter() - (self._busy_from or time.perf_counter())
+            self.stats.busy_cpu_s = time.thread_time() - self._busy_cpu_from
             self.stats.busy_until = time.time()
 
     def _accept(self, table: str, data: bytes) -> dict[str, Any] | None:
