@@ -19,20 +19,21 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cryptoscope import fsio
 from cryptoscope.errors import LakeError
 from cryptoscope.fsio import SyncBatch
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry, publish
-from cryptoscope.lake.partition import split_by_date
+from cryptoscope.lake.partition import split_by_date, split_by_month
 from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import Table, get_table
 
@@ -43,6 +44,8 @@ LOCK_FILE = ".lock"
 COMMITTING = ".committing"
 #: how long a file that left its table stays on disk for readers that listed it before (Delta's VACUUM keeps 7 days)
 RETENTION = dt.timedelta(hours=1)
+#: threads encoding a transaction's staged Parquet files (Arrow releases the GIL while it encodes and compresses)
+WRITE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class Transaction:
         self._merges: dict[str, list[_Merge]] = {}
         self._seq = 0
         self._sync = SyncBatch()  # staged files start their flush once written
+        self._encoders: ThreadPoolExecutor | None = None
+        self._encoding: dict[str, list[Future[tuple[Path, FileEntry]]]] = {}
 
     # -- writing -----------------------------------------------------------------------------
     def replace(self, name: str) -> None:
@@ -205,7 +210,8 @@ class Transaction:
         the files and the position become visible together, or neither does."""
         self._cursors[consumer] = position
 
-    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True, same_time: bool = False) -> int:
+    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True, same_time: bool = False,
+               monthly: bool = False) -> int:
         """Stage ``rows`` for ``name`` and return how many are new.
 
         With ``dedupe`` rows whose primary key is already in the table (or staged earlier in this
@@ -213,14 +219,21 @@ class Transaction:
         committed files whose time range meets the rows' are searched: for producers whose repeated rows
         repeat their event time as well (the stream's micro-batches, which would otherwise read every key
         of the table at each commit). Without ``dedupe``, rows go to long-lived per-day writers: the fast
-        path for producers that guarantee unique keys.
+        path for producers that guarantee unique keys. With ``monthly`` (and ``dedupe``), one file per calendar
+        month (``event_month=YYYY-MM/``, the layout compaction leaves) instead of one per day: for producers whose
+        commits span many days of old data (a node ingest of early blocks), whose day files would be tiny.
+        Files are encoded on threads while the caller goes on; `commit` waits for them.
         """
         table = get_table(name)
         rows = rows.select(table.column_names).cast(table.arrow_schema)
         if dedupe:
             rows = self._new_rows(table, rows, same_time)
-            for day, part in split_by_date(rows, table.event_time):
-                self._write_file(table, day, part)
+            if monthly:
+                for month, part in split_by_month(rows, table.event_time):
+                    self._write_file(table, Path(table.name) / f"event_month={month}", part)
+            else:
+                for day, part in split_by_date(rows, table.event_time):
+                    self._write_file(table, _day_folder(table, day), part)
         else:
             for day, part in split_by_date(rows, table.event_time):
                 self._write_stream(table, day, part)
@@ -230,11 +243,14 @@ class Transaction:
         if rows.num_rows == 0:
             return rows
         files = [] if table.name in self._replace else self._files(table, rows if same_time else None)
+        self._settle(table.name)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
         if not files:  # only duplicates within the rows: Arrow alone, without a query
             first = keyed.group_by(list(table.primary_key), use_threads=False).aggregate([("_i", "min")])
             return rows.take(np.sort(first["_i_min"].to_numpy()))
+        import duckdb  # only here: a node ingest's appends rarely meet committed files, and DuckDB loads slowly
+
         key = ", ".join(f'"{k}"' for k in table.primary_key)
         source = "keyed"
         if files:
@@ -266,11 +282,28 @@ class Transaction:
             self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / name, (folder / name).as_posix()
 
-    def _write_file(self, table: Table, day: dt.date, part: pa.Table) -> None:
-        path, rel = self._next_path(_day_folder(table, day))
-        pq.write_table(part, path, compression="zstd")
-        self._sync.add(path)
-        self._record(table, path, rel, part.num_rows, *_time_range(part, table.event_time))
+    def _write_file(self, table: Table, folder: Path, part: pa.Table) -> None:
+        """Stage ``part`` as one file of ``folder``, encoded on a thread (`_settle` collects it)."""
+        path, rel = self._next_path(folder)
+        lo, hi = _time_range(part, table.event_time)
+        if self._encoders is None:
+            self._encoders = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="parquet")
+        job = self._encoders.submit(_encode, part, path, FileEntry(rel, part.num_rows, lo, hi, 0))
+        self._encoding.setdefault(table.name, []).append(job)
+
+    def _settle(self, name: str | None = None) -> None:
+        """Wait for the files being encoded (of table ``name``, or all) and list them as staged, in the order
+        they were appended; raise the first encoding's error."""
+        for table in [name] if name is not None else list(self._encoding):
+            for job in self._encoding.pop(table, []):
+                self._staged.setdefault(table, []).append(job.result())
+
+    def _stop_encoders(self) -> None:
+        """Let the encodings under way end (their outcome unread) and stop the threads."""
+        if self._encoders is not None:
+            self._encoders.shutdown(wait=True, cancel_futures=True)
+            self._encoders = None
+        self._encoding.clear()
 
     def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
         """Buffer rows per (table, day) and write a row group once ~8 MB have gathered, so many
@@ -300,10 +333,12 @@ class Transaction:
         try:
             self._commit()
         finally:
+            self._stop_encoders()
             self._sync.close()
 
     def _commit(self) -> None:
         self._close_writers()
+        self._settle()
         if not self._staged and not self._replace and not self._cursors and not self._merges:
             self._remove_staging()
             return  # nothing new: the catalog version stays, readers' caches stay valid
@@ -341,6 +376,7 @@ class Transaction:
         for stream in self._writers.values():
             stream.writer.close()
         self._writers.clear()
+        self._stop_encoders()
         self._sync.close()
         self._remove_staging()
 
@@ -363,6 +399,13 @@ class _Merge:
 
 def _day_folder(table: Table, day: dt.date) -> Path:
     return Path(table.name) / f"event_date={day.isoformat()}"
+
+
+def _encode(part: pa.Table, path: Path, entry: FileEntry) -> tuple[Path, FileEntry]:
+    """Write a staged file and flush it (on an encoder thread): its entry with its size."""
+    pq.write_table(part, path, compression="zstd")
+    fsio.fsync(path)
+    return path, FileEntry(entry.path, entry.rows, entry.min_time, entry.max_time, path.stat().st_size)
 
 
 def _move_in(staged: Path, target: Path) -> Path:
