@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import local_duckdb, parquet_source
+from cryptoscope.lake.columns import read_columns
 from cryptoscope.lake.store import Transaction
 from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.framing import BlockFile, read_block_file
@@ -161,7 +161,8 @@ class BlockLoader:
         result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
         for name, rows in tables.items():
             result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
-            result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows, same_time=same_time)
+            added = tx.append(name, rows, same_time=same_time, monthly=True)  # early blocks: a few KB a day
+            result.rows_added[name] = result.rows_added.get(name, 0) + added
         result.blocks += len(parsed.headers)
         result.bytes += sum(parsed.sizes)
 
@@ -222,17 +223,19 @@ def _resolve(lake: Lake, inputs: pa.Table, sources: list[pa.Table]) -> pa.Table:
     return merged.drop_columns(["_row"])
 
 
+_OUTPUTS = pa.schema([("chain", pa.string()), ("txid", pa.string()), ("output_index", pa.int64()),
+                      ("value", pa.int64()), ("address", pa.string()), ("script_type", pa.string())])
+
+
 def _lake_outputs(lake: Lake, missing: pa.Table) -> pa.Table | None:
+    """The lake's outputs of the transactions that ``missing`` inputs spend (candidates: the join picks)."""
     files = lake.file_paths("chain_outputs")
     if not files:
         return None
-    with local_duckdb() as con:
-        con.register("wanted", missing.select(["prev_txid"]))
-        table = con.sql(f"SELECT txid, output_index, {', '.join(_SPENT)} FROM {parquet_source(files)} WHERE "
-                        f"chain = '{CHAIN}' AND txid IN (SELECT prev_txid FROM wanted)").to_arrow_table()
-    schema = pa.schema([("txid", pa.string()), ("output_index", pa.int64()), ("value", pa.int64()),
-                        ("address", pa.string()), ("script_type", pa.string())])
-    return table.cast(schema)
+    wanted = pc.unique(missing["prev_txid"])
+    rows = read_columns(files, _OUTPUTS, lambda t: pc.and_(pc.equal(t["chain"], CHAIN),
+                                                           pc.is_in(t["txid"], value_set=wanted)))
+    return rows.drop_columns(["chain"])
 
 
 def _unresolved(inputs: pa.Table, transactions: pa.Table) -> int:
