@@ -19,7 +19,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +44,6 @@ LOCK_FILE = ".lock"
 COMMITTING = ".committing"
 #: how long a file that left its table stays on disk for readers that listed it before (Delta's VACUUM keeps 7 days)
 RETENTION = dt.timedelta(hours=1)
-#: threads encoding a transaction's staged Parquet files (Arrow releases the GIL while it encodes and compresses)
-WRITE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,6 @@ class Transaction:
         self._merges: dict[str, list[_Merge]] = {}
         self._seq = 0
         self._sync = SyncBatch()  # staged files start their flush once written
-        self._encoders: ThreadPoolExecutor | None = None
         self._encoding: dict[str, list[Future[tuple[Path, FileEntry]]]] = {}
 
     # -- writing -----------------------------------------------------------------------------
@@ -222,7 +219,8 @@ class Transaction:
         path for producers that guarantee unique keys. With ``monthly`` (and ``dedupe``), one file per calendar
         month (``event_month=YYYY-MM/``, the layout compaction leaves) instead of one per day: for producers whose
         commits span many days of old data (a node ingest of early blocks), whose day files would be tiny.
-        Files are encoded on threads while the caller goes on; `commit` waits for them.
+        Files are encoded on the shared `fsio.io_pool` (Arrow releases the GIL) while the caller goes on; `commit`
+        waits for them.
         """
         table = get_table(name)
         rows = rows.select(table.column_names).cast(table.arrow_schema)
@@ -286,9 +284,7 @@ class Transaction:
         """Stage ``part`` as one file of ``folder``, encoded on a thread (`_settle` collects it)."""
         path, rel = self._next_path(folder)
         lo, hi = _time_range(part, table.event_time)
-        if self._encoders is None:
-            self._encoders = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="parquet")
-        job = self._encoders.submit(_encode, part, path, FileEntry(rel, part.num_rows, lo, hi, 0))
+        job = fsio.io_pool().submit(_encode, part, path, FileEntry(rel, part.num_rows, lo, hi, 0))
         self._encoding.setdefault(table.name, []).append(job)
 
     def _settle(self, name: str | None = None) -> None:
@@ -299,10 +295,8 @@ class Transaction:
                 self._staged.setdefault(table, []).append(job.result())
 
     def _stop_encoders(self) -> None:
-        """Let the encodings under way end (their outcome unread) and stop the threads."""
-        if self._encoders is not None:
-            self._encoders.shutdown(wait=True, cancel_futures=True)
-            self._encoders = None
+        """Drop the encodings not collected (after those under way end, their outcome unread)."""
+        fsio.drop(job for jobs in self._encoding.values() for job in jobs)
         self._encoding.clear()
 
     def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
