@@ -1,6 +1,7 @@
 """Writing to the lake: transactions that stage Parquet files, then commit them in one step.
 
-Files are written under ``_staging/<txid>/`` (flat: no folders to make and remove), renamed into
+Files are written under ``_staging/`` (flat, their names carrying the transaction's id: one folder to make
+and remove per commit, and a folder's removal waits on the disk for most of a millisecond), renamed into
 ``<table>/event_date=<day>/`` (or ``event_month=<month>/`` for a compaction's merged files, see `compact.py`) and
 only then listed in the catalog. A writer killed before the catalog swap leaves only unlisted files, which readers
 never see and the next writer removes. Every file is on disk before any is renamed, the folders renamed into and
@@ -123,7 +124,7 @@ class Transaction:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.txid = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        self.staging = lake.root / STAGING / self.txid
+        self.staging = lake.root / STAGING
         self._catalog = lake.catalog()
         self._staged: dict[str, list[tuple[Path, FileEntry]]] = {}
         self._replace: set[str] = set()
@@ -375,10 +376,14 @@ class Transaction:
         self._remove_staging()
 
     def _remove_staging(self) -> None:
-        """Remove this transaction's staging folder, and ``_staging`` itself once empty (writers take turns)."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Remove this transaction's staged files left (an abort's), then ``_staging`` itself (writers take
+        turns, so no other writer's files are there)."""
+        if self._seq == 0:
+            return  # nothing was staged: no folder was made
+        for path in self.staging.glob(f"part-{self.txid}-*.parquet"):
+            path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            self.staging.parent.rmdir()
+            self.staging.rmdir()
 
 
 @dataclass(frozen=True)
