@@ -154,9 +154,7 @@ class BlockLoader:
         new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
         unspent = new if self.unspent is None else pa.concat_tables([self.unspent, new])
         tables["chain_inputs"] = _resolve(self.lake, tables["chain_inputs"], [unspent, *self.extra])
-        spent = tables["chain_inputs"].select(["prev_txid", "prev_output_index"])
-        self.unspent = unspent.join(spent.rename_columns(["txid", "output_index"]), keys=["txid", "output_index"],
-                                    join_type="left anti")
+        self.unspent = _still_unspent(unspent, tables["chain_inputs"])
         result = self.result
         result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
         for name, rows in tables.items():
@@ -202,6 +200,7 @@ def _rows(parsed: ParsedBlocks, heights: dict[str, int]) -> dict[str, pa.Table]:
 def _resolve(lake: Lake, inputs: pa.Table, sources: list[pa.Table]) -> pa.Table:
     """Fill value/address/script_type of each input from the first source that holds the output it spends."""
     inputs = inputs.append_column("_row", pa.array(np.arange(inputs.num_rows)))
+    columns = inputs.column_names
     missing = inputs
     found: list[pa.Table] = []
     for source in [*sources, None]:
@@ -210,17 +209,37 @@ def _resolve(lake: Lake, inputs: pa.Table, sources: list[pa.Table]) -> pa.Table:
         table = source if source is not None else _lake_outputs(lake, missing)
         if table is None or table.num_rows == 0:
             continue
-        joined = missing.drop_columns(list(_SPENT)).join(
-            table.select(["txid", "output_index", *_SPENT]).rename_columns(["prev_txid", "prev_output_index",
-                                                                             *_SPENT]),
-            keys=["prev_txid", "prev_output_index"], join_type="left outer")
-        hit = pc.is_valid(joined["value"])
-        found.append(joined.filter(hit))
-        missing = joined.filter(pc.invert(hit))
-    merged = pa.concat_tables([*[f.select(inputs.column_names) for f in found],
-                               missing.select(inputs.column_names)])
+        # a hash-set probe first: most inputs spend outputs of other blocks, and only the rest need the join
+        maybe = pc.is_in(missing["prev_txid"], value_set=table["txid"])
+        hits, misses = _join_spent(missing.filter(maybe), table)
+        found.append(hits.select(columns))
+        missing = pa.concat_tables([missing.filter(pc.invert(maybe)), misses.select(columns)])
+    merged = pa.concat_tables([*found, missing])
     merged = merged.take(pc.sort_indices(merged["_row"]))
     return merged.drop_columns(["_row"])
+
+
+def _join_spent(inputs: pa.Table, outputs: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(inputs whose spent output is among ``outputs``, with its value/address/script_type; the others)."""
+    if inputs.num_rows == 0:
+        return inputs, inputs
+    joined = inputs.drop_columns(list(_SPENT)).join(
+        outputs.select(["txid", "output_index", *_SPENT]).rename_columns(["prev_txid", "prev_output_index",
+                                                                           *_SPENT]),
+        keys=["prev_txid", "prev_output_index"], join_type="left outer")
+    hit = pc.is_valid(joined["value"])
+    return joined.filter(hit), joined.filter(pc.invert(hit))
+
+
+def _still_unspent(unspent: pa.Table, inputs: pa.Table) -> pa.Table:
+    """The outputs of ``unspent`` that ``inputs`` do not spend. Only outputs of a transaction that some input
+    spends from go through the anti-join (a hash-set probe finds them): in a block, few of its outputs."""
+    maybe = pc.is_in(unspent["txid"], value_set=inputs["prev_txid"])
+    if not pc.any(maybe).as_py():
+        return unspent
+    spent = inputs.select(["prev_txid", "prev_output_index"]).rename_columns(["txid", "output_index"])
+    kept = unspent.filter(maybe).join(spent, keys=["txid", "output_index"], join_type="left anti")
+    return pa.concat_tables([unspent.filter(pc.invert(maybe)), kept.select(unspent.column_names)])
 
 
 _OUTPUTS = pa.schema([("chain", pa.string()), ("txid", pa.string()), ("output_index", pa.int64()),
