@@ -247,6 +247,8 @@ class Transaction:
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
         if not files:  # only duplicates within the rows: Arrow alone, without a query
             first = keyed.group_by(list(table.primary_key), use_threads=False).aggregate([("_i", "min")])
+            if first.num_rows == rows.num_rows:
+                return rows  # every key once: no copy of the rows
             return rows.take(np.sort(first["_i_min"].to_numpy()))
         import duckdb  # only here: a node ingest's appends rarely meet committed files, and DuckDB loads slowly
 
@@ -262,7 +264,7 @@ class Transaction:
             except (duckdb.IOException, duckdb.InvalidInputException) as exc:
                 raise LakeError(f"{self.lake.root}: a committed file of {table.name} is missing or unreadable, "
                                 f"so new rows cannot be told from old ones; restore it from a backup ({exc})") from None
-        return rows.take(keep)
+        return rows if len(keep) == rows.num_rows else rows.take(keep)  # sorted, unique: all of them, in order
 
     def _files(self, table: Table, meeting: pa.Table | None) -> list[str]:
         """The committed files of ``table`` as this transaction leaves them (a file it rewrote counts as its new
