@@ -4,7 +4,8 @@ A node serves a block in a few milliseconds but a round trip to a remote one tak
 requests in flight hides the latency, and Bitcoin Core answers them on its own threads (``rpcthreads``). Early
 blocks are a few hundred bytes, so one request per block would be all round trips: blocks are asked in JSON-RPC
 batches sized from the blocks seen so far to about `TARGET_BYTES` each (one block per request once blocks are
-that large). Answers are handed on in height order, at most ``2 × workers`` requests ahead of the consumer, so a
+that large): a first small batch alone, then, its sizes known, the others (a range of early blocks is then two
+requests, not a dozen of four blocks each sent before any size was known). Answers are handed on in height order, at most ``2 × workers`` requests ahead of the consumer, so a
 slow consumer (parsing, the lake write) never makes blocks pile up in memory. A few blocks (a follower's new
 block, a lone block) are one request, sent from the caller's thread: no threads to start for it. The threads
 stay for the next call (`_pool`), each with its keep-alive connection to the node.
@@ -22,7 +23,7 @@ from cryptoscope.fsio import drop
 from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
 
 TARGET_BYTES = 2 << 20  # block bytes per request
-MAX_BATCH = 64
+MAX_BATCH = 1000  # calls in one JSON-RPC batch, as for getblockhash (`node.HASHES_PER_BATCH`)
 FIRST_BATCH = 4  # before any block size is known
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
@@ -63,7 +64,7 @@ def fetch_blocks(node: BitcoinNode, wanted: Sequence[tuple[int, str]], workers: 
     pool = _pool(workers)
     try:
         while at < len(wanted) or pending:
-            while at < len(wanted) and len(pending) < 2 * workers:
+            while at < len(wanted) and len(pending) < (2 * workers if seen_blocks else 1):
                 size = FIRST_BATCH if not seen_blocks else TARGET_BYTES * seen_blocks // max(seen_bytes, 1)
                 group = wanted[at:at + max(1, min(MAX_BATCH, size))]
                 pending.append((group, pool.submit(node.raw_blocks, group)))

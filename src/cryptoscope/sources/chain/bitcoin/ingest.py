@@ -153,14 +153,20 @@ class BlockLoader:
         tables = _rows(parsed, heights)
         new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
         unspent = new if self.unspent is None else pa.concat_tables([self.unspent, new])
+
+        def append(name: str) -> int:  # one file per month: early blocks are a few KB a day
+            return tx.append(name, tables[name], same_time=same_time, monthly=True)
+
+        # the tables that need no input resolved go first: their files encode on threads while the inputs resolve
+        added = {name: append(name) for name in tables if name != "chain_inputs"}
         tables["chain_inputs"] = _resolve(self.lake, tables["chain_inputs"], [unspent, *self.extra])
         self.unspent = _still_unspent(unspent, tables["chain_inputs"])
+        added["chain_inputs"] = append("chain_inputs")
         result = self.result
         result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
         for name, rows in tables.items():
             result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
-            added = tx.append(name, rows, same_time=same_time, monthly=True)  # early blocks: a few KB a day
-            result.rows_added[name] = result.rows_added.get(name, 0) + added
+            result.rows_added[name] = result.rows_added.get(name, 0) + added[name]
         result.blocks += len(parsed.headers)
         result.bytes += sum(parsed.sizes)
 
