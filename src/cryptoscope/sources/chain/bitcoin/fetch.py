@@ -3,12 +3,13 @@
 A node serves a block in a few milliseconds but a round trip to a remote one takes tens: keeping ``workers``
 requests in flight hides the latency, and Bitcoin Core answers them on its own threads (``rpcthreads``). Early
 blocks are a few hundred bytes, so one request per block would be all round trips: blocks are asked in JSON-RPC
-batches sized from the blocks seen so far to about `TARGET_BYTES` each (one block per request once blocks are
-that large): a first small batch alone, then, its sizes known, the others (a range of early blocks is then two
-requests, not a dozen of four blocks each sent before any size was known). Answers are handed on in height order, at most ``2 × workers`` requests ahead of the consumer, so a
-slow consumer (parsing, the lake write) never makes blocks pile up in memory. A few blocks (a follower's new
-block, a lone block) are one request, sent from the caller's thread: no threads to start for it. The threads
-stay for the next call (`_pool`), each with its keep-alive connection to the node.
+batches sized from the blocks seen so far to about `TARGET_BYTES` each (one block per request once blocks are that
+large): a first small batch alone, then, its sizes known, the others (a range of early blocks is then two
+requests, not a dozen of four blocks each sent before any size was known). Answers are handed on in height order,
+at most ``2 × workers`` requests ahead of the consumer, so a slow consumer (parsing, the lake write) never makes
+blocks pile up in memory. A few blocks (a follower's new block, a lone block) are one request, sent from the
+caller's thread: no threads to start for it. The threads stay for the next call (`_pool`), each with its
+keep-alive connection to the node.
 """
 
 from __future__ import annotations
