@@ -294,8 +294,10 @@ class Transaction:
         """Wait for the files being encoded (of table ``name``, or all) and list them as staged, in the order
         they were appended; raise the first encoding's error."""
         for table in [name] if name is not None else list(self._encoding):
-            for job in self._encoding.pop(table, []):
-                self._staged.setdefault(table, []).append(job.result())
+            jobs = self._encoding.get(table, [])
+            while jobs:  # a job leaves the list once collected: after an error, `_stop_encoders` sees the rest
+                self._staged.setdefault(table, []).append(jobs[0].result())
+                jobs.pop(0)
 
     def _stop_encoders(self) -> None:
         """Drop the encodings not collected (after those under way end, their outcome unread)."""
