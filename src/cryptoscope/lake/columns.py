@@ -2,7 +2,7 @@
 
 Why not DuckDB: a node ingest asks a handful of small questions per commit (which heights are in the lake,
 which outputs its inputs spend) over a few files each. A DuckDB query costs 2 to 4 ms to bind and plan, more
-than reading those columns, and the first one in a process imports pandas (0.2 s of every command's start).
+than reading those columns, and a command that asks no other query never imports DuckDB.
 Files are read one at a time and filtered before the next, so memory stays that of one file's columns
 however large the table grows; a column a file lacks (added to the schema after it was written) reads as null.
 """
