@@ -200,3 +200,18 @@ def test_a_commit_flushes_each_file_before_its_rename_and_the_catalog_last(
     assert any(CATALOG_FILE in p for p in flushed), "the new catalog was not flushed before its swap"
     assert events[swap + 1:] == [("fsync", str(lake.root))]
     assert seen(lake) == [(i, 1.0) for i in range(1, 11)]
+
+
+def test_a_monthly_append_writes_one_file_per_month_that_readers_and_compaction_take(tmp_path: Path) -> None:
+    """Rows over days of two months: two files in ``event_month=`` folders, the same rows a reader sees, and a
+    rerun adds nothing (the duplicate check reads month files as it reads day files)."""
+    lake = Lake(tmp_path / "lake")
+    rows = payments(range(1, 81))  # 40 days from 2024-05-01: May and June
+    with lake.transaction() as tx:
+        assert tx.append("payments", rows, monthly=True) == 80
+    files = sorted(f.path for f in lake.catalog().files("payments"))
+    assert [Path(f).parent.name for f in files] == ["event_month=2024-05", "event_month=2024-06"]
+    assert seen(lake) == [(i, 1.0) for i in range(1, 81)]
+    with lake.transaction() as tx:
+        assert tx.append("payments", rows, monthly=True) == 0
+    assert unlisted_parquet(lake) == [] and not (lake.root / "_staging").exists()

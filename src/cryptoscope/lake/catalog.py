@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
 
 from cryptoscope.errors import LakeError
 from cryptoscope.fsio import fsync
@@ -71,19 +73,19 @@ class Catalog:
 
     def write_temp(self, root: Path) -> Path:
         """The catalog in its temp file, not yet flushed: the caller flushes it (with other files, see
-        `store.Transaction.commit`) before `publish`."""
+        `store.Transaction.commit`) before `publish`. Encoded with orjson: the standard library's encoder runs
+        in Python once it indents, which a lake of thousands of files paid at every commit."""
         payload = {
             "format": FORMAT,
             "version": self.version,
-            "tables": {name: [asdict(f) for f in files] for name, files in sorted(self.tables.items())},
+            "tables": {name: [dict(vars(f)) for f in files] for name, files in sorted(self.tables.items())},
         }
         if self.cursors:
             payload["cursors"] = dict(sorted(self.cursors.items()))
         if self.retired:
             payload["retired"] = dict(sorted(self.retired.items()))
         tmp = root / f".{CATALOG_FILE}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=1)
+        tmp.write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2))
         return tmp
 
 

@@ -28,3 +28,12 @@ def split_by_date(table: pa.Table, time_column: str = "event_time") -> Iterator[
     bounds = [0, *(np.flatnonzero(np.diff(sorted_days)) + 1).tolist(), len(sorted_days)]
     for lo, hi in itertools.pairwise(bounds):
         yield _EPOCH + dt.timedelta(days=int(sorted_days[lo])), sorted_rows.slice(lo, hi - lo)
+
+
+def split_by_month(table: pa.Table, time_column: str = "event_time") -> Iterator[tuple[str, pa.Table]]:
+    """Yield ``("YYYY-MM", rows)`` for each UTC calendar month present; rows keep their order within a month."""
+    months: dict[str, list[pa.Table]] = {}
+    for day, rows in split_by_date(table, time_column):
+        months.setdefault(f"{day:%Y-%m}", []).append(rows)
+    for month, parts in months.items():
+        yield month, parts[0] if len(parts) == 1 else pa.concat_tables(parts)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 
 def quote(text: str) -> str:
@@ -32,6 +34,8 @@ def local_duckdb() -> Iterator[duckdb.DuckDBPyConnection]:
     a connection of its own to the shared database, so threads may each hold one.
     """
     global _shared
+    import duckdb  # here, not at the top: commands that never query (a node ingest) start without it
+
     with _lock:
         if _shared is None:
             _shared = duckdb.connect()

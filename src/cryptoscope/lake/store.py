@@ -1,6 +1,7 @@
 """Writing to the lake: transactions that stage Parquet files, then commit them in one step.
 
-Files are written under ``_staging/<txid>/`` (flat: no folders to make and remove), renamed into
+Files are written under ``_staging/`` (flat, their names carrying the transaction's id: one folder to make
+and remove per commit, and a folder's removal waits on the disk for most of a millisecond), renamed into
 ``<table>/event_date=<day>/`` (or ``event_month=<month>/`` for a compaction's merged files, see `compact.py`) and
 only then listed in the catalog. A writer killed before the catalog swap leaves only unlisted files, which readers
 never see and the next writer removes. Every file is on disk before any is renamed, the folders renamed into and
@@ -19,20 +20,21 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cryptoscope import fsio
 from cryptoscope.errors import LakeError
 from cryptoscope.fsio import SyncBatch
 from cryptoscope.lake.catalog import CATALOG_FILE, Catalog, FileEntry, publish
-from cryptoscope.lake.partition import split_by_date
+from cryptoscope.lake.partition import split_by_date, split_by_month
 from cryptoscope.lake.sql import local_duckdb, parquet_source
 from cryptoscope.schema import Table, get_table
 
@@ -122,7 +124,7 @@ class Transaction:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.txid = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        self.staging = lake.root / STAGING / self.txid
+        self.staging = lake.root / STAGING
         self._catalog = lake.catalog()
         self._staged: dict[str, list[tuple[Path, FileEntry]]] = {}
         self._replace: set[str] = set()
@@ -131,6 +133,7 @@ class Transaction:
         self._merges: dict[str, list[_Merge]] = {}
         self._seq = 0
         self._sync = SyncBatch()  # staged files start their flush once written
+        self._encoding: dict[str, list[Future[tuple[Path, FileEntry]]]] = {}
 
     # -- writing -----------------------------------------------------------------------------
     def replace(self, name: str) -> None:
@@ -205,7 +208,8 @@ class Transaction:
         the files and the position become visible together, or neither does."""
         self._cursors[consumer] = position
 
-    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True, same_time: bool = False) -> int:
+    def append(self, name: str, rows: pa.Table, *, dedupe: bool = True, same_time: bool = False,
+               monthly: bool = False) -> int:
         """Stage ``rows`` for ``name`` and return how many are new.
 
         With ``dedupe`` rows whose primary key is already in the table (or staged earlier in this
@@ -213,14 +217,22 @@ class Transaction:
         committed files whose time range meets the rows' are searched: for producers whose repeated rows
         repeat their event time as well (the stream's micro-batches, which would otherwise read every key
         of the table at each commit). Without ``dedupe``, rows go to long-lived per-day writers: the fast
-        path for producers that guarantee unique keys.
+        path for producers that guarantee unique keys. With ``monthly`` (and ``dedupe``), one file per calendar
+        month (``event_month=YYYY-MM/``, the layout compaction leaves) instead of one per day: for producers whose
+        commits span many days of old data (a node ingest of early blocks), whose day files would be tiny.
+        Files are encoded on the shared `fsio.io_pool` (Arrow releases the GIL) while the caller goes on; `commit`
+        waits for them.
         """
         table = get_table(name)
         rows = rows.select(table.column_names).cast(table.arrow_schema)
         if dedupe:
             rows = self._new_rows(table, rows, same_time)
-            for day, part in split_by_date(rows, table.event_time):
-                self._write_file(table, day, part)
+            if monthly:
+                for month, part in split_by_month(rows, table.event_time):
+                    self._write_file(table, Path(table.name) / f"event_month={month}", part)
+            else:
+                for day, part in split_by_date(rows, table.event_time):
+                    self._write_file(table, _day_folder(table, day), part)
         else:
             for day, part in split_by_date(rows, table.event_time):
                 self._write_stream(table, day, part)
@@ -230,11 +242,16 @@ class Transaction:
         if rows.num_rows == 0:
             return rows
         files = [] if table.name in self._replace else self._files(table, rows if same_time else None)
+        self._settle(table.name)
         files += [str(p) for p, _ in self._staged.get(table.name, [])]
         keyed = rows.select(list(table.primary_key)).append_column("_i", pa.array(np.arange(rows.num_rows)))
         if not files:  # only duplicates within the rows: Arrow alone, without a query
             first = keyed.group_by(list(table.primary_key), use_threads=False).aggregate([("_i", "min")])
+            if first.num_rows == rows.num_rows:
+                return rows  # every key once: no copy of the rows
             return rows.take(np.sort(first["_i_min"].to_numpy()))
+        import duckdb  # only here: a node ingest's appends rarely meet committed files, and DuckDB loads slowly
+
         key = ", ".join(f'"{k}"' for k in table.primary_key)
         source = "keyed"
         if files:
@@ -247,7 +264,7 @@ class Transaction:
             except (duckdb.IOException, duckdb.InvalidInputException) as exc:
                 raise LakeError(f"{self.lake.root}: a committed file of {table.name} is missing or unreadable, "
                                 f"so new rows cannot be told from old ones; restore it from a backup ({exc})") from None
-        return rows.take(keep)
+        return rows if len(keep) == rows.num_rows else rows.take(keep)  # sorted, unique: all of them, in order
 
     def _files(self, table: Table, meeting: pa.Table | None) -> list[str]:
         """The committed files of ``table`` as this transaction leaves them (a file it rewrote counts as its new
@@ -266,11 +283,26 @@ class Transaction:
             self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / name, (folder / name).as_posix()
 
-    def _write_file(self, table: Table, day: dt.date, part: pa.Table) -> None:
-        path, rel = self._next_path(_day_folder(table, day))
-        pq.write_table(part, path, compression="zstd")
-        self._sync.add(path)
-        self._record(table, path, rel, part.num_rows, *_time_range(part, table.event_time))
+    def _write_file(self, table: Table, folder: Path, part: pa.Table) -> None:
+        """Stage ``part`` as one file of ``folder``, encoded on a thread (`_settle` collects it)."""
+        path, rel = self._next_path(folder)
+        lo, hi = _time_range(part, table.event_time)
+        job = fsio.io_pool().submit(_encode, part, path, FileEntry(rel, part.num_rows, lo, hi, 0))
+        self._encoding.setdefault(table.name, []).append(job)
+
+    def _settle(self, name: str | None = None) -> None:
+        """Wait for the files being encoded (of table ``name``, or all) and list them as staged, in the order
+        they were appended; raise the first encoding's error."""
+        for table in [name] if name is not None else list(self._encoding):
+            jobs = self._encoding.get(table, [])
+            while jobs:  # a job leaves the list once collected: after an error, `_stop_encoders` sees the rest
+                self._staged.setdefault(table, []).append(jobs[0].result())
+                jobs.pop(0)
+
+    def _stop_encoders(self) -> None:
+        """Drop the encodings not collected (after those under way end, their outcome unread)."""
+        fsio.drop(job for jobs in self._encoding.values() for job in jobs)
+        self._encoding.clear()
 
     def _write_stream(self, table: Table, day: dt.date, part: pa.Table) -> None:
         """Buffer rows per (table, day) and write a row group once ~8 MB have gathered, so many
@@ -300,10 +332,12 @@ class Transaction:
         try:
             self._commit()
         finally:
+            self._stop_encoders()
             self._sync.close()
 
     def _commit(self) -> None:
         self._close_writers()
+        self._settle()
         if not self._staged and not self._replace and not self._cursors and not self._merges:
             self._remove_staging()
             return  # nothing new: the catalog version stays, readers' caches stay valid
@@ -341,14 +375,19 @@ class Transaction:
         for stream in self._writers.values():
             stream.writer.close()
         self._writers.clear()
+        self._stop_encoders()
         self._sync.close()
         self._remove_staging()
 
     def _remove_staging(self) -> None:
-        """Remove this transaction's staging folder, and ``_staging`` itself once empty (writers take turns)."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Remove this transaction's staged files left (an abort's), then ``_staging`` itself (writers take
+        turns, so no other writer's files are there)."""
+        if self._seq == 0:
+            return  # nothing was staged: no folder was made
+        for path in self.staging.glob(f"part-{self.txid}-*.parquet"):
+            path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
-            self.staging.parent.rmdir()
+            self.staging.rmdir()
 
 
 @dataclass(frozen=True)
@@ -363,6 +402,13 @@ class _Merge:
 
 def _day_folder(table: Table, day: dt.date) -> Path:
     return Path(table.name) / f"event_date={day.isoformat()}"
+
+
+def _encode(part: pa.Table, path: Path, entry: FileEntry) -> tuple[Path, FileEntry]:
+    """Write a staged file and flush it (on an encoder thread): its entry with its size."""
+    pq.write_table(part, path, compression="zstd")
+    fsio.fsync(path)
+    return path, FileEntry(entry.path, entry.rows, entry.min_time, entry.max_time, path.stat().st_size)
 
 
 def _move_in(staged: Path, target: Path) -> Path:

@@ -176,3 +176,24 @@ def test_a_few_blocks_are_one_request_from_the_callers_thread(btc_blocks: dict[i
     many = sorted(btc_blocks)[:FIRST_BATCH + 1]
     got = list(fetch_blocks(node, [(h, str(h)) for h in many], workers=4))  # type: ignore[arg-type]
     assert [h for h, _, _ in got] == many
+
+
+def test_a_first_small_batch_goes_alone_and_sizes_the_rest(btc_blocks: dict[int, bytes]) -> None:
+    """Small early blocks: the first batch alone (no size known yet), then the rest in as few requests as their
+    size allows, handed on in height order."""
+    class Node:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+            self.lock = threading.Lock()
+
+        def raw_blocks(self, wanted: list[tuple[int, str]]) -> list[bytes]:
+            with self.lock:
+                self.batches.append(len(wanted))
+            return [btc_blocks[h] for h, _ in wanted]
+
+    heights = [h for h in sorted(btc_blocks) if len(btc_blocks[h]) < 1000]
+    assert len(heights) > FIRST_BATCH + 1
+    node = Node()
+    got = list(fetch_blocks(node, [(h, str(h)) for h in heights], workers=4))  # type: ignore[arg-type]
+    assert [h for h, _, _ in got] == heights
+    assert node.batches == [FIRST_BATCH, len(heights) - FIRST_BATCH]

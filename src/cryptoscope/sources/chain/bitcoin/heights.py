@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import local_duckdb, parquet_source
+from cryptoscope.lake.columns import read_columns
 from cryptoscope.sources.chain.errors import ChainDataError
 
 CHAIN = "bitcoin"
@@ -101,16 +102,18 @@ def _error(block: BlockFacts, message: str, field: str = "height") -> ChainDataE
     return ChainDataError(message, file=block.file, line=block.line, field=field)
 
 
+_HEIGHTS = pa.schema([("chain", pa.string()), ("block_hash", pa.string()), ("height", pa.int64())])
+
+
 def lake_heights(lake: Lake, hashes: set[str]) -> dict[str, int]:
     """Heights of the blocks in ``chain_blocks`` among ``hashes``."""
     files = lake.file_paths("chain_blocks")
     if not files or not hashes:
         return {}
-    with local_duckdb() as con:
-        con.register("wanted", pa.table({"block_hash": sorted(hashes)}))
-        rows = con.sql(f"SELECT block_hash, height FROM {parquet_source(files)} WHERE chain = '{CHAIN}' "
-                       "AND block_hash IN (SELECT block_hash FROM wanted)").fetchall()
-    return {h: int(n) for h, n in rows}
+    wanted = pa.array(sorted(hashes), pa.string())
+    rows = read_columns(files, _HEIGHTS, lambda t: pc.and_(pc.equal(t["chain"], CHAIN),
+                                                            pc.is_in(t["block_hash"], value_set=wanted)))
+    return dict(zip(rows["block_hash"].to_pylist(), rows["height"].to_pylist(), strict=True))
 
 
 def lake_blocks(lake: Lake, lo: int, hi: int) -> dict[int, list[str]]:
@@ -119,10 +122,9 @@ def lake_blocks(lake: Lake, lo: int, hi: int) -> dict[int, list[str]]:
     files = lake.file_paths("chain_blocks")
     if not files:
         return {}
-    with local_duckdb() as con:
-        rows = con.sql(f"SELECT height, block_hash FROM {parquet_source(files)} WHERE chain = '{CHAIN}' "
-                       f"AND height BETWEEN {int(lo)} AND {int(hi)} ORDER BY height, block_hash").fetchall()
+    rows = read_columns(files, _HEIGHTS, lambda t: pc.and_(
+        pc.equal(t["chain"], CHAIN), pc.and_(pc.greater_equal(t["height"], lo), pc.less_equal(t["height"], hi))))
     found: dict[int, list[str]] = {}
-    for height, block_hash in rows:
+    for height, block_hash in sorted(zip(rows["height"].to_pylist(), rows["block_hash"].to_pylist(), strict=True)):
         found.setdefault(int(height), []).append(str(block_hash))
     return found

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cryptoscope.lake import Lake
-from cryptoscope.lake.sql import local_duckdb, parquet_source
+from cryptoscope.lake.columns import read_columns
 from cryptoscope.lake.store import Transaction
 from cryptoscope.sources.chain.bitcoin.block import ParsedBlocks, parse_blocks
 from cryptoscope.sources.chain.bitcoin.framing import BlockFile, read_block_file
@@ -153,15 +153,20 @@ class BlockLoader:
         tables = _rows(parsed, heights)
         new = tables["chain_outputs"].select(["txid", "output_index", *_SPENT])
         unspent = new if self.unspent is None else pa.concat_tables([self.unspent, new])
+
+        def append(name: str) -> int:  # one file per month: early blocks are a few KB a day
+            return tx.append(name, tables[name], same_time=same_time, monthly=True)
+
+        # the tables that need no input resolved go first: their files encode on threads while the inputs resolve
+        added = {name: append(name) for name in tables if name != "chain_inputs"}
         tables["chain_inputs"] = _resolve(self.lake, tables["chain_inputs"], [unspent, *self.extra])
-        spent = tables["chain_inputs"].select(["prev_txid", "prev_output_index"])
-        self.unspent = unspent.join(spent.rename_columns(["txid", "output_index"]), keys=["txid", "output_index"],
-                                    join_type="left anti")
+        self.unspent = _still_unspent(unspent, tables["chain_inputs"])
+        added["chain_inputs"] = append("chain_inputs")
         result = self.result
         result.unresolved_inputs += _unresolved(tables["chain_inputs"], tables["chain_transactions"])
         for name, rows in tables.items():
             result.rows_read[name] = result.rows_read.get(name, 0) + rows.num_rows
-            result.rows_added[name] = result.rows_added.get(name, 0) + tx.append(name, rows, same_time=same_time)
+            result.rows_added[name] = result.rows_added.get(name, 0) + added[name]
         result.blocks += len(parsed.headers)
         result.bytes += sum(parsed.sizes)
 
@@ -201,6 +206,7 @@ def _rows(parsed: ParsedBlocks, heights: dict[str, int]) -> dict[str, pa.Table]:
 def _resolve(lake: Lake, inputs: pa.Table, sources: list[pa.Table]) -> pa.Table:
     """Fill value/address/script_type of each input from the first source that holds the output it spends."""
     inputs = inputs.append_column("_row", pa.array(np.arange(inputs.num_rows)))
+    columns = inputs.column_names
     missing = inputs
     found: list[pa.Table] = []
     for source in [*sources, None]:
@@ -209,30 +215,52 @@ def _resolve(lake: Lake, inputs: pa.Table, sources: list[pa.Table]) -> pa.Table:
         table = source if source is not None else _lake_outputs(lake, missing)
         if table is None or table.num_rows == 0:
             continue
-        joined = missing.drop_columns(list(_SPENT)).join(
-            table.select(["txid", "output_index", *_SPENT]).rename_columns(["prev_txid", "prev_output_index",
-                                                                             *_SPENT]),
-            keys=["prev_txid", "prev_output_index"], join_type="left outer")
-        hit = pc.is_valid(joined["value"])
-        found.append(joined.filter(hit))
-        missing = joined.filter(pc.invert(hit))
-    merged = pa.concat_tables([*[f.select(inputs.column_names) for f in found],
-                               missing.select(inputs.column_names)])
+        # a hash-set probe first: most inputs spend outputs of other blocks, and only the rest need the join
+        maybe = pc.is_in(missing["prev_txid"], value_set=table["txid"])
+        hits, misses = _join_spent(missing.filter(maybe), table)
+        found.append(hits.select(columns))
+        missing = pa.concat_tables([missing.filter(pc.invert(maybe)), misses.select(columns)])
+    merged = pa.concat_tables([*found, missing])
     merged = merged.take(pc.sort_indices(merged["_row"]))
     return merged.drop_columns(["_row"])
 
 
+def _join_spent(inputs: pa.Table, outputs: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(inputs whose spent output is among ``outputs``, with its value/address/script_type; the others)."""
+    if inputs.num_rows == 0:
+        return inputs, inputs
+    joined = inputs.drop_columns(list(_SPENT)).join(
+        outputs.select(["txid", "output_index", *_SPENT]).rename_columns(["prev_txid", "prev_output_index",
+                                                                           *_SPENT]),
+        keys=["prev_txid", "prev_output_index"], join_type="left outer")
+    hit = pc.is_valid(joined["value"])
+    return joined.filter(hit), joined.filter(pc.invert(hit))
+
+
+def _still_unspent(unspent: pa.Table, inputs: pa.Table) -> pa.Table:
+    """The outputs of ``unspent`` that ``inputs`` do not spend. Only outputs of a transaction that some input
+    spends from go through the anti-join (a hash-set probe finds them): in a block, few of its outputs."""
+    maybe = pc.is_in(unspent["txid"], value_set=inputs["prev_txid"])
+    if not pc.any(maybe).as_py():
+        return unspent
+    spent = inputs.select(["prev_txid", "prev_output_index"]).rename_columns(["txid", "output_index"])
+    kept = unspent.filter(maybe).join(spent, keys=["txid", "output_index"], join_type="left anti")
+    return pa.concat_tables([unspent.filter(pc.invert(maybe)), kept.select(unspent.column_names)])
+
+
+_OUTPUTS = pa.schema([("chain", pa.string()), ("txid", pa.string()), ("output_index", pa.int64()),
+                      ("value", pa.int64()), ("address", pa.string()), ("script_type", pa.string())])
+
+
 def _lake_outputs(lake: Lake, missing: pa.Table) -> pa.Table | None:
+    """The lake's outputs of the transactions that ``missing`` inputs spend (candidates: the join picks)."""
     files = lake.file_paths("chain_outputs")
     if not files:
         return None
-    with local_duckdb() as con:
-        con.register("wanted", missing.select(["prev_txid"]))
-        table = con.sql(f"SELECT txid, output_index, {', '.join(_SPENT)} FROM {parquet_source(files)} WHERE "
-                        f"chain = '{CHAIN}' AND txid IN (SELECT prev_txid FROM wanted)").to_arrow_table()
-    schema = pa.schema([("txid", pa.string()), ("output_index", pa.int64()), ("value", pa.int64()),
-                        ("address", pa.string()), ("script_type", pa.string())])
-    return table.cast(schema)
+    wanted = pc.unique(missing["prev_txid"])
+    rows = read_columns(files, _OUTPUTS, lambda t: pc.and_(pc.equal(t["chain"], CHAIN),
+                                                           pc.is_in(t["txid"], value_set=wanted)))
+    return rows.drop_columns(["chain"])
 
 
 def _unresolved(inputs: pa.Table, transactions: pa.Table) -> int:

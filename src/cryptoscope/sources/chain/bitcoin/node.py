@@ -42,6 +42,17 @@ class BitcoinNode:
             out += [self._hash(a, "getblockhash", h) for a, h in zip(answers, chunk, strict=True)]
         return out
 
+    def tip_and_hashes(self, heights: Sequence[int]) -> tuple[int, list[str]]:
+        """The tip's height and the best chain's hash at each height, the tip asked in the first batch of hashes:
+        one round trip fewer than `block_count` then `block_hashes`, for a range whose end is known. A height
+        beyond the tip fails with the node's error (-8), as `block_hashes` does."""
+        first = list(heights[:HASHES_PER_BATCH])
+        answers = self.client.batch([("getblockcount", []), *(("getblockhash", [h]) for h in first)],
+                                    heights=[first[0] if first else 0, *first])
+        tip = self._int(answers[0], "getblockcount")
+        hashes = [self._hash(a, "getblockhash", h) for a, h in zip(answers[1:], first, strict=True)]
+        return tip, hashes + self.block_hashes(heights[HASHES_PER_BATCH:])
+
     def raw_block(self, block_hash: str, height: int | None = None) -> bytes:
         """The serialized block (``getblock <hash> 0``)."""
         return self._bytes(self.client.call("getblock", [block_hash, 0], height=height, raw_hex=True), height)

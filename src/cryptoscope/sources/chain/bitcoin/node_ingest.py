@@ -79,17 +79,13 @@ def follow_node(lake: Lake | str | os.PathLike[str], node: BitcoinNode, lo: int,
 def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, verify: bool,
           progress: NodeProgress | None, loader: BlockLoader) -> None:
     result = loader.result
-    tip = result.tip = node.block_count()
-    if hi is not None and hi > tip:
-        raise NodeError(f"--to {hi:,} is beyond the node's best chain, which ends at height {tip:,}", url=node.url,
-                        call="getblockcount")
     last = MAX_HEIGHT if hi is None else hi
-    near = lake_blocks(lake, max(lo - 1, 0), last)  # one query: the block below lo (a fork?) and the range's
+    near = lake_blocks(lake, max(lo - 1, 0), last)  # one look: the block below lo (a fork?) and the range's
     floor = _fork_floor(lake, node, lo, near.get(lo - 1, []))
     present = {h: x for h, x in near.items() if h >= lo} if floor == lo else lake_blocks(lake, floor, last)
-    top = tip if hi is None else hi
-    heights = list(range(floor, top + 1))
-    hashes = dict(zip(heights, node.block_hashes(heights), strict=True))
+    tip, hashes = _tip_and_hashes(node, floor, hi)
+    result.tip = tip
+    heights = list(hashes)
     if present and max(present) - tip > MAX_REORG_DEPTH:
         raise NodeError(f"the node's best chain ends at height {tip:,}, {max(present) - tip:,} below the lake's "
                         f"highest block {max(present):,}: a node still syncing, or another chain? Nothing was "
@@ -102,6 +98,26 @@ def _pass(lake: Lake, node: BitcoinNode, lo: int, hi: int | None, workers: int, 
     wanted = [(h, hashes[h]) for h in heights if hashes[h] not in present.get(h, [])]
     result.skipped += len(heights) - len(wanted)
     _load(lake, node, wanted, hashes, workers, verify, progress, loader)
+
+
+def _tip_and_hashes(node: BitcoinNode, floor: int, hi: int | None) -> tuple[int, dict[int, str]]:
+    """The node's tip and its best chain's hashes from ``floor`` to ``hi`` (default: the tip). With ``hi`` given,
+    the tip comes in the same batch as the hashes (a round trip fewer, which a lone block's ingest feels)."""
+    if hi is None:
+        tip = node.block_count()
+        return tip, dict(zip(range(floor, tip + 1), node.block_hashes(range(floor, tip + 1)), strict=True))
+    try:
+        tip, found = node.tip_and_hashes(range(floor, hi + 1))
+    except NodeError as err:
+        if err.code != -8:  # not a height out of range
+            raise
+        tip = node.block_count()
+        if hi <= tip:
+            raise
+    if hi > tip:
+        raise NodeError(f"--to {hi:,} is beyond the node's best chain, which ends at height {tip:,}", url=node.url,
+                        call="getblockcount")
+    return tip, dict(zip(range(floor, hi + 1), found, strict=True))
 
 
 def _fork_floor(lake: Lake, node: BitcoinNode, lo: int, below_lo: list[str]) -> int:
