@@ -13,6 +13,7 @@ from cryptoscope.anomaly.feedback import (
     DecisionCounts,
     blend_by_decisions,
     decided_auc,
+    design_score,
     learn_from_decisions,
     member_weights,
 )
@@ -125,3 +126,10 @@ def test_the_ensemble_uses_feedback_when_it_has_enough() -> None:
     decisions[:5] = 0  # every decision clears: nothing to learn "abnormal" from, the plain ensemble stays
     cleared = RankEnsemble(("ecod", "hbos")).fit(frame, feedback=decisions)
     assert not cleared.from_feedback_ and np.array_equal(cleared.scores_["ensemble"], plain.scores_["ensemble"])
+
+
+def test_the_design_is_a_weighted_mean_of_the_parts_ranks() -> None:
+    a, b = np.array([0.1, 0.2, 0.3, 0.4]), np.array([40.0, 30.0, 20.0, 10.0])
+    assert np.allclose(design_score({"a": a, "b": b}, {"a": 1, "b": 1}), 0.625)  # opposite orders cancel
+    assert np.array_equal(np.argsort(design_score({"a": a, "b": b}, {"a": 3, "b": 1})), np.arange(4))
+    assert np.array_equal(design_score({"a": a, "b": b}, {"a": 1, "b": 0}), design_score({"a": a}, {"a": 1}))

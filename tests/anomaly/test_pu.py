@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cryptoscope.anomaly.pu import knn_pu, pu_forest, pu_scores
+from cryptoscope.anomaly.pu import boosted_pu, knn_pu, part_scores, pu_forest, pu_scores
 from cryptoscope.errors import CryptoscopeError
 
 
@@ -77,3 +77,26 @@ def test_the_nearest_neighbour_ratio_finds_them_and_no_row_is_its_own_neighbour(
     assert roc_auc_score(random_decisions[:200], knn_pu(noise, random_decisions)[:200]) < 0.7
     with pytest.raises(CryptoscopeError, match="two confirmed rows"):
         knn_pu(x, np.where(np.arange(len(x)) == 0, 1.0, np.nan))
+
+
+def test_the_booster_finds_them_out_of_fold_and_needs_a_confirmed_row_per_fold() -> None:
+    pytest.importorskip("catboost")
+    x, y, decisions = _hidden_abnormal()
+    score = boosted_pu(x, decisions, iterations=50)
+    undecided = np.isnan(decisions)
+    assert roc_auc_score(y[undecided], score[undecided]) > 0.9
+    # out of fold: the hidden abnormal rows, taught as normal in the other folds, still rank high
+    assert np.median(score[20:100]) > np.quantile(score[y == 0], 0.9)
+    # the confirmed rows themselves are scored by boosters that did not learn them
+    assert np.median(score[:20]) > np.quantile(score[y == 0], 0.9)
+    too_few = np.where(np.arange(len(y)) < 2, 1.0, np.nan)
+    with pytest.raises(CryptoscopeError, match="at least 3 decisions that say abnormal"):
+        boosted_pu(x, too_few)
+
+
+def test_parts_are_computed_by_name_and_an_unknown_one_is_an_error() -> None:
+    x, _, decisions = _hidden_abnormal(rows=300)
+    parts = part_scores(x, decisions, parts=("extra", "knn"))
+    assert list(parts) == ["extra", "knn"] and all(len(p) == 300 for p in parts.values())
+    with pytest.raises(CryptoscopeError, match="unknown part 'svm'"):
+        part_scores(x, decisions, parts=("svm",))

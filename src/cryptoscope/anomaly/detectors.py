@@ -117,9 +117,10 @@ class RankEnsemble:
     def fit(self, x: np.ndarray | pd.DataFrame, feedback: np.ndarray | None = None) -> RankEnsemble:
         """Score every row; ``feedback`` (1 / 0 / NaN per row: analysts' decisions) teaches the ensemble.
 
-        With enough decisions (`cryptoscope.anomaly.feedback`) positive-unlabelled forests and a
-        nearest-neighbour ratio learn them and score every row (mean of their ranks); refinement is
-        skipped (real labels replace its pseudo-labels).
+        With enough decisions (`cryptoscope.anomaly.feedback`) positive-unlabelled forests, a
+        nearest-neighbour ratio and an out-of-fold booster learn them and score every row, blended with the
+        members by how well each ranks the decided rows; refinement is skipped (real labels replace its
+        pseudo-labels).
         ``weights_`` holds each member's weight on the decisions (equal when there was no usable feedback).
         """
         matrix = prepare(x) if isinstance(x, pd.DataFrame) else np.asarray(x, dtype=float)

@@ -10,17 +10,23 @@ know. `learn_from_decisions` turns them into one score per row:
   "normal" side and they learn once more (two-step PU learning, Liu et al., ICML 2002): hidden abnormal
   rows stop teaching them that they are normal;
 - a nearest-neighbour density ratio (`pu.knn_pu`: how much nearer a row lies to the confirmed rows than to
-  the others) ranks smoothly where the forests cut boxes; the score is the mean of the three ranks.
+  the others) ranks smoothly where the forests cut boxes;
+- CatBoost trained the same way and scored out of fold (`pu.boosted_pu`) finds the one or two decisive
+  columns and their thresholds, where the others blur them;
+- the unsupervised members' mean z-score says who is a plain outlier;
+- the score blends the ranks of these five, each weighted by how well it ranks the decided rows
+  (`blend_parts`, `blend_by_decisions`): every part scores those rows out of bag or out of fold, so the
+  decisions judge them honestly, and which part is right differs from table to table.
 
 Why this design: chosen among candidates on the development tables of `benchmarks/anomaly_feedback.py`
 (20 confirmed + 20 cleared rows per table) and judged on held-out tables against CatBoost, XGBoost,
-LightGBM and XGBOD trained on the same decisions (docs/abnormal.md, "Learning from analysts"). The design
-before (the two forests, blended with the members' mean z-score by how well each ranked the decided rows)
-reached 0.9077 mean ROC-AUC there, the three ranks 0.9121; blending them with the members as well ranked
-lower (0.9108), and so did a CatBoost or a small DevNet as another part, or other forest settings. Giving
-the forests the members' scores as features too (XGBOD's idea) ranked worse (0.899); the version before
-issue 22 (member weights and a forest on the decided rows only) reached 0.851: it ignored the rows nobody
-decided, which hold most of the information.
+LightGBM and XGBOD trained on the same decisions (docs/abnormal.md, "Learning from analysts"). The first
+round's design (the mean rank of the forests and the nearest-neighbour ratio) led CatBoost on its
+development tables and trailed it on its held-out ones, most where one or two columns decide; the second
+round developed on both (73 tables) and judged on tables no learner had scored. Giving the forests the
+members' scores as features (XGBOD's idea) ranked worse; the version before issue 22 (member weights and
+a forest on the decided rows only) ranked far lower: it ignored the rows nobody decided, which hold most of
+the information.
 
 >>> learned = learn_from_decisions(x, scores, np.array([np.nan, 1, 0, np.nan, 0]))   # doctest: +SKIP
 """
@@ -33,7 +39,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from cryptoscope.anomaly.combine import rank_columns, standardize
-from cryptoscope.anomaly.pu import pu_scores
+from cryptoscope.anomaly.pu import part_scores
 from cryptoscope.errors import CryptoscopeError
 
 #: Fewer confirmed abnormal rows than this and nothing is learned: a handful of decisions is noise.
@@ -43,6 +49,10 @@ MIN_EACH = 3
 #: A part's weight in `blend_by_decisions` is its lead over chance to this power: 40 decisions measure an
 #: AUC to about +-0.05, so only a clear lead should take the blend over (4 chosen on the development tables).
 POWER = 4.0
+#: The learned score blends these parts of `pu.part_scores` and the members' mean z-score (``"members"``),
+#: each weighted by how well it ranks the decided rows (`blend_by_decisions`). Chosen on the development
+#: tables of `benchmarks/anomaly_feedback.py` (the candidate ``pu_pair+knn+catboost+zscore_by_decisions``).
+DESIGN_PARTS = ("extra", "random", "knn", "catboost")
 
 
 def decided(labels: np.ndarray) -> np.ndarray:
@@ -135,16 +145,41 @@ def blend_by_decisions(parts: dict[str, np.ndarray], labels: np.ndarray, power: 
     return np.asarray(ranks @ weights), dict(zip(names, weights.round(4).tolist(), strict=True))
 
 
+def design_score(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The weighted mean of the parts' percentile ranks (fixed weights by part name; a part weighing 0 is left
+    out). Ranks, not raw scores: a forest's probability, a log density ratio and a booster's probability live
+    on different scales, and a rank mean lets none of them dominate by its scale alone."""
+    names = [n for n in weights if weights[n] > 0]
+    w = np.array([weights[n] for n in names], dtype=float)
+    ranks = rank_columns(np.column_stack([parts[n] for n in names]))
+    return np.asarray(ranks @ (w / w.sum()))
+
+
+def blend_parts(parts: dict[str, np.ndarray], scores: np.ndarray, labels: np.ndarray
+                ) -> tuple[np.ndarray, dict[str, float]]:
+    """The learned score from precomputed parts (`DESIGN_PARTS` of `pu.part_scores`) and the members' scores:
+    `blend_by_decisions` over the parts and the members' mean z-score, and the weight each got.
+
+    Why weigh by the decisions: which part ranks best differs from table to table (the booster where one or two
+    columns decide, the nearest-neighbour ratio where the confirmed rows form a smooth region, the members where
+    the abnormal rows are plain outliers), and every part scores the decided rows out of fold or out of bag,
+    so their AUC on the decisions is an honest guide; the power keeps a noisy small lead from taking over.
+    """
+    columns = {n: parts[n] for n in DESIGN_PARTS}
+    columns["members"] = standardize(np.asarray(scores, dtype=float).reshape(len(labels), -1)).mean(axis=1)
+    return blend_by_decisions(columns, labels)
+
+
 def learn_from_decisions(matrix: np.ndarray, scores: np.ndarray, labels: np.ndarray,
                          seed: int = 7) -> tuple[np.ndarray, np.ndarray] | None:
     """(score per row, member weights) from the decisions; None when they cannot teach (`DecisionCounts`).
 
     ``matrix``: the detectors' (scaled) feature matrix; ``scores``: rows x members, higher = more abnormal.
-    The score is `pu.pu_scores` (rank of the two PU forests and the nearest-neighbour ratio); the ensemble's
-    own unsupervised score is not blended in (that ranked lower on the development tables). The member weights
-    (each member's lead on the decisions) are reported, not used.
+    The score is `blend_parts`: the two PU forests, the nearest-neighbour ratio, the out-of-fold booster and
+    the members' mean z-score, each weighted by its lead on the decisions. The member weights (each member's
+    own lead on the decisions) are reported, not used.
     """
     weights = member_weights(scores, labels)
     if weights is None:
         return None
-    return pu_scores(matrix, labels, seed), weights
+    return blend_parts(part_scores(matrix, labels, seed, DESIGN_PARTS), scores, labels)[0], weights
