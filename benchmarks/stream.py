@@ -194,6 +194,8 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "decisions": sum(s["decisions"] for s in drained + paced),
         "alerts": sum(s["alerts"] for s in drained + paced),
         "warmed_events": max(s["warmed"] for s in drained),
+        # the consumers' event-loop threads' CPU over the drain, per event: what one consumer's core spends
+        "consumer_cpu_us_per_event": round(1e6 * sum(s.get("busy_cpu_s", 0.0) for s in drained) / backlog, 1),
         "client_ceiling_events_per_s": round(ceiling["pull"], 1),
         "client_ceiling_nats_py_fetch_events_per_s": round(ceiling["fetch"], 1),
     }
