@@ -15,7 +15,7 @@ few-label baseline of ADGym). `part_scores` computes any of them by name; `feedb
 them by the decisions. On the development tables of `benchmarks/anomaly_feedback.py` the forest pair ranked
 the unseen rows better than either alone and better than LightGBM trained the same way (docs/abnormal.md).
 
->>> score = pu_scores(features, np.array([1, np.nan, 0, np.nan, 1]))   # doctest: +SKIP
+>>> parts = part_scores(features, np.array([1, np.nan, 0, np.nan, 1]), 7, ("extra", "knn"))   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from cryptoscope.anomaly.combine import rank_columns
 from cryptoscope.errors import CryptoscopeError
 
 #: Bags, and trees per bag: 300 trees in all; with a third of the rows left out of each bag, a row is left
@@ -167,12 +166,6 @@ def part_scores(features: np.ndarray, decisions: np.ndarray, seed: int = 7,
             out[name] = boosted_pu(features, decisions, seed)
     return out
 
-
-def pu_scores(features: np.ndarray, decisions: np.ndarray, seed: int = 7) -> np.ndarray:
-    """Mean percentile rank of the two-step extra-trees and random forests (`two_step_pu`) and `knn_pu`: the
-    design before the booster joined (kept for the benchmark's candidates and as a dependency-free blend)."""
-    parts = part_scores(features, decisions, seed, (*FORESTS, "knn"))
-    return np.asarray(rank_columns(np.column_stack(list(parts.values()))).mean(axis=1))
 
 #: `boosted_pu`: folds (every row is scored by the boosters that did not train on it), trees per booster (300:
 #: CatBoost's default 1,000 ranked no better on the development tables, `catboost_iterations_check`), and at
