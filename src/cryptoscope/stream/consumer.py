@@ -136,6 +136,7 @@ class Consumer:
         self._pending: asyncio.Task[None] | None = None  # the commit under way
         self._written: set[str] = set()  # the lake tables this run appended to: what a checkpoint compacts
         self._pull: Pull | None = None  # the messages of the durable consumer, as (re)created
+        self._tolerance_us = config.late_tolerance // dt.timedelta(microseconds=1)  # `_check_time`, per event
 
     # -- start ---------------------------------------------------------------------------------------
     def _start(self) -> Work:
@@ -387,7 +388,7 @@ class Consumer:
 
     def _check_time(self, table: str, row: dict[str, Any]) -> None:
         clock, tolerance = self.work.clock, self.config.late_tolerance
-        if clock is not None and to_micros(row["event_time"]) < clock - tolerance // dt.timedelta(microseconds=1):
+        if clock is not None and to_micros(row["event_time"]) < clock - self._tolerance_us:
             raise BadMessage(f"{table}: event_time {row['event_time'].isoformat()} is more than {tolerance} older "
                              f"than the newest event ({from_micros(clock).isoformat()})")
 
