@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import nats
@@ -35,6 +36,18 @@ async def _setup(url: str, n: int) -> tuple[Any, Any]:
     return nc, js
 
 
+@contextlib.asynccontextmanager
+async def _reading(url: str, n: int, batch: int, **options: float) -> AsyncIterator[tuple[Pull, Any]]:
+    """A stream with ``n`` messages, a `Pull` on its durable consumer and the JetStream context; both closed after."""
+    nc, js = await _setup(url, n)
+    pull = await Pull(nc, STREAM, CONSUMER, batch=batch, **options).start()
+    try:
+        yield pull, js
+    finally:
+        await pull.close()
+        await nc.close()
+
+
 async def _take(pull: Pull, n: int, wait_s: float = 5.0) -> list[Msg]:
     got: list[Msg] = []
     while len(got) < n:
@@ -51,63 +64,51 @@ def _run(body: Callable[[], Awaitable[None]]) -> None:
 
 def test_a_backlog_comes_whole_in_order_in_batches(nats: Broker) -> None:
     async def body() -> None:
-        nc, _ = await _setup(nats.url, 1_234)
-        pull = await Pull(nc, STREAM, CONSUMER, batch=100).start()
-        got = await _take(pull, 1_234)
-        assert [position(m)[0] for m in got] == list(range(1, 1_235))
-        assert [int(m.data) for m in got] == list(range(1_234))
-        assert await pull.fetch(0.2) == []  # drained: an empty batch once the wait is over
-        await pull.close()
-        await nc.close()
+        async with _reading(nats.url, 1_234, batch=100) as (pull, _):
+            got = await _take(pull, 1_234)
+            assert [position(m)[0] for m in got] == list(range(1, 1_235))
+            assert [int(m.data) for m in got] == list(range(1_234))
+            assert await pull.fetch(0.2) == []  # drained: an empty batch once the wait is over
     _run(body)
 
 
 def test_messages_published_while_it_waits_arrive_at_once(nats: Broker) -> None:
     async def body() -> None:
-        nc, js = await _setup(nats.url, 0)
-        pull = await Pull(nc, STREAM, CONSUMER, batch=50, expires_s=0.3).start()
-        assert await pull.fetch(0.5) == []  # longer than a request lives: it is asked again
-        later = asyncio.create_task(_published(js, 0, 7))
-        got = await _take(pull, 7)
-        await later
-        assert [int(m.data) for m in got] == list(range(7))
-        await got[-1].ack()  # acknowledging the last acknowledges all (AckPolicy.ALL)
-        await asyncio.sleep(0.2)
-        info = await js.consumer_info(STREAM, CONSUMER)
-        assert info.num_ack_pending == 0 and info.num_pending == 0
-        await pull.close()
-        await nc.close()
+        async with _reading(nats.url, 0, batch=50, expires_s=0.3) as (pull, js):
+            assert await pull.fetch(0.5) == []  # longer than a request lives: it is asked again
+            later = asyncio.create_task(_published(js, 0, 7))
+            got = await _take(pull, 7)
+            await later
+            assert [int(m.data) for m in got] == list(range(7))
+            await got[-1].ack()  # acknowledging the last acknowledges all (AckPolicy.ALL)
+            await asyncio.sleep(0.2)
+            info = await js.consumer_info(STREAM, CONSUMER)
+            assert info.num_ack_pending == 0 and info.num_pending == 0
     _run(body)
 
 
 def test_a_broker_restart_does_not_stall_it(nats: Broker) -> None:
     async def body() -> None:
-        nc, _ = await _setup(nats.url, 300)
-        pull = await Pull(nc, STREAM, CONSUMER, batch=100).start()
-        first = await _take(pull, 100)
-        await first[-1].ack()
-        await nc.flush()
-        await asyncio.to_thread(nats.restart, kill=False)
-        rest: list[Msg] = []
-        for _ in range(200):  # the request in flight died with the connection: the reconnected client asks again
-            rest += await pull.fetch(0.5)
-            if rest and position(rest[-1])[0] == 300:
-                break
-        assert [position(m)[0] for m in rest] == list(range(101, 301))
-        await pull.close()
-        await nc.close()
+        async with _reading(nats.url, 300, batch=100) as (pull, _):
+            first = await _take(pull, 100)
+            await first[-1].ack()
+            await pull.nc.flush()
+            await asyncio.to_thread(nats.restart, kill=False)
+            rest: list[Msg] = []
+            for _ in range(200):  # the request in flight died with the connection: the reconnected client asks again
+                rest += await pull.fetch(0.5)
+                if rest and position(rest[-1])[0] == 300:
+                    break
+            assert [position(m)[0] for m in rest] == list(range(101, 301))
     _run(body)
 
 
 def test_a_deleted_consumer_is_a_clear_error(nats: Broker) -> None:
     async def body() -> None:
-        nc, js = await _setup(nats.url, 0)
-        pull = await Pull(nc, STREAM, CONSUMER, batch=10).start()
-        assert await pull.fetch(0.2) == []
-        await js.delete_consumer(STREAM, CONSUMER)
-        with pytest.raises(CryptoscopeError, match="deleted"):
-            for _ in range(20):
-                await pull.fetch(0.2)
-        await pull.close()
-        await nc.close()
+        async with _reading(nats.url, 0, batch=10) as (pull, js):
+            assert await pull.fetch(0.2) == []
+            await js.delete_consumer(STREAM, CONSUMER)
+            with pytest.raises(CryptoscopeError, match="deleted"):
+                for _ in range(20):
+                    await pull.fetch(0.2)
     _run(body)
