@@ -16,6 +16,7 @@ import uvicorn
 
 from cryptoscope.serve.app import create_app
 from cryptoscope.serve.service import Service
+from cryptoscope.serve.wire import OneSendProtocol
 from serve.world import PASSWORD, ServeWorld
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,7 +29,8 @@ def server(live: tuple[Service, dict[str, str]]) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(service.config, service), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(create_app(service.config, service), host="127.0.0.1", port=port, log_level="warning",
+                            http=OneSendProtocol)
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

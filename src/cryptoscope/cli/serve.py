@@ -1,4 +1,5 @@
-"""`cryptoscope serve`: the API and console with uvicorn; `serve create-user|create-key|demo` for access."""
+"""`cryptoscope serve`: the API and console with uvicorn; `serve create-user|create-key|revoke-key|demo` for
+access."""
 
 from __future__ import annotations
 
@@ -84,6 +85,18 @@ def create_key(name: Annotated[str, typer.Argument(help="Service name.")],
                lake: LakeOpt = Path("./demo-lake"), work: StateOpt = None) -> None:
     """Create an API key (shown once; only its scrypt hash is stored)."""
     typer.echo(_auth(lake, work).create_key(name, role))
+
+
+@app.command("revoke-key")
+def revoke_key(key: Annotated[str, typer.Argument(help="The key's id (the 12 characters after cs_) or the key.")],
+               lake: LakeOpt = Path("./demo-lake"), work: StateOpt = None) -> None:
+    """Revoke an API key; running servers refuse it within a second."""
+    from cryptoscope.serve.auth import RECHECK_S
+
+    key_id = key.removeprefix("cs_").split(".", 1)[0]
+    if not _auth(lake, work).revoke_key(key_id):
+        raise CryptoscopeError(f"no API key with id {key_id!r} in {work or lake / '_serve'}")
+    typer.echo(f"key cs_{key_id} revoked; servers refuse it within {RECHECK_S:g} s")
 
 
 @app.command("demo")

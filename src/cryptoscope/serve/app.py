@@ -111,16 +111,19 @@ def _console(app: FastAPI) -> None:
 
 
 def run(config: ServeConfig, host: str, port: int, service: Service | None = None, **kwargs: Any) -> None:
-    """Serve with uvicorn (uvloop and httptools when installed), one process: the online state is in memory.
+    """Serve with uvicorn (uvloop, httptools: each response in one send, ``wire.py``), one process: the online
+    state is in memory.
 
     The service (built here when not given) is snapshotted when the server stops."""
     import sys
 
     import uvicorn
 
+    from cryptoscope.serve.wire import OneSendProtocol
+
     # The optional TreeSHAP worker (batcher.py) hands each batch back to the event loop; by default a thread
     # waits up to 5 ms for the GIL while the loop is busy, which would sit in every such batch's latency.
     if config.explain_thread:
         sys.setswitchinterval(0.0005)
     app = create_app(config, service or Service(config), close=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **kwargs)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=OneSendProtocol, **kwargs)

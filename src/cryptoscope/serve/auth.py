@@ -9,7 +9,10 @@ Secrets are never stored: passwords and API keys are hashed with scrypt (stdlib 
 a memory-hard key-derivation function, 16 MiB per hash) under a random salt. An API key looks like
 ``cs_<id>.<secret>``: the id finds the row, the secret is checked against its scrypt hash. A check
 costs ~50 ms by design, so a key verified once is remembered in process memory as the SHA-256 of its
-secret (compared in constant time); revoking a key forgets it. Console sessions are cookies signed
+secret (compared in constant time), with its principal: a remembered key is looked up in the database again
+at most once every ``RECHECK_S`` seconds (a SQLite read on every request was ~5 % of a scoring request's
+CPU), so a key revoked by another process (``cryptoscope serve revoke-key``) stops working within that
+time, and at once in the process that revoked it. Console sessions are cookies signed
 with ``itsdangerous`` (HMAC-SHA1 over a server-side secret), valid for ``SESSION_HOURS``; each carries
 a CSRF token that every form post must echo.
 """
@@ -24,6 +27,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +43,7 @@ SESSION_HOURS = 8
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
 _NAME = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 _KEY = re.compile(r"^cs_([0-9a-f]{12})\.([A-Za-z0-9_-]{20,100})$")
+RECHECK_S = 1.0  # a remembered key is checked against the database (revoked?) at most this often
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ class AuthStore:
                           "pii INTEGER NOT NULL, password TEXT NOT NULL, created TEXT NOT NULL)")
         self._con.execute("CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL, "
                           "role TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL, revoked INTEGER NOT NULL)")
-        self._verified: dict[str, bytes] = {}
+        self._verified: dict[str, bytes] = {}  # key id -> SHA-256 of its secret, once scrypt said yes
+        self._known: dict[str, tuple[Principal, float]] = {}  # key id -> principal, monotonic time of the check
         self.signer = URLSafeTimedSerializer(self._secret(), salt="cryptoscope-console")
 
     def _secret(self) -> bytes:
@@ -134,13 +140,8 @@ class AuthStore:
                                                                             _now()))
         return f"cs_{key_id}.{secret}"
 
-    def revoke_key(self, key_id: str) -> None:
-        with self._lock:
-            self._con.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,))
-            self._verified.pop(key_id, None)
-
     def check_key(self, key: str) -> Principal | None:
-        """The principal of a valid, unrevoked key; None otherwise."""
+        """The principal of a valid, unrevoked key; None otherwise (reads the database every time)."""
         m = _KEY.fullmatch(key)
         if m is None:
             return None
@@ -149,6 +150,7 @@ class AuthStore:
             row = self._con.execute("SELECT name, role, hash, revoked FROM api_keys WHERE key_id = ?",
                                     (key_id,)).fetchone()
         if row is None or row[3]:
+            self._forget(key_id)
             return None
         fast = hashlib.sha256(secret.encode()).digest()
         known = self._verified.get(key_id)
@@ -158,13 +160,39 @@ class AuthStore:
             self._verified[key_id] = known = fast
         if not hmac.compare_digest(known, fast):
             return None
-        return Principal(str(row[0]), str(row[1]), False, "key")
+        who = Principal(str(row[0]), str(row[1]), False, "key")
+        self._known[key_id] = (who, time.monotonic())
+        return who
 
     def known_key(self, key: str) -> Principal | None:
-        """``check_key`` for a key already verified by this process (no scrypt: the scoring fast lane's
-        check); None for any other key, which then takes the full check."""
+        """``check_key`` for a key this process has verified already (no scrypt, and no database read when
+        it was checked less than ``RECHECK_S`` ago: the scoring fast lane's check); None for any other key,
+        which then takes the full check."""
         m = _KEY.fullmatch(key)
-        return self.check_key(key) if m is not None and m.group(1) in self._verified else None
+        if m is None:
+            return None
+        key_id = m.group(1)
+        known = self._verified.get(key_id)
+        if known is None:
+            return None
+        seen = self._known.get(key_id)
+        if seen is None or time.monotonic() - seen[1] >= RECHECK_S:
+            return self.check_key(key)
+        if not hmac.compare_digest(known, hashlib.sha256(m.group(2).encode()).digest()):
+            return None
+        return seen[0]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key (by its id, the 12 characters after ``cs_``); False when there is no such key. Other
+        processes serving from this store stop accepting it within ``RECHECK_S`` seconds."""
+        with self._lock:
+            changed = self._con.execute("UPDATE api_keys SET revoked = 1 WHERE key_id = ?", (key_id,)).rowcount
+        self._forget(key_id)
+        return bool(changed)
+
+    def _forget(self, key_id: str) -> None:
+        self._verified.pop(key_id, None)
+        self._known.pop(key_id, None)
 
     # -- sessions ------------------------------------------------------------------------------------
     def session_cookie(self, who: Principal) -> str:

@@ -113,6 +113,7 @@ def _worker(config: ServeConfig, host: str, port: int) -> None:
     import uvicorn
 
     from cryptoscope.serve.app import create_app
+    from cryptoscope.serve.wire import OneSendProtocol
 
     os.setpgrp()  # a terminal's Ctrl-C reaches the supervisor only, which stops each worker once
     service = Service(config)
@@ -121,5 +122,5 @@ def _worker(config: ServeConfig, host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))  # only once the state is ready: the kernel sends connections to bound sockets
     server = uvicorn.Server(uvicorn.Config(create_app(config, service, close=True), log_level="warning",
-                                           access_log=False))
+                                           access_log=False, http=OneSendProtocol))
     server.run(sockets=[sock])
