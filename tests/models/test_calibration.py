@@ -85,5 +85,11 @@ def test_the_serving_path_gives_transforms_numbers_one_row_or_many() -> None:
     margins = np.array([-800.0, -30.0, 2.5, 40.0])  # raw scores: used as they are, even far out
     assert np.allclose([platt.transform_fast(np.array([m]))[0] for m in margins],
                        [platt.transform(np.array([m]))[0] for m in margins], rtol=1e-14, atol=0.0)
+    few = probabilities[:8]  # a request batch: Python floats, the same numbers
+    assert np.allclose(platt.transform_fast(few), platt.transform(few), rtol=1e-14, atol=0.0)
+    mixed = np.array([0.5, 2.5])  # not all probabilities: the batch rule (no log-odds for any of them)
+    assert np.allclose(platt.transform_fast(mixed), platt.transform(mixed), rtol=1e-14, atol=0.0)
     with pytest.raises(CryptoscopeError, match="finite"):
         platt.transform_fast(np.array([np.nan]))
+    with pytest.raises(CryptoscopeError, match="finite"):
+        platt.transform_fast(np.array([0.5, np.nan]))
