@@ -80,10 +80,9 @@ class ScoreLane:
             await self.app(scope, receive, send)
             return
         body, more = await _read(receive, self.max_bytes)
-        replay = _replay(body, more, receive)
         answered = await self._answer(scope, kind, headers, body, send, receive) if not more else False
         if not answered:
-            await self.app(scope, replay, send)
+            await self.app(scope, _replay(body, more, receive), send)
 
     async def _answer(self, scope: Scope, kind: str, headers: dict[bytes, bytes], body: bytes,
                       send: Send, receive: Receive) -> bool:
