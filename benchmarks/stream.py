@@ -3,9 +3,14 @@
 The world is the serving benchmark's (8,000 users x 90 days, withdrawal model trained; `serve.py`'s
 ``prepare``). For each setting, on a fresh broker and a fresh copy of the lake:
 
-1. **throughput**: the events of ``--backlog-days`` days (the whole mix: logins, transfers, payments, orders,
-   trades, cancels, ...) are published first; the consumer(s) start, warm from the lake before them, and
-   drain the backlog: ``events_per_s`` = events / (first message taken .. last commit), sustained;
+1. **throughput**: the consumer(s) start once on the empty stream, warm from the lake before ``--since`` and
+   stop (each leaves its snapshot); they start again from their snapshots, and once every one has
+   subscribed their durable consumers are paused on the broker while the events of ``--backlog-days``
+   days (the whole mix: logins, transfers, payments, orders, trades, cancels, ...) are published, then
+   resumed together: ``events_per_s`` = events / (the first message any took .. the last commit of any),
+   sustained; ``per_consumer_events_per_s`` is each one's own rate. (Before, the backlog was published
+   first and the consumers started on it: partition 0, which also loads the market detectors, began
+   ~20 s after partition 1 had drained it alone, and the window measured two drains one after the other.)
 2. **latency**: then the next ``--paced-days`` of events are published at ``--rate`` events/s while the
    consumer runs: each decision's latency is from its event reaching the broker to its score reaching
    the broker on ``scores.<kind>`` (both broker timestamps): ``p50_ms``, ``p99_ms``.
@@ -88,6 +93,21 @@ async def subscribed(url: str, names: list[str], after: dt.datetime, limit_s: fl
         await nc.close()
 
 
+async def paused(url: str, names: list[str], pause: bool) -> None:
+    """Pause the consumers' durable consumers (the broker holds their pull requests) or let them go."""
+    from cryptoscope.stream.connection import connect
+    from cryptoscope.stream.subjects import EVENTS
+
+    nc = await connect(url)
+    js = nc.jetstream()
+    until = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        for name in names:
+            await (js.pause_consumer(EVENTS, name, until) if pause else js.resume_consumer(EVENTS, name))
+    finally:
+        await nc.close()
+
+
 async def client_ceiling(url: str, backlog: int, reader: str, batch: int = 500) -> float:
     """Events/s a consumer that does nothing but take the backlog could reach, reading each message's stream
     position, on the same broker: the bound the client alone puts on `run`. ``reader`` "pull" is what `run`
@@ -166,12 +186,18 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
     since = paced_from - dt.timedelta(days=args.backlog_days)
     names = ["cryptoscope-all"] if partitions == 1 else [f"cryptoscope-p{i}of{partitions}" for i in range(partitions)]
     try:
+        warmed = finish(root, run_consumers(root, url, registry, since, partitions, 1, "warm"), "warm")
+        restarted = dt.datetime.now(dt.UTC)
+        procs = run_consumers(root, url, registry, since, partitions, 15, "drain")  # from their snapshots
+        asyncio.run(subscribed(url, names, restarted))
+        asyncio.run(paused(url, names, True))  # held while the backlog is published, then let go together
         pub = subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url,
                               "--since", since.isoformat(), "--until", paced_from.isoformat()],
                              check=True, capture_output=True, text=True)
         backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
+        asyncio.run(paused(url, names, False))
+        drained = finish(root, procs, "drain")
         ceiling = {r: asyncio.run(client_ceiling(url, backlog, r)) for r in ("pull", "fetch")}
-        drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
         started = dt.datetime.now(dt.UTC)
         procs = run_consumers(root, url, registry, since, partitions, 30, "paced")  # outlives the publisher's start
         asyncio.run(subscribed(url, names, started))
@@ -193,7 +219,8 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "decisions_timed": int(lat.size),
         "decisions": sum(s["decisions"] for s in drained + paced),
         "alerts": sum(s["alerts"] for s in drained + paced),
-        "warmed_events": max(s["warmed"] for s in drained),
+        "per_consumer_events_per_s": [round(s["processed"] / s["busy_s"], 1) for s in drained],
+        "warmed_events": max(s["warmed"] for s in warmed),
         # the consumers' event-loop threads' CPU over the drain, per event: what one consumer's core spends
         "consumer_cpu_us_per_event": round(1e6 * sum(s.get("busy_cpu_s", 0.0) for s in drained) / backlog, 1),
         "client_ceiling_events_per_s": round(ceiling["pull"], 1),
