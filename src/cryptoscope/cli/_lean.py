@@ -25,8 +25,6 @@ converted as any other Python object (``pa.table(frame)`` through the Arrow stre
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -36,14 +34,14 @@ from types import ModuleType
 UNUSED = ("pandas", "scipy.linalg", "cffi")
 
 
-class _Refuse(importlib.abc.MetaPathFinder):
-    """A finder that says these modules (and their submodules) are not installed."""
+class _Refuse:
+    """A finder (`sys.meta_path`) that says these modules and their submodules are not installed."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = tuple(names)
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-                  ) -> importlib.machinery.ModuleSpec | None:
+                  ) -> None:
         if fullname in self.names or fullname.startswith(tuple(f"{n}." for n in self.names)):
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return None

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from cryptoscope.cli._lean import start_for_blocks
 from cryptoscope.cli._shared import (
     EngineOpt,
     LakeOpt,
@@ -169,6 +168,7 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
                       f"{eth.tip or 0:,}{removed}; {client.retried:,} requests retried", highlight=False,
                       soft_wrap=True)
         return
+    from cryptoscope.cli._lean import start_for_blocks
     from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
     from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node
 
@@ -264,6 +264,7 @@ def _expand(chain: str, path: Path) -> list[Path]:
 def _ingest(chain: str, paths: list[Path], lake: Path, utxo: list[Path], verify: bool, height: int | None,
             show: Callable[[str, int, int], None]) -> tuple[dict[str, int], dict[str, int], str]:
     if chain == "bitcoin":
+        from cryptoscope.cli._lean import start_for_blocks
         from cryptoscope.sources.chain.bitcoin.ingest import ingest_bitcoin
 
         start_for_blocks()
