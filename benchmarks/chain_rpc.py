@@ -10,7 +10,8 @@ for verbosity 2 (C++, but slow) costs bitcoin-etl nothing here.
 Timed in-process, after a warm-up (imports, Numba's cache, first connections), runs interleaved: ours through
 ``ingest_from_node`` into a fresh lake, bitcoin-etl through its click command's ``main`` in its own virtualenv
 (``chain_rpc_etl.py``), at its defaults (``--batch-size 1 --max-workers 5``) and with ``--batch-size 10``. The
-commands themselves, process start included, are timed once each at the end.
+commands themselves (``cryptoscope chain ingest bitcoin --rpc`` and ``bitcoinetl export_blocks_and_transactions``,
+one per range), process start included, are timed at the end, ``--command-repeat`` rounds alternating.
 
     python benchmarks/chain_rpc.py --etl-venv benchmarks/scratch/etl-venv --repeat 7
 """
@@ -102,25 +103,42 @@ def theirs(python: Path, url: str, scratch: Path, config: list[str]) -> dict[str
             "output_bytes": sum(r["output_bytes"] for r in ranges), "ranges": ranges}
 
 
-def commands(etl_venv: Path, url: str, scratch: Path) -> dict[str, Any]:
-    """Each tool's command over the four ranges, process start included (one run each)."""
+def our_command() -> list[str]:
+    """``cryptoscope`` as a user runs it: the console script beside this interpreter (``python -m cryptoscope.cli``
+    where there is none)."""
+    script = Path(sys.executable).parent / "cryptoscope"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "cryptoscope.cli"]
+
+
+def commands(etl_venv: Path, url: str, scratch: Path, repeat: int) -> dict[str, Any]:
+    """Each tool's command over the four ranges, process start included: ``repeat`` rounds, the two tools
+    alternating, ours into a fresh lake and bitcoin-etl into a fresh folder each round."""
     lake, out = scratch / "cli-lake", scratch / "cli-etl"
-    ours_cmd = [[sys.executable, "-m", "cryptoscope.cli", "chain", "ingest", "bitcoin", "--rpc", url, "--from",
-                 str(lo), "--to", str(hi), "--lake", str(lake)] for lo, hi in RANGES]
+    ours_cmd = [[*our_command(), "chain", "ingest", "bitcoin", "--rpc", url, "--from", str(lo), "--to", str(hi),
+                 "--lake", str(lake)] for lo, hi in RANGES]
     etl_cmd = [[str(etl_venv / "bin" / "bitcoinetl"), "export_blocks_and_transactions", "--start-block", str(lo),
                 "--end-block", str(hi), "--provider-uri", url, "--blocks-output", str(out / f"b{lo}.json"),
                 "--transactions-output", str(out / f"t{lo}.json")] for lo, hi in RANGES]
-    out.mkdir(exist_ok=True)
-    timed = {}
-    for name, cmds in (("ours", ours_cmd), ("bitcoin_etl", etl_cmd)):
-        start = time.perf_counter()
-        for cmd in cmds:
-            subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True, cwd=ROOT)
-        timed[name] = {"seconds": time.perf_counter() - start,
-                       "commands": [shlex.join(c).replace(PASSWORD, "***") for c in cmds]}
+    rounds: dict[str, list[float]] = {"ours": [], "bitcoin_etl": []}
+    load_before = os.getloadavg()
+    for _ in range(repeat):
+        for name, cmds in (("ours", ours_cmd), ("bitcoin_etl", etl_cmd)):
+            shutil.rmtree(lake, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            start = time.perf_counter()
+            for cmd in cmds:
+                subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True, cwd=ROOT)
+            rounds[name].append(time.perf_counter() - start)
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
+    timed: dict[str, Any] = {name: {"seconds": min(runs), "median_seconds": statistics.median(runs),
+                                    "rounds_seconds": [round(r, 4) for r in runs],
+                                    "commands": [shlex.join(c).replace(PASSWORD, "***") for c in cmds]}
+                             for (name, runs), cmds in zip(rounds.items(), (ours_cmd, etl_cmd), strict=True)}
     timed["ratio"] = timed["bitcoin_etl"]["seconds"] / timed["ours"]["seconds"]
+    timed["ratio_median"] = timed["bitcoin_etl"]["median_seconds"] / timed["ours"]["median_seconds"]
+    timed["load_average_before"], timed["load_average_after"] = load_before, os.getloadavg()
     return timed
 
 
@@ -160,16 +178,21 @@ def stages(node: BitcoinNode, repeat: int, workers: int) -> list[dict[str, Any]]
 
 
 def process_start(etl_venv: Path, repeat: int = 3) -> dict[str, Any]:
-    """Best of ``repeat`` fresh processes: the interpreter alone, our CLI's start (``--help``), a first block
-    parsed in a fresh process (imports of pyarrow and Numba, Numba's cached kernels loaded), and bitcoin-etl's
-    command's start (``--help``): what each command pays before its first block."""
+    """Best of ``repeat`` fresh processes, each from its start to its exit: the interpreter alone, our CLI's start
+    (``--help``), a first block parsed in a fresh process set up as ``chain ingest bitcoin`` sets itself up and
+    ends (`cli._lean.start_for_blocks`: pyarrow and Numba without pandas, SciPy and CFFI; Numba's cached kernels
+    loaded; ``gc.freeze`` at exit, as `cli.main` does) and as a library user's process (those imported too, the
+    interpreter's last collections walking Numba's registries), and bitcoin-etl's command's start (``--help``):
+    what each command pays around its first block."""
     first = f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); " if "PYTHONPATH" not in os.environ else ""
-    parse_one = (first + "from cryptoscope.sources.chain.bitcoin.block import parse_blocks; "
+    parse_one = ("from cryptoscope.sources.chain.bitcoin.block import parse_blocks; "
                  "from cryptoscope.sources.chain.bitcoin.framing import read_block_file; "
                  f"f = read_block_file({str(DATA / FILES[0])!r}); parse_blocks(f.data, f.spans[:1])")
+    lean = "from cryptoscope.cli._lean import start_for_blocks; start_for_blocks(); "
     runs = {"python_seconds": [sys.executable, "-c", "pass"],
-            "ours_cli_help_seconds": [sys.executable, "-m", "cryptoscope.cli", "chain", "ingest", "bitcoin", "--help"],
-            "ours_first_parse_seconds": [sys.executable, "-c", parse_one],
+            "ours_cli_help_seconds": [*our_command(), "chain", "ingest", "bitcoin", "--help"],
+            "ours_first_parse_seconds": [sys.executable, "-c", first + lean + parse_one + "; import gc; gc.freeze()"],
+            "ours_first_parse_library_seconds": [sys.executable, "-c", first + parse_one],
             "bitcoin_etl_help_seconds": [str(etl_venv / "bin" / "bitcoinetl"), "export_blocks_and_transactions",
                                          "--help"]}
     return {name: best_of(repeat, functools.partial(subprocess.run, cmd, capture_output=True, check=True,
@@ -229,6 +252,7 @@ def main() -> None:
     parser.add_argument("--etl-venv", type=Path, default=Path(__file__).parent / "scratch" / "etl-venv")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--command-repeat", type=int, default=3, help="rounds of the commands end to end")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the JSON")
     args = parser.parse_args()
     scratch = Path(__file__).parent / "scratch" / "chain_rpc"
@@ -289,7 +313,7 @@ def measure(args: argparse.Namespace, url: str, scratch: Path) -> dict[str, Any]
         "target": 10.0, "target_met": ratio["best"] >= 10.0,
         "floor": limits,
         "served": served_bytes(),
-        "commands_end_to_end": (cli := commands(args.etl_venv, url, scratch)),
+        "commands_end_to_end": (cli := commands(args.etl_venv, url, scratch, args.command_repeat)),
         "process_start": (start := process_start(args.etl_venv)),
         "verdict": verdict(ratio, ours_s, limits) + " " + cli_verdict(cli, start),
     }
@@ -327,10 +351,13 @@ def cli_verdict(cli: dict[str, Any], start: dict[str, float]) -> str:
     ours, theirs = cli["ours"]["seconds"], cli["bitcoin_etl"]["seconds"]
     word = "faster" if ours < theirs else "slower"
     return (f"End to end, process start included, the four commands took {ours:.2f} s against bitcoin-etl's "
-            f"{theirs:.2f} s (ours {max(ours, theirs) / min(ours, theirs):.1f}x {word}): "
-            f"each of ours starts at least {start['ours_first_parse_seconds']:.2f} s before its first block is "
-            f"parsed (interpreter {start['python_seconds']:.2f} s; pyarrow, Numba and its cached kernels the rest; "
-            f"the CLI alone {start['ours_cli_help_seconds']:.2f} s), bitcoin-etl's "
+            f"{theirs:.2f} s on the best of {len(cli['ours']['rounds_seconds'])} rounds (medians "
+            f"{cli['ours']['median_seconds']:.2f} s and {cli['bitcoin_etl']['median_seconds']:.2f} s; ours "
+            f"{max(ours, theirs) / min(ours, theirs):.1f}x {word}): each of ours starts at least "
+            f"{start['ours_first_parse_seconds']:.2f} s before its first block is parsed (interpreter "
+            f"{start['python_seconds']:.2f} s; numpy, pyarrow, Numba and its cached kernels the rest; the CLI alone "
+            f"{start['ours_cli_help_seconds']:.2f} s; a library user's process, which also imports pandas, SciPy and "
+            f"CFFI, {start['ours_first_parse_library_seconds']:.2f} s), bitcoin-etl's "
             f"{start['bitcoin_etl_help_seconds']:.2f} s.")
 
 

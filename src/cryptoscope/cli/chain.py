@@ -168,9 +168,11 @@ def _ingest_from_node(chain: str, client: RpcClient, lake: Path, lo: int, hi: in
                       f"{eth.tip or 0:,}{removed}; {client.retried:,} requests retried", highlight=False,
                       soft_wrap=True)
         return
+    from cryptoscope.cli._lean import start_for_blocks
     from cryptoscope.sources.chain.bitcoin.node import BitcoinNode
     from cryptoscope.sources.chain.bitcoin.node_ingest import ingest_from_node
 
+    start_for_blocks()  # pyarrow and the kernels, without the pandas, SciPy and CFFI they never use
     node = BitcoinNode(client)
     started = time.perf_counter()
     with rate_task("blocks", "blocks") as show:
@@ -262,8 +264,10 @@ def _expand(chain: str, path: Path) -> list[Path]:
 def _ingest(chain: str, paths: list[Path], lake: Path, utxo: list[Path], verify: bool, height: int | None,
             show: Callable[[str, int, int], None]) -> tuple[dict[str, int], dict[str, int], str]:
     if chain == "bitcoin":
+        from cryptoscope.cli._lean import start_for_blocks
         from cryptoscope.sources.chain.bitcoin.ingest import ingest_bitcoin
 
+        start_for_blocks()
         btc = ingest_bitcoin(lake, paths, utxo_stores=utxo, verify=verify, first_height=height, progress=show)
         checked = "hashes, merkle roots, witness commitments and proof of work verified" if verify else "not verified"
         return btc.rows_read, btc.rows_added, (f"{btc.blocks:,} blocks ({btc.bytes / 1e6:,.1f} MB) from "

@@ -64,6 +64,21 @@ def test_a_folder_stands_for_its_files(tmp_path: Path) -> None:
     assert _expand("ethereum", folder / "expected_logs.json") == [folder / "expected_logs.json"]
 
 
+def test_a_node_ingest_never_imports_pandas_scipy_or_cffi(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
+    """pyarrow and Numba would import them at the first block for features the command does not use (about 0.6 s
+    of a short run's start: `cli/_lean.py`)."""
+    with bitcoin_node({h: btc_blocks[h] for h in range(1, 21)}) as (server, _, _):
+        url = f"http://{USER}:{quote(PASSWORD, safe='')}@127.0.0.1:{server.port}/"
+        argv = ["cryptoscope", "chain", "ingest", "bitcoin", "--rpc", url, "--from", "1", "--to", "20", "--lake",
+                str(tmp_path / "lake")]
+        code = (f"import sys\nsys.argv = {argv!r}\nfrom cryptoscope.cli import main\ntry:\n    main()\n"
+                "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+                "print('imported:', *[m for m in ('pandas', 'scipy.linalg', 'cffi') if m in sys.modules])")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "20 blocks" in done.stdout and done.stdout.strip().splitlines()[-1] == "imported:"
+
+
 def test_from_a_node_resumable_with_clear_errors(btc_blocks: dict[int, bytes], tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     with bitcoin_node({h: btc_blocks[h] for h in range(1, 256)}) as (server, _, _):
