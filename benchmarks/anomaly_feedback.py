@@ -57,11 +57,12 @@ from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble, fit_scores, pr
 from cryptoscope.anomaly.evidence import judge
 from cryptoscope.anomaly.feedback import learn_from_decisions
 from cryptoscope.anomaly.refine import refine
+from cryptoscope.benchmarks import review_sim
 from cryptoscope.benchmarks.anomaly_corpus import bundled_names, fresh_names, halves, load_bundled, load_fresh
 from cryptoscope.benchmarks.anomaly_rcorpus import load_task, task_names
+from cryptoscope.benchmarks.review_sim import plot, review_table, summarize
 from cryptoscope.fsio import atomic_write
 from feedback_baselines import CATBOOST_ITERATIONS, baselines, catboost_model, unlabelled_as_normal, xgbod_features
-from review_sim import plot, review_table, summarize
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "anomaly_feedback.json"
@@ -477,7 +478,7 @@ def active_review(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
         unsup = refine(scaled(x), combine(members, "zscore"))
     y = world["label"].to_numpy(dtype=int)
     world_result = review_table(x, members, unsup, y, exposure(features))
-    out = {"protocol": sys.modules["review_sim"].__doc__,
+    out = {"protocol": review_sim.__doc__,
            "tables": tables, "tables_mean": summarize(tables),
            "world": {"users": len(y), "abnormal": int(y.sum()), **world_result},
            "world_summary": summarize({"world": world_result})}
