@@ -29,6 +29,7 @@ Protocol of the second round (fixed before any held-out table of it was scored b
     python benchmarks/anomaly_feedback.py                 # ~45 min on 2 shared cores -> results/anomaly_feedback.json
     python benchmarks/anomaly_feedback.py --development-only   # the candidates on the development tables only
     python benchmarks/anomaly_feedback.py --no-review          # everything but the simulated analysts
+    python benchmarks/anomaly_feedback.py --review-only        # only them: active_review in the existing JSON
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ from cryptoscope.anomaly.detectors import ENSEMBLE, RankEnsemble, fit_scores, pr
 from cryptoscope.anomaly.evidence import judge
 from cryptoscope.anomaly.feedback import learn_from_decisions
 from cryptoscope.anomaly.refine import refine
+from cryptoscope.benchmarks import review_sim
 from cryptoscope.benchmarks.anomaly_corpus import bundled_names, fresh_names, halves, load_bundled, load_fresh
 from cryptoscope.benchmarks.anomaly_rcorpus import load_task, task_names
+from cryptoscope.benchmarks.review_sim import plot, review_table, summarize
 from cryptoscope.fsio import atomic_write
 from feedback_baselines import CATBOOST_ITERATIONS, baselines, catboost_model, unlabelled_as_normal, xgbod_features
-from review_sim import plot, review_table, summarize
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results" / "anomaly_feedback.json"
@@ -447,37 +449,74 @@ REVIEW_MIN_ANOMALIES, REVIEW_TABLES = 60, 6
 PLOT = ROOT.parent / "docs" / "img" / "abnormal-review.png"
 
 
-def active_review(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """`review_sim` on the first `REVIEW_TABLES` burned tables that qualify and on the simulated world's users
-    (behaviour features only, money at stake from them)."""
+def review_tables() -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+    """The first `REVIEW_TABLES` burned tables (`roles`) with at least `REVIEW_MIN_ANOMALIES` anomalies: chosen
+    by role and size alone, so that the simulated analysts need no learner's scores (``--review-only``)."""
+    found = 0
+    for name, role, _, table in roles(False):
+        if found >= REVIEW_TABLES:
+            return
+        if role == "development_burned" and int(table["label"].sum()) >= REVIEW_MIN_ANOMALIES:
+            found += 1
+            yield name, table
+
+
+def review_version() -> str:
+    """A digest of everything a simulated review runs (the learner, the queue, the simulation): cached review
+    results are reused only while it is unchanged."""
+    import hashlib
+    import inspect
+
+    from cryptoscope.anomaly import review
+
+    text = code_version() + inspect.getsource(review) + inspect.getsource(review_sim)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def reviewed(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`review_sim.review_table` on one table, cached on disk by table and `review_version`."""
+    path = CACHE / f"{slug(name)}-v{CACHE_VERSION}-review-{review_version()}.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    t0 = time.perf_counter()
+    out = run()
+    out["learner"]["table_seconds"] = round(time.perf_counter() - t0, 1)
+    atomic_write(path, json.dumps(out).encode())
+    return out
+
+
+def active_review() -> dict[str, Any]:
+    """`review_sim` on the `review_tables` and on the simulated world's users (behaviour features only, money
+    at stake from them)."""
     from cryptoscope.anomaly.review import exposure
 
     tables: dict[str, Any] = {}
-    for name, _, load in corpus(False):
-        row = per.get(name)
-        if row is None or row["group"] != "development_burned" or row["anomalies"] < REVIEW_MIN_ANOMALIES:
-            continue
-        if len(tables) >= REVIEW_TABLES:
-            break
-        table = prepared(name, load)
-        assert table is not None
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            unsup = refine(scaled(table["x"]), combine(table["members"], "zscore"))
-        tables[name] = review_table(table["x"], table["members"], unsup, table["label"])
-        print(f"  review {name}: {json.dumps({p: v['found_in_100'] for p, v in tables[name].items()})} "
-              f"({time.perf_counter() - t0:.0f}s)", flush=True)
+    for name, table in review_tables():
+        def run(table: dict[str, np.ndarray] = table) -> dict[str, Any]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                unsup = refine(scaled(table["x"]), combine(table["members"], "zscore"))
+            return review_table(table["x"], table["members"], unsup, table["label"])
+
+        tables[name] = reviewed(name, run)
+        print(f"  review {name}: {json.dumps({p: tables[name][p]['found_in_100'] for p in review_sim.POLICIES})} "
+              f"({json.dumps(tables[name]['learner'])})", flush=True)
     world = world_users()
     features = world.drop(columns=["label"])
-    x = prepare(features)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        members = np.column_stack([fit_scores(m, x, 7) for m in ENSEMBLE])
-        unsup = refine(scaled(x), combine(members, "zscore"))
     y = world["label"].to_numpy(dtype=int)
-    world_result = review_table(x, members, unsup, y, exposure(features))
-    out = {"protocol": sys.modules["review_sim"].__doc__,
+
+    def run_world() -> dict[str, Any]:
+        x = prepare(features)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            members = np.column_stack([fit_scores(m, x, 7) for m in ENSEMBLE])
+            unsup = refine(scaled(x), combine(members, "zscore"))
+        return review_table(x, members, unsup, y, exposure(features))
+
+    world_result = reviewed("world-users", run_world)
+    print(f"  review world: {json.dumps({p: world_result[p]['found_in_100'] for p in review_sim.POLICIES})} "
+          f"({json.dumps(world_result['learner'])})", flush=True)
+    out = {"protocol": review_sim.__doc__,
            "tables": tables, "tables_mean": summarize(tables),
            "world": {"users": len(y), "abnormal": int(y.sum()), **world_result},
            "world_summary": summarize({"world": world_result})}
@@ -485,14 +524,31 @@ def active_review(per: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def review_only(dry_run: bool, started: float) -> None:
+    """``--review-only``: `active_review` written into the existing results, with its own command and seconds."""
+    review = active_review()
+    review["command"] = shlex.join(["python", "benchmarks/anomaly_feedback.py", *sys.argv[1:]])
+    review["seconds"] = round(time.perf_counter() - started)
+    print(json.dumps({k: review[k] for k in ("tables_mean", "world_summary", "seconds")}, indent=1))
+    if not dry_run:
+        results = json.loads(RESULTS.read_text())
+        results["active_review"] = review
+        atomic_write(RESULTS, (json.dumps(results, indent=1) + "\n").encode())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--development-only", action="store_true", help="score the development tables only")
     parser.add_argument("--dry-run", action="store_true", help="print, do not write the JSON")
     parser.add_argument("--no-review", action="store_true",
-                        help="skip the simulated analysts (active_review; its learner refits ~150 times)")
+                        help="skip the simulated analysts (active_review; its learner refits ~100 times)")
+    parser.add_argument("--review-only", action="store_true",
+                        help="only the simulated analysts: replace active_review in the existing JSON")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.review_only:
+        review_only(args.dry_run, started)
+        return
     per = score_tables(args.development_only)
     results: dict[str, Any] = {
         "command": shlex.join(["python", "benchmarks/anomaly_feedback.py", *sys.argv[1:]]),
@@ -504,7 +560,9 @@ def main() -> None:
         "shipped_vs_benchmark": shipped_check(),
         **report(per), "catboost_iterations_check": catboost_check(per)}
     if not args.development_only and not args.no_review:
-        results["active_review"] = active_review(per)
+        review_started = time.perf_counter()
+        results["active_review"] = active_review()
+        results["active_review"]["seconds"] = round(time.perf_counter() - review_started)
     results["seconds"] = round(time.perf_counter() - started)
     for g, v in results["groups"].items():
         print(g, v["tables"], json.dumps({m: x["roc_auc"] for m, x in sorted(v["mean"].items(),
