@@ -38,6 +38,8 @@ def test_probability_is_calibrated_on_the_decisions_and_unknown_before_them() ->
     assert p[top].mean() == pytest.approx(1 / 3, abs=0.05)  # the share the analysts confirmed
     labels[top[2:20]] = np.nan  # two confirmed cases only: no calibration, no guess
     assert probability(score, labels) is None
+    labels[top] = (np.arange(60) >= 40).astype(float)  # the confirmed ones at the lower end of the top 60
+    assert probability(score, labels) is None  # a probability falling with the score would invert the queue
 
 
 def test_exposure_is_the_money_moved_in_30_days() -> None:

@@ -11,7 +11,10 @@ mixes the two (an epsilon-greedy schedule of active learning, Settles, *Active L
 - every `EXPLORE_EVERY`-th place goes to the open case whose P(abnormal) is closest to one half.
 
 Before analysts have decided at least `MIN_EACH` cases of each kind there is no calibration: the queue is
-the score's order and P(abnormal) is unknown (None), not guessed.
+the score's order and P(abnormal) is unknown (None), not guessed. The same holds while the decisions do not
+rank with the score (a fit that falls as the score rises): a few early decisions at the top of the queue can
+confirm its lower end more often by chance, and a probability that falls with the score would turn the queue
+upside down (the simulated analysts met it on ADBench's ada: ``docs/abnormal.md``).
 
 >>> order = review_order(p * exposure, p * (1 - p))       # doctest: +SKIP
 """
@@ -35,9 +38,10 @@ EXPOSURE_COLUMNS = ("deposit_usd_30d", "withdrawal_usd_30d")
 def probability(score: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     """P(abnormal) per row: a logistic fit of the decisions on the logit of the score's percentile rank.
 
-    None when fewer than `MIN_EACH` decisions of either kind exist. Ranks, not raw scores, so any score
-    scale calibrates alike; decided rows are the top of earlier queues, so the probability is the share
-    of cases like it that analysts confirmed, which is what an analyst weighs.
+    None when fewer than `MIN_EACH` decisions of either kind exist, or when the fit does not rise with the
+    score. Ranks, not raw scores, so any score scale calibrates alike; decided rows are the top of earlier
+    queues, so the probability is the share of cases like it that analysts confirmed, which is what an
+    analyst weighs.
     """
     y = np.asarray(labels, dtype=float)
     known = decided(y)
@@ -46,6 +50,8 @@ def probability(score: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
     r = np.clip(rank_columns(np.asarray(score, dtype=float))[:, 0], 1e-6, 1 - 1e-6)
     logit = np.log(r / (1 - r)).reshape(-1, 1)
     model = LogisticRegression(C=1.0).fit(logit[known], y[known].astype(int))
+    if model.coef_[0, 0] <= 0:  # abnormal no likelier higher up: no calibration yet (see the module doc)
+        return None
     return np.asarray(model.predict_proba(logit)[:, 1])
 
 

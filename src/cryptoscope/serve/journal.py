@@ -78,9 +78,6 @@ class Journal:
         self._writer = open(self.path.with_name(self.path.name + ".lock"), "a+b")  # noqa: SIM115
         self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._con.execute("PRAGMA busy_timeout=30000")  # another process's write transaction: wait, do not fail
-        # a new journal gets 1 KiB pages: a commit writes every page it touched into the WAL (events, scored and
-        # its two indexes), ~9 kB a decision instead of ~26 kB with 4 KiB pages (an existing journal keeps its size)
-        self._con.execute("PRAGMA page_size=1024")
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a commit survives a process crash
         # checkpoints (the only step that fsyncs) run on a thread of their own, never inside a request's commit
