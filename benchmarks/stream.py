@@ -3,14 +3,14 @@
 The world is the serving benchmark's (8,000 users x 90 days, withdrawal model trained; `serve.py`'s
 ``prepare``). For each setting, on a fresh broker and a fresh copy of the lake:
 
-1. **throughput**: the consumer(s) start once on the empty stream, warm from the lake before ``--since`` and
-   stop (each leaves its snapshot); they start again from their snapshots, and once every one has
-   subscribed their durable consumers are paused on the broker while the events of ``--backlog-days``
-   days (the whole mix: logins, transfers, payments, orders, trades, cancels, ...) are published, then
-   resumed together: ``events_per_s`` = events / (the first message any took .. the last commit of any),
-   sustained; ``per_consumer_events_per_s`` is each one's own rate. (Before, the backlog was published
-   first and the consumers started on it: partition 0, which also loads the market detectors, began
-   ~20 s after partition 1 had drained it alone, and the window measured two drains one after the other.)
+1. **throughput**: the consumer(s) start on the empty stream and warm from the lake before ``--since``; once
+   every one has subscribed, their durable consumers are paused on the broker while the events of
+   ``--backlog-days`` days (the whole mix: logins, transfers, payments, orders, trades, cancels, ...) are
+   published, then resumed together: ``events_per_s`` = events / (the first message any took .. the last
+   commit of any), sustained; ``per_consumer_events_per_s`` is each one's own rate. (Before, the backlog
+   was published first and the consumers started on it: partition 0, which also warms the market
+   detectors, began ~20 s after partition 1 had drained it alone, and the window measured two drains one
+   after the other.)
 2. **latency**: then the next ``--paced-days`` of events are published at ``--rate`` events/s while the
    consumer runs: each decision's latency is from its event reaching the broker to its score reaching
    the broker on ``scores.<kind>`` (both broker timestamps): ``p50_ms``, ``p99_ms``.
@@ -186,10 +186,10 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
     since = paced_from - dt.timedelta(days=args.backlog_days)
     names = ["cryptoscope-all"] if partitions == 1 else [f"cryptoscope-p{i}of{partitions}" for i in range(partitions)]
     try:
-        warmed = finish(root, run_consumers(root, url, registry, since, partitions, 1, "warm"), "warm")
-        restarted = dt.datetime.now(dt.UTC)
-        procs = run_consumers(root, url, registry, since, partitions, 15, "drain")  # from their snapshots
-        asyncio.run(subscribed(url, names, restarted))
+        began = dt.datetime.now(dt.UTC)
+        # idle for as long as the slowest takes to warm and subscribe and the backlog to be published
+        procs = run_consumers(root, url, registry, since, partitions, 60, "drain")
+        asyncio.run(subscribed(url, names, began))
         asyncio.run(paused(url, names, True))  # held while the backlog is published, then let go together
         pub = subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url,
                               "--since", since.isoformat(), "--until", paced_from.isoformat()],
@@ -197,6 +197,9 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
         asyncio.run(paused(url, names, False))
         drained = finish(root, procs, "drain")
+        if not all(s["processed"] == backlog for s in drained):
+            raise SystemExit(f"a consumer did not take the whole backlog of {backlog}: "
+                             f"{[s['processed'] for s in drained]} (see {root}/drain-*.log)")
         ceiling = {r: asyncio.run(client_ceiling(url, backlog, r)) for r in ("pull", "fetch")}
         started = dt.datetime.now(dt.UTC)
         procs = run_consumers(root, url, registry, since, partitions, 30, "paced")  # outlives the publisher's start
@@ -220,7 +223,7 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "decisions": sum(s["decisions"] for s in drained + paced),
         "alerts": sum(s["alerts"] for s in drained + paced),
         "per_consumer_events_per_s": [round(s["processed"] / s["busy_s"], 1) for s in drained],
-        "warmed_events": max(s["warmed"] for s in warmed),
+        "warmed_events": max(s["warmed"] for s in drained),
         # the consumers' event-loop threads' CPU over the drain, per event: what one consumer's core spends
         "consumer_cpu_us_per_event": round(1e6 * sum(s.get("busy_cpu_s", 0.0) for s in drained) / backlog, 1),
         "client_ceiling_events_per_s": round(ceiling["pull"], 1),
