@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from cryptoscope.serve.app import create_app
 from cryptoscope.serve.service import Service
 from cryptoscope.serve.wire import OneSendProtocol
+from serve.fixtures import uvicorn_thread
 from serve.world import PASSWORD, ServeWorld
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -26,21 +23,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 def server(live: tuple[Service, dict[str, str]]) -> Iterator[str]:
     """The app under uvicorn on a free loopback port, in a thread."""
     service, _ = live
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(create_app(service.config, service), host="127.0.0.1", port=port, log_level="warning",
-                            http=OneSendProtocol)
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(service.config, service), OneSendProtocol) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from cryptoscope.serve.app import create_app
@@ -13,6 +18,27 @@ from cryptoscope.serve.service import Service
 from serve.world import PASSWORD, ServeWorld, add_people, build
 
 _BUILT: dict[str, Any] = {}
+
+
+@contextmanager
+def uvicorn_thread(app: Any, http: Any) -> Iterator[int]:
+    """``app`` under a real uvicorn server (``http``: its HTTP protocol class) on a free loopback port, in a
+    thread; yields the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=http))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def _world(small_world: tuple[Any, ...], factory: pytest.TempPathFactory) -> ServeWorld:

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cryptoscope.serve.wire import HeldHead, OneSendProtocol
+from serve.fixtures import uvicorn_thread
 
 SENDS: list[list[bytes]] = []  # what reached the socket, one entry per send call
 
@@ -69,19 +68,8 @@ APP = Starlette(routes=[Route("/answer", answer, methods=["GET", "HEAD"]), Route
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = int(s.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(APP, host="127.0.0.1", port=free, log_level="warning", http=Recorded))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield free
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(APP, Recorded) as free:
+        yield free
 
 
 def _exchange(port: int, raw: bytes, until: bytes, timeout: float = 5.0) -> tuple[bytes, float]:
