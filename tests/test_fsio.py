@@ -25,7 +25,7 @@ def test_wait_returns_once_every_added_path_is_flushed(tmp_path: Path, monkeypat
     files = [tmp_path / f"f{i}" for i in range(20)]
     for f in files:
         f.write_bytes(b"x" * 1000)
-    batch = SyncBatch(threads=4)
+    batch = SyncBatch()
     for f in files[:10]:
         batch.add(f)
     batch.sync([*files[10:], tmp_path])

@@ -77,21 +77,15 @@ class SyncBatch:
     folders; one after the other those waits add up to most of a small commit's time, while fsyncs issued
     together overlap (ext4 serves them with one journal commit) and overlap the caller's own work (the next
     file's encoding). Durability is the same: nothing may count on a file being on disk before `wait` returns.
-    The flushes run on the process's shared `io_pool`, or with ``threads`` on a pool of the batch's own that
-    lives as long as the batch (`close`).
+    The flushes run on the process's shared `io_pool`.
     """
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
+    def __init__(self) -> None:
         self._pending: list[Future[None]] = []
 
     def add(self, path: str | os.PathLike[str]) -> None:
         """Start flushing ``path`` (a file or a folder)."""
-        if self._pool is None:
-            self._pool = io_pool() if self.threads is None else ThreadPoolExecutor(self.threads,
-                                                                                   thread_name_prefix="fsync")
-        self._pending.append(self._pool.submit(fsync, path))
+        self._pending.append(io_pool().submit(fsync, path))
 
     def wait(self) -> None:
         """Return once every path added so far is on disk; raise the first flush's error."""
@@ -108,9 +102,6 @@ class SyncBatch:
         self.wait()
 
     def close(self) -> None:
-        """Drop the flushes not yet waited for (after those under way) and stop the batch's own threads."""
+        """Drop the flushes not yet waited for (after those under way)."""
         drop(self._pending)
-        if self._pool is not None and self.threads is not None:
-            self._pool.shutdown(wait=True)
-        self._pool = None
         self._pending = []
