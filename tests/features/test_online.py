@@ -403,6 +403,10 @@ def test_generated_reads_are_the_interpreted_plan(raw: list[Any], rnd: random.Ra
             nan = float("nan")
             assert state.get_as("toy", user, at, "toy_", nan) == {f"toy_{k}": nan if v is None else v
                                                                    for k, v in want.items()}
+            some = frozenset(rnd.sample(sorted(want), rnd.randrange(1, len(want))))  # what a model would read
+            part = state.get_as("toy", user, at, "", None, some)
+            assert some <= set(part) < set(want) or set(part) == set(want)
+            assert all(part[k] == want[k] or part[k] != part[k] for k in part)  # the same values (nan is nan)
 
 
 @pytest.mark.parametrize("cond", [

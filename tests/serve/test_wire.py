@@ -1,9 +1,14 @@
 """Each response in one send: a real uvicorn server with ``OneSendProtocol`` on a loopback socket, read by a raw
-socket client; streamed, empty and HEAD responses still arrive whole and in time."""
+socket client; streamed, empty and HEAD responses still arrive whole and in time. Then ``LaneProtocol`` over the
+served app: scoring requests answered by the lane straight from the parser, everything else as FastAPI answers it,
+pipelined requests in order."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import itertools
+import json
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -15,7 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from cryptoscope.serve.wire import HeldHead, OneSendProtocol
+from cryptoscope.serve.app import create_app
+from cryptoscope.serve.service import Service
+from cryptoscope.serve.wire import HeldHead, LaneProtocol, OneSendProtocol
 from serve.fixtures import uvicorn_thread
 
 SENDS: list[list[bytes]] = []  # what reached the socket, one entry per send call
@@ -135,3 +142,100 @@ def test_closing_sends_a_held_head_first() -> None:
         assert sink.sent == [b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"] and sink.closed
     finally:
         loop.close()
+
+
+# -- LaneProtocol: scoring requests answered from the parser's callbacks, everything else by FastAPI ------------
+
+_IDS = itertools.count(9_600_000_000)
+
+
+class RecordedLane(LaneProtocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(Recorder(transport))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def served(live: tuple[Service, dict[str, str]]) -> Iterator[tuple[int, Service, str]]:
+    service, keys = live
+    with uvicorn_thread(create_app(service.config, service), RecordedLane) as free:
+        yield free, service, keys["service"]
+
+
+def _score(service: Service, key: str, *, user: int = 1, extra_headers: bytes = b"", target: bytes = b"",
+           **fields: Any) -> bytes:
+    clock = service.scorer.clock
+    assert clock is not None
+    body = json.dumps({"user_id": user, "event_time": (clock + dt.timedelta(seconds=1)).isoformat(),
+                       "transfer_id": next(_IDS), "address": "bc1qwireexample0", "amount_usd": 700.0} | fields)
+    return (b"POST " + (target or b"/v1/score/withdrawal") + b" HTTP/1.1\r\nhost: x\r\n"
+            b"content-type: application/json\r\nauthorization: Bearer " + key.encode() + b"\r\n" + extra_headers
+            + b"content-length: %d\r\n\r\n" % len(body) + body.encode())
+
+
+def _responses(got: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """(status, JSON body) of each response in ``got`` (bodies framed by their content-length)."""
+    out = []
+    while got:
+        head, _, rest = got.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length")))
+        out.append((int(head.split(b" ")[1]), json.loads(rest[:length])))
+        got = rest[length:]
+    return out
+
+
+def _lane_count(service: Service) -> float:
+    return float(service.metrics.registry.get_sample_value("cryptoscope_score_fast_lane_total") or 0.0)
+
+
+def test_a_scoring_request_is_answered_by_the_lane_from_the_parser_in_one_send(
+        served: tuple[int, Service, str]) -> None:
+    port, service, key = served
+    first, _ = _exchange(port, _score(service, key), b"replayed")  # the key is verified once, by FastAPI's route
+    assert first.startswith(b"HTTP/1.1 200")
+    SENDS.clear()
+    before, seq = _lane_count(service), service.journal.last_seq()
+    got, _ = _exchange(port, _score(service, key), b"replayed")
+    [(status, answer)] = _responses(got)
+    assert status == 200 and answer["model"] == "risk_withdrawal" and answer["replayed"] is False
+    assert set(answer) == set(_responses(first)[0][1])
+    assert _lane_count(service) == before + 1 and service.journal.last_seq() == seq + 1
+    assert len(SENDS) == 1 and len(SENDS[0]) == 1  # head and body in one write
+    assert b"server: uvicorn" in got and b"date: " in got  # uvicorn's default headers, as on every response
+
+
+def test_what_the_lane_protocol_does_not_take_gets_the_apps_answer(served: tuple[int, Service, str]) -> None:
+    port, service, key = served
+    before = _lane_count(service)
+    cases = {"no key": _score(service, "cs_unknown.secret"), "bad field": _score(service, key, amount_usd="lots"),
+             "query string": _score(service, key, target=b"/v1/score/withdrawal?x=1"),
+             "bad idempotency key": _score(service, key, extra_headers=b"idempotency-key: a b\r\n")}
+    got = {name: _responses(_exchange(port, raw, b"}")[0])[0] for name, raw in cases.items()}
+    assert got["no key"][0] == 401
+    assert got["bad field"][0] == 422 and got["bad field"][1]["errors"][0]["field"].endswith("amount_usd")
+    assert got["query string"][0] == 200 and got["bad idempotency key"][0] == 422
+    assert _lane_count(service) == before + 1  # the route's, but the query string's: uvicorn's ASGI path to the lane
+
+
+def test_pipelined_requests_are_answered_in_order(served: tuple[int, Service, str]) -> None:
+    port, service, key = served
+    raw = (_score(service, key, amount_usd=101.0) + b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"
+           + _score(service, key, amount_usd=102.0) + _score(service, "cs_unknown.secret"))
+    got, _ = _exchange(port, raw, b"credentials")
+    answers = _responses(got)
+    assert [status for status, _ in answers] == [200, 200, 200, 401]
+    assert "decision" in answers[0][1] and "decision" not in answers[1][1] and "decision" in answers[2][1]
+
+
+def test_replays_refusals_and_connection_close_in_the_lane(served: tuple[int, Service, str]) -> None:
+    port, service, key = served
+    raw = _score(service, key, extra_headers=b"idempotency-key: wire-k1\r\n")
+    first = _responses(_exchange(port, raw, b"replayed")[0])[0][1]
+    again = _responses(_exchange(port, raw, b"replayed")[0])[0][1]
+    assert again["replayed"] is True and again["score"] == first["score"]
+    late = _score(service, key, event_time="2020-01-01T00:00:00Z")
+    status, answer = _responses(_exchange(port, late, b"}")[0])[0]
+    assert status == 422 and "too late to score" in answer["detail"]
+    closing = _score(service, key, extra_headers=b"connection: close\r\n")
+    got, _ = _exchange(port, closing, b"\x00never")  # reads until the server closes the connection
+    assert got.startswith(b"HTTP/1.1 200") and b"connection: close" in got

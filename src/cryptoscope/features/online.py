@@ -120,14 +120,15 @@ class OnlineFeatureState:
             raise KeyError(f"no view {view_name!r} in this state (views: {sorted(self._views)})") from None
         return vs.features(key, to_micros(at))
 
-    def get_as(self, view_name: str, key: Any, at: dt.datetime | int, prefix: str, null: Any) -> dict[str, Any]:
+    def get_as(self, view_name: str, key: Any, at: dt.datetime | int, prefix: str, null: Any,
+               names: frozenset[str] | None = None) -> dict[str, Any]:
         """``get`` with ``prefix`` on every name and null answers as ``null``, in one pass (a decision row's
-        form: ``risk.frames.decision_row``)."""
+        form: ``risk.frames.decision_row``); only ``names`` (unprefixed) and what they derive from, when given."""
         try:
             vs = self._views[view_name]
         except KeyError:
             raise KeyError(f"no view {view_name!r} in this state (views: {sorted(self._views)})") from None
-        return vs.reader(prefix, null)(key, to_micros(at))
+        return vs.reader(prefix, null, names)(key, to_micros(at))
 
     def get_all(self, entity_keys: Mapping[str, Any], at: dt.datetime | int) -> dict[str, dict[str, Any]]:
         """Features of every view whose key is given, by view name.

@@ -136,19 +136,22 @@ class ViewState:
         bindings = {"keys": self.keys, "fifo_t": self.fifo_t, "fifo_k": self.fifo_k,
                     "new_window": partial(KeyWindow, self._has_values), "late": self._add_late}
         self.sources = tuple(compile_source(view, src, self.conds, self.streams, bindings) for src in view.sources)
-        self._readers: dict[tuple[str, int], Callable[[Any, int], dict[str, Any]]] = {}
+        self._readers: dict[tuple[str, int, frozenset[str] | None], Callable[[Any, int], dict[str, Any]]] = {}
         #: every feature of the view for ``key`` over ``[at - w, at)`` (``features_reference``, generated)
         self.features: Callable[[Any, int], dict[str, Any]] = self.reader()
 
-    def reader(self, prefix: str = "", null: Any = None) -> Callable[[Any, int], dict[str, Any]]:
-        """The generated ``features`` with ``prefix`` on every name and null answers as ``null`` (made once)."""
-        found = self._readers.get((prefix, id(null)))
+    def reader(self, prefix: str = "", null: Any = None,
+               names: frozenset[str] | None = None) -> Callable[[Any, int], dict[str, Any]]:
+        """The generated ``features`` with ``prefix`` on every name and null answers as ``null``, only ``names``
+        (and what they are derived from) when given (made once)."""
+        found = self._readers.get((prefix, id(null), names))
         if found is None:
             bindings = {"keys": self.keys, "empty": self._empty, "bisect_left": bisect_left, "US_PER_S": US_PER_S,
                         "reducers": REDUCERS}
-            found, code = compile_reader(self.view, self.windows, self.aggs, bindings, prefix=prefix, null=null)
-            self._readers[(prefix, id(null))] = found
-            if not prefix and null is None:
+            found, code = compile_reader(self.view, self.windows, self.aggs, bindings, prefix=prefix, null=null,
+                                         names=names)
+            self._readers[(prefix, id(null), names)] = found
+            if not prefix and null is None and names is None:
                 self.read_code = code  # the text of ``features``, for debugging
         return found
 

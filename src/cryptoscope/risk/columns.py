@@ -50,6 +50,18 @@ class RowColumns:
         return NAN if value is None else float(value)
 
 
+class ReadColumns(FrameColumns):
+    """Records the columns read (each answers one NaN). Derive functions, rules and guardrails are arithmetic on
+    whole columns, with no branch on a value, so one call over this sees every column they can ever read."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        self.read.add(name)
+        return np.array([NAN])
+
+
 Columns = FrameColumns | RowColumns
 Readable = pd.DataFrame | Mapping[str, Any] | Columns  # what the rules read: a frame, a row, or a view of either
 

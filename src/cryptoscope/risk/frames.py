@@ -15,6 +15,7 @@ into a frame for the batch functions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,16 +114,26 @@ def _with_views(con: Any, product: Product, spine: ir.Table) -> ir.Table:
     return out
 
 
-def decision_row(product: Product, row: Mapping[str, Any], state: OnlineFeatureState, ctx: Context) -> dict[str, Any]:
-    """The decision-frame row of one event of ``product.table`` (before ``prepare``), from the online state."""
+def decision_row(product: Product, row: Mapping[str, Any], state: OnlineFeatureState, ctx: Context,
+                 reads: frozenset[str] | None = None) -> dict[str, Any]:
+    """The decision-frame row of one event of ``product.table`` (before ``prepare``), from the online state.
+
+    With ``reads`` (``RiskScorer.reads``: what the model, the rules, the guardrail and the costs read), of the
+    views' features only those: the same values, a third of the work on a served request."""
     at = row["event_time"]
     out = spine_one(product.kind, str(row[product.id_column]), row, ctx)
     t = to_micros(at)
     for view, prefix in product.views:  # each view's features, its prefix on their names, nulls as nan
-        out.update(state.get_as(view.name, out[view.key], t, prefix, np.nan))
+        names = None if reads is None else _unprefixed(reads, prefix)
+        out.update(state.get_as(view.name, out[view.key], t, prefix, np.nan, names))
     if product.novelty:
         out.update({k: (np.nan if v is None else v) for k, v in ctx.novelty(out["user_id"], at).items()})
     return out
+
+
+@functools.cache
+def _unprefixed(reads: frozenset[str], prefix: str) -> frozenset[str]:
+    return frozenset(n[len(prefix):] for n in reads if n.startswith(prefix))
 
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

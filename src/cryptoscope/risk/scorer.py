@@ -24,6 +24,7 @@ the decision to the caller's error handling, which is too often "approve on erro
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from cryptoscope.models import APPROVE, REVIEW, ReasonExplainer, Registry
 from cryptoscope.models.decisions import decide_one
 from cryptoscope.models.registry import RegisteredModel
 from cryptoscope.productline import Decision
+from cryptoscope.risk.columns import ReadColumns
 from cryptoscope.risk.fastscore import FastPath, fast_path, unique_texts
 from cryptoscope.risk.frames import rows_frame
 from cryptoscope.risk.products import RULE_COLUMN, Product, get_product
@@ -85,7 +87,22 @@ class RiskScorer:
         self.explainer_: ReasonExplainer | None = None
         self.fast_: FastPath | None = None
         self.fast_note_ = "reasons not fitted yet"
+        self.reads_ = self._reads()
         return self
+
+    def _reads(self) -> frozenset[str]:
+        """The columns of a decision row that scoring reads: the model's inputs, what the derived columns, the rules
+        and the guardrail are computed from, the policy's cost columns and the account's age (fail closed).
+        ``frames.decision_row`` reads only these of the views' features online."""
+        product, bundle = self.product, self.model_.bundle
+        seen = ReadColumns()
+        product.derive(seen)
+        product.rules(seen)
+        if product.guardrail is not None:
+            product.guardrail(seen)
+        costs = getattr(bundle.thresholds, "costs", None)
+        priced = {v for v in dataclasses.astuple(costs) if isinstance(v, str)} if costs is not None else set()
+        return frozenset({*bundle.features, *seen.read, *priced, "account_age_days"})
 
     def fit_reasons(self, reference: list[dict[str, Any]]) -> Self:
         """Fit the reason explainer on reference decision rows, and take the row path (LightGBM's single-row API, a

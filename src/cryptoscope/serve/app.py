@@ -119,11 +119,11 @@ def run(config: ServeConfig, host: str, port: int, service: Service | None = Non
 
     import uvicorn
 
-    from cryptoscope.serve.wire import OneSendProtocol
+    from cryptoscope.serve.wire import LaneProtocol
 
     # The optional TreeSHAP worker (batcher.py) hands each batch back to the event loop; by default a thread
     # waits up to 5 ms for the GIL while the loop is busy, which would sit in every such batch's latency.
     if config.explain_thread:
         sys.setswitchinterval(0.0005)
     app = create_app(config, service or Service(config), close=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=OneSendProtocol, **kwargs)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, http=LaneProtocol, **kwargs)

@@ -82,6 +82,12 @@ class Batcher:
         self.thread = explain_thread  # else TreeSHAP runs on the loop with the rest
 
     async def submit(self, kind: str, row: Mapping[str, Any], key: Key | None = None) -> Decision:
+        """The decision of ``row``, once its batch is journalled."""
+        return await self.enqueue(kind, row, key)
+
+    def enqueue(self, kind: str, row: Mapping[str, Any], key: Key | None = None) -> asyncio.Future[Decision]:
+        """``row`` queued for the next batch of ``kind``; the future holds its decision once that batch is journalled
+        (for callers that answer from a callback, not a coroutine: ``wire.LaneProtocol``)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Decision] = loop.create_future()
         if key is not None:
@@ -94,7 +100,7 @@ class Batcher:
                 loop.call_later(self.wait, self._flush, kind)
             else:
                 loop.call_soon(self._flush, kind)  # after the requests already read are queued too
-        return await fut
+        return fut
 
     async def drain(self) -> None:
         """Wait until every batch taken so far is journalled and answered."""

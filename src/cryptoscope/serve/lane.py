@@ -26,7 +26,10 @@ A success is sent as two raw ASGI messages with an orjson body (the same JSON as
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -38,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cryptoscope.errors import CryptoscopeError
 from cryptoscope.products import online
 from cryptoscope.serve.events import EVENTS
+from cryptoscope.serve.routes_score import Scoring, answer, begin
 from cryptoscope.serve.security import RateLimits
 from cryptoscope.serve.service import Service
 
@@ -59,8 +63,28 @@ def domain_response(svc: Service, exc: CryptoscopeError) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=400)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A whole HTTP answer: status, headers (lower-case names), body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def json_reply(content: dict[str, Any]) -> Reply:
+    """A 200 with ``content`` as JSON: the headers and body ``JSONResponse`` sends, without its per-response object."""
+    body = orjson.dumps(content)
+    return Reply(200, [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")], body)
+
+
+def _rendered(response: JSONResponse) -> Reply:
+    return Reply(response.status_code, list(response.raw_headers), bytes(response.body))
+
+
 class ScoreLane:
-    """ASGI middleware: the fast lane for scoring requests; see the module doc."""
+    """The fast lane for scoring requests; see the module doc. ``__call__`` is the ASGI middleware; ``wanted``,
+    ``take`` and ``finish`` are its steps, which ``wire.LaneProtocol`` calls straight from the HTTP parser."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, service: Service, limits: RateLimits) -> None:
         self.app = app
@@ -70,63 +94,67 @@ class ScoreLane:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = PATHS.get(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if kind is None:
-            await self.app(scope, receive, send)
-            return
-        headers = {k: v for k, v in scope["headers"] if k in _WANTED}
-        length = headers.get(b"content-length", b"")
-        media = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        if not length.isdigit() or int(length) > self.max_bytes or media != b"application/json":
+        headers = self.wanted(scope["headers"]) if kind is not None else None
+        if kind is None or headers is None:
             await self.app(scope, receive, send)
             return
         body, more = await _read(receive, self.max_bytes)
-        answered = await self._answer(scope, kind, headers, body, send, receive) if not more else False
-        if not answered:
+        got = self.take(kind, headers, body) if not more else None
+        if got is None:
             await self.app(scope, _replay(body, more, receive), send)
+            return
+        if not isinstance(got, Reply):
+            await asyncio.wait([got.future])
+            got = self.finish(got)
+        await send({"type": "http.response.start", "status": got.status, "headers": got.headers})
+        await send({"type": "http.response.body", "body": got.body})
 
-    async def _answer(self, scope: Scope, kind: str, headers: dict[bytes, bytes], body: bytes,
-                      send: Send, receive: Receive) -> bool:
-        """Answer the request here; False (nothing sent) when FastAPI should."""
-        from cryptoscope.serve.routes_score import score_event
+    def wanted(self, headers: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes] | None:
+        """The headers the lane reads (lower-case names, as ASGI and uvicorn give them), or None when the request is
+        not lane material: no Content-Length (a streamed body), one over the body limit, or not JSON."""
+        found = {k: v for k, v in headers if k in _WANTED}
+        length = found.get(b"content-length", b"")
+        media = found.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if not length.isdigit() or int(length) > self.max_bytes or media != b"application/json":
+            return None
+        return found
 
+    def take(self, kind: str, headers: dict[bytes, bytes], body: bytes) -> Reply | Scoring | None:
+        """The request taken by the lane: its answer now (a replay, or an error the route would give), or its scoring
+        in flight (``finish`` it once its future is done); None, with nothing done, when FastAPI should answer."""
         svc = self.service
         auth = headers.get(b"authorization", b"").decode("latin-1")
         key = auth[7:].strip() if auth[:7].lower() == "bearer " else headers.get(b"x-api-key", b"").decode("latin-1")
         who = svc.auth.known_key(key) if key else None
         if who is None or who.role not in SCORERS:
-            return False
+            return None
         idem_raw = headers.get(b"idempotency-key")
         idem = None if idem_raw is None else idem_raw.decode("latin-1")
-        if idem is not None and (len(idem) > 128 or not _IDEM.fullmatch(idem)):
-            return False
-        model = EVENTS[kind]
+        if idem is not None and (len(idem) > 128 or not _IDEM.fullmatch(idem) or idem in svc.batcher.inflight):
+            return None  # a key whose first request is still being scored: the route waits for that one
         try:
-            event = model.model_validate_json(body)
+            event = EVENTS[kind].model_validate_json(body)
         except (ValueError, ValidationError):  # invalid JSON is a ValidationError too
-            return False
+            return None
+        svc.metrics.fast_lane.inc()
         try:
             if not self.limits.allow(who):
                 raise HTTPException(429, "rate limit exceeded: slow down", headers={"Retry-After": "1"})
-            answer = await score_event(svc, kind, event, who, idem)
+            got = begin(svc, kind, event, who, idem)
         except HTTPException as exc:
-            response = error_response(svc, exc)
+            return _rendered(error_response(svc, exc))
         except CryptoscopeError as exc:
-            response = domain_response(svc, exc)
-        else:
-            svc.metrics.fast_lane.inc()
-            await _send_json(send, answer)
-            return True
-        svc.metrics.fast_lane.inc()
-        await response(scope, receive, send)
-        return True
+            return _rendered(domain_response(svc, exc))
+        return json_reply(got) if isinstance(got, dict) else got
 
-
-async def _send_json(send: Send, content: dict[str, Any]) -> None:
-    """A 200 with ``content`` as JSON: the headers and body ``JSONResponse`` sends."""
-    body = orjson.dumps(content)
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+    def finish(self, scoring: Scoring) -> Reply:
+        """The reply to a request ``take`` left scoring, once its future is done (an unexpected error is raised)."""
+        try:
+            return json_reply(answer(self.service, scoring))
+        except HTTPException as exc:
+            return _rendered(error_response(self.service, exc))
+        except CryptoscopeError as exc:
+            return _rendered(domain_response(self.service, exc))
 
 
 async def _read(receive: Receive, limit: int) -> tuple[bytes, bool]:

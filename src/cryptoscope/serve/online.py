@@ -78,9 +78,11 @@ class OnlineScorer:
             self._events().update(table, row)
 
     def decision_row(self, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        """The product's decision-frame row for ``row`` (a canonical row of its table), before ``prepare``;
-        with the event sequence when the served model reads one."""
-        out = decision_row(PRODUCTS[kind], row, self.state, self.context)
+        """The product's decision-frame row for ``row`` (a canonical row of its table), before ``prepare``, with the
+        view features its model and rules read (``RiskScorer.reads_``); with the event sequence when the served
+        model reads one."""
+        live = self.models.get(kind)
+        out = decision_row(PRODUCTS[kind], row, self.state, self.context, None if live is None else live.reads_)
         steps = self.sequence_steps.get(kind)
         if steps:
             out.update(self._events().columns(int(row["user_id"]), row["event_time"], str(row["address"]),

@@ -7,11 +7,13 @@ import datetime as dt
 import json
 import os
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from cryptoscope.productline import Decision
 from cryptoscope.products import online
 from cryptoscope.serve.auth import Principal
 from cryptoscope.serve.batcher import Answered
@@ -48,33 +50,61 @@ async def _score(request: Request, kind: str, event: Event, who: Principal, key:
     return JSONResponse(await score_event(service(request), kind, event, who, key))
 
 
-async def score_event(svc: Service, kind: str, event: Event, who: Principal, key: str | None) -> dict[str, Any]:
-    """Score one validated event for an authorised caller: the answer, or an HTTPException (503, 422, 409).
+@dataclass(frozen=True)
+class Scoring:
+    """A scoring request handed to the batcher: its answer is ``answer(svc, scoring)`` once ``future`` is done."""
 
-    Shared by the route and the scoring fast lane (``lane.py``), so both answer alike."""
+    kind: str
+    idem: tuple[str, str, str] | None
+    start: float
+    future: asyncio.Future[Decision]
+
+
+def begin(svc: Service, kind: str, event: Event, who: Principal, key: str | None) -> dict[str, Any] | Scoring:
+    """The synchronous half of scoring: the checks (503, 422, 409 as HTTPException), then a replayed answer, or the
+    request queued for the next batch. Not for a key whose first request is still being scored
+    (``svc.batcher.inflight``): ``score_event`` waits for that one first."""
     start = time.perf_counter()
     if kind in svc.scorer.missing:
         raise HTTPException(503, f"no model serves {kind}: {svc.scorer.missing[kind]}")
     _check_time(svc, event)
     idem = None
     if key is not None:
-        first = svc.batcher.inflight.get(key)
-        if first is not None:  # the first request with this key is still being scored: its answer is the answer
-            await asyncio.wait([first])
         idem = (key, who.name, request_hash(event.model_dump(mode="json")))
         earlier = _earlier(svc, kind, idem)
         if earlier is not None:
             return earlier
+    return Scoring(kind, idem, start, svc.batcher.enqueue(kind, event.to_row(), idem))
+
+
+def answer(svc: Service, scoring: Scoring) -> dict[str, Any]:
+    """The answer to a request ``begin`` queued, once its future is done (its batch's error, if any, is raised)."""
     try:
-        scored = await svc.batcher.submit(kind, event.to_row(), idem)
+        scored = scoring.future.result()
     except Answered:  # another server process answered this key meanwhile (Service.decide)
-        assert idem is not None
-        again = _earlier(svc, kind, idem)
+        assert scoring.idem is not None
+        again = _earlier(svc, scoring.kind, scoring.idem)
         assert again is not None
         return again
-    elapsed = time.perf_counter() - start
-    svc.metrics.latency_of(kind, elapsed)
+    elapsed = time.perf_counter() - scoring.start
+    svc.metrics.latency_of(scoring.kind, elapsed)
     return scored_json(scored) | {"latency_ms": round(elapsed * 1000, 3), "replayed": False}
+
+
+async def score_event(svc: Service, kind: str, event: Event, who: Principal, key: str | None) -> dict[str, Any]:
+    """Score one validated event for an authorised caller: the answer, or an HTTPException (503, 422, 409).
+
+    The route's way; the scoring fast lane (``lane.py``) calls ``begin`` and ``answer`` itself, so both answer
+    alike."""
+    if key is not None:
+        first = svc.batcher.inflight.get(key)
+        if first is not None:  # the first request with this key is still being scored: its answer is the answer
+            await asyncio.wait([first])
+    got = begin(svc, kind, event, who, key)
+    if isinstance(got, dict):
+        return got
+    await asyncio.wait([got.future])
+    return answer(svc, got)
 
 
 def _earlier(svc: Service, kind: str, idem: tuple[str, str, str]) -> dict[str, Any] | None:

@@ -113,7 +113,7 @@ def _worker(config: ServeConfig, host: str, port: int) -> None:
     import uvicorn
 
     from cryptoscope.serve.app import create_app
-    from cryptoscope.serve.wire import OneSendProtocol
+    from cryptoscope.serve.wire import LaneProtocol
 
     os.setpgrp()  # a terminal's Ctrl-C reaches the supervisor only, which stops each worker once
     service = Service(config)
@@ -122,5 +122,5 @@ def _worker(config: ServeConfig, host: str, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))  # only once the state is ready: the kernel sends connections to bound sockets
     server = uvicorn.Server(uvicorn.Config(create_app(config, service, close=True), log_level="warning",
-                                           access_log=False, http=OneSendProtocol))
+                                           access_log=False, http=LaneProtocol))
     server.run(sockets=[sock])
