@@ -273,7 +273,7 @@ def main() -> None:
                              "load generator")
     parser.add_argument("--batch-wait-ms", type=float, default=None,
                         help="CRYPTOSCOPE_BATCH_WAIT_MS for the server: under load a batch waits this long for "
-                             "company (serve/batcher.py); default: the server's own (0, off)")
+                             "company (serve/batcher.py); default: the server's own (2; 0 is off)")
     parser.add_argument("--sweep", type=float, nargs="*", default=[250.0, 500.0],
                         help="lower open-loop rates also measured (where p99 stays under 10 ms)")
     args = parser.parse_args()

@@ -6,6 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cryptoscope.cli import app
@@ -49,3 +50,20 @@ def test_serve_refuses_a_missing_lake_with_exit_2(tmp_path: Path) -> None:
         raise AssertionError("serve started without a lake")
     finally:
         sys.argv = argv
+
+
+def test_serve_refuses_a_negative_batch_wait_naming_the_option(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from cryptoscope.cli import main
+
+    (tmp_path / "lake").mkdir()
+    argv = sys.argv
+    sys.argv = ["cryptoscope", "serve", "--lake", str(tmp_path / "lake"), "--batch-wait-ms", "-1"]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        sys.argv = argv
+    assert exited.value.code == 2 and "--batch-wait-ms must be 0 or more" in capsys.readouterr().err

@@ -3,6 +3,7 @@ access."""
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -33,6 +34,10 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
           workers: Annotated[int, typer.Option(
               help="Server processes on the port, each with the whole online state, sharing the journal "
                    "(more cores' worth of requests; memory per process).")] = 1,
+          batch_wait_ms: Annotated[float | None, typer.Option(
+              help="Under load a scoring batch waits this long for company (one journal commit, one pass of the "
+                   "model's set-up for several requests); 0: answer each at once. Default: "
+                   "CRYPTOSCOPE_BATCH_WAIT_MS, else 2.")] = None,
           ) -> None:
     """Start the API (/v1, docs at /docs) and the console (/console) on the lake, the online state in memory."""
     if ctx.invoked_subcommand is not None:
@@ -44,6 +49,10 @@ def serve(ctx: typer.Context, lake: LakeOpt = Path("./demo-lake"), registry: Reg
         raise CryptoscopeError(f"no lake at {lake}: run `cryptoscope demo` or `cryptoscope simulate` first")
     config = ServeConfig(lake=lake, registry=registry, work=work, reco_model=reco_model, secure_cookies=secure_cookies,
                          from_snapshot=from_snapshot)
+    if batch_wait_ms is not None:
+        if batch_wait_ms < 0:
+            raise CryptoscopeError(f"--batch-wait-ms must be 0 or more, not {batch_wait_ms}")
+        config = dataclasses.replace(config, batch_wait_ms=batch_wait_ms)
     title = "replaying the lake into the online state (a restart restores a snapshot)"
     if workers != 1:
         from cryptoscope.serve.workers import prepare, serve_workers

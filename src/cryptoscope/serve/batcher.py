@@ -17,11 +17,12 @@ order the state took them (each waits for the one before). Measured on the share
 hand-offs (executor, loop wake-ups, GIL) cost about what the loop saved and the server-side median
 rose, so it is off by default: see ``docs/serve.md``.
 
-Under load a batch may wait a little for company (``wait``, ``CRYPTOSCOPE_BATCH_WAIT_MS``, default 0:
-off): when the previous batch was flushed less than ``2 * wait`` ago, the next is flushed ``wait`` later
-instead of on the loop's next turn, so requests arriving about a millisecond apart share one journal
-transaction and one pass of the per-call set-up. A quiet server (the last batch longer ago) flushes at
-once, so the wait only costs latency when it saves CPU.
+Under load a batch waits a little for company (``wait``: ``serve --batch-wait-ms``, ``CRYPTOSCOPE_BATCH_WAIT_MS``,
+2 ms by default; 0 turns it off): when the previous batch was flushed less than ``2 * wait`` ago, the next is
+flushed ``wait`` later instead of on the loop's next turn, so requests arriving about a millisecond apart share
+one journal transaction and one pass of the per-call set-up. A quiet server (the last batch longer ago) flushes
+at once, so the wait only costs latency when it saves CPU: at 1,000 requests/s, batches of ~3.8 instead of ~1.2,
+a third less server CPU per request, ~2 ms more latency (``docs/serve.md``).
 
 ``drain()`` waits until every batch taken has been journalled: snapshots, login feeds and shutdown
 call it, so a snapshot never covers an event the journal does not yet hold. ``inflight`` maps the

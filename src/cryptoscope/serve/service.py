@@ -71,7 +71,7 @@ class ServeConfig:
     # TreeSHAP on a worker thread (batcher.py), with CRYPTOSCOPE_EXPLAIN_THREAD=1; by default on the event loop
     explain_thread: bool = field(default_factory=lambda: os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1")
     # under load a batch waits this long for company (batcher.py), with CRYPTOSCOPE_BATCH_WAIT_MS; 0: never
-    batch_wait_ms: float = field(default_factory=lambda: float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "0")))
+    batch_wait_ms: float = field(default_factory=lambda: float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "2")))
 
     @property
     def work_dir(self) -> Path:
