@@ -83,3 +83,21 @@ def test_a_busy_batcher_lets_the_next_batch_wait_for_company() -> None:
     assert asyncio.run(run()) == [1, 2, 3]
     assert service.sizes == [1, 2]
     batcher.close()
+
+
+def test_drain_sends_a_batch_waiting_for_company_at_once() -> None:
+    """Shutdown and snapshots drain the batcher: a request waiting out ``wait`` is scored then, not after."""
+    from cryptoscope.serve.batcher import Batcher
+
+    service = _Recorder()
+    batcher = Batcher(service, max_batch=64, explain_thread=False, wait=30.0)  # type: ignore[arg-type]
+
+    async def run() -> int:
+        await batcher.submit("withdrawal", {"n": 1})  # the server is busy from now on
+        waiting = batcher.enqueue("withdrawal", {"n": 2})  # would wait 30 s for company
+        await asyncio.wait_for(batcher.drain(), 5)
+        assert waiting.done()
+        return waiting.result()
+
+    assert asyncio.run(run()) == 2 and service.sizes == [1, 1]
+    batcher.close()

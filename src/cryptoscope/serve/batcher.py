@@ -104,7 +104,10 @@ class Batcher:
         return fut
 
     async def drain(self) -> None:
-        """Wait until every batch taken so far is journalled and answered."""
+        """Flush the batches waiting for company now, and wait until every batch taken so far is journalled and
+        answered (a request the HTTP parser handed to the lane has no task for the server to wait on at shutdown)."""
+        for kind in list(self.pending):
+            self._flush(kind)
         while self._tail is not None and not self._tail.done():
             await asyncio.wait([self._tail])
 
