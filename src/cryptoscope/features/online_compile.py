@@ -155,14 +155,18 @@ def compile_reader(view: FeatureView, windows: tuple[int, ...], aggs: tuple[AggP
         lines.append(f"    e{s} = bisect_left(t{s}, at)")
     if any(a.fn == "since_last" for a in aggs):
         lines.append("    at_s = at // US_PER_S")
-    needed = set(range(len(windows))) if names is None else {k for a in aggs for k, n in enumerate(a.names)
-                                                                 if n in names}
+    starts = set()  # (stream, window) pairs whose window start is read: a share's also reads stream 0's
+    for a in aggs:
+        for k, name in enumerate(a.names):
+            if names is None or name in names:
+                starts.update({(a.stream, k), (0, k)} if a.fn == "share" else {(a.stream, k)})
     for k, w in enumerate(windows):
-        if k not in needed:
+        if not any((s, k) in starts for s in used):
             continue
         lines.append(f"    b = at - {w}")
         for s in used:
-            lines.append(f"    s{s}_{k} = bisect_left(t{s}, b, 0, e{s})")
+            if (s, k) in starts:
+                lines.append(f"    s{s}_{k} = bisect_left(t{s}, b, 0, e{s})")
     out: list[tuple[str, str, bool]] = []  # (feature name, local, may be null)
     for n, a in enumerate(aggs):
         if a.fn not in ("count", "share", "since_last"):
