@@ -5,8 +5,9 @@ the request object, response-model plumbing, half a dozen middleware layers) is 
 per request on the one core the server has: a third of the budget at 1,000 requests/s.
 
 The lane is ASGI middleware in front of the whole app (``app.App``, outside Starlette's own middleware
-stack). It answers only the ordinary case, with the same code
-the route uses (`routes_score.score_event`) and the same checks:
+stack); under ``cryptoscope serve`` its steps (``wanted``, ``take``, ``finish``) are called straight from the
+HTTP parser instead (``wire.LaneProtocol``). It answers only the ordinary case, with the same code
+the route uses (``routes_score.begin`` and ``answer``) and the same checks:
 
 * a JSON body with a Content-Length within the body limit;
 * an API key this process has already verified (``AuthStore.known_key``: the same revocation check,
