@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import socket
 import threading
 import time
@@ -85,4 +87,21 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-__all__ = ["bearer", "client", "live", "login", "serve_world"]
+_TRANSFER_IDS = itertools.count(9_500_000_000)  # one counter for every test's withdrawals: ids never repeat
+
+
+def withdrawal(service: Service, user: int, **extra: Any) -> dict[str, Any]:
+    """A withdrawal to score a second after the newest event the service has seen (a fresh transfer id)."""
+    clock = service.scorer.clock
+    assert clock is not None
+    return {"user_id": user, "event_time": (clock + dt.timedelta(seconds=1)).isoformat(),
+            "transfer_id": next(_TRANSFER_IDS), "address": "bc1qlaneexample0", "amount_usd": 900.0} | extra
+
+
+def lane_count(service: Service) -> float:
+    """Requests the scoring fast lane has answered (or refused) so far."""
+    value = service.metrics.registry.get_sample_value("cryptoscope_score_fast_lane_total")
+    return float(value or 0.0)
+
+
+__all__ = ["bearer", "client", "lane_count", "live", "login", "serve_world", "withdrawal"]

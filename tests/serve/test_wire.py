@@ -6,8 +6,6 @@ pipelined requests in order."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import itertools
 import json
 import socket
 import time
@@ -23,7 +21,7 @@ from starlette.routing import Route
 from cryptoscope.serve.app import create_app
 from cryptoscope.serve.service import Service
 from cryptoscope.serve.wire import HeldHead, LaneProtocol, OneSendProtocol
-from serve.fixtures import uvicorn_thread
+from serve.fixtures import lane_count, uvicorn_thread, withdrawal
 
 SENDS: list[list[bytes]] = []  # what reached the socket, one entry per send call
 
@@ -146,9 +144,6 @@ def test_closing_sends_a_held_head_first() -> None:
 
 # -- LaneProtocol: scoring requests answered from the parser's callbacks, everything else by FastAPI ------------
 
-_IDS = itertools.count(9_600_000_000)
-
-
 class RecordedLane(LaneProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(Recorder(transport))  # type: ignore[arg-type]
@@ -163,10 +158,8 @@ def served(live: tuple[Service, dict[str, str]]) -> Iterator[tuple[int, Service,
 
 def _score(service: Service, key: str, *, user: int = 1, extra_headers: bytes = b"", target: bytes = b"",
            **fields: Any) -> bytes:
-    clock = service.scorer.clock
-    assert clock is not None
-    body = json.dumps({"user_id": user, "event_time": (clock + dt.timedelta(seconds=1)).isoformat(),
-                       "transfer_id": next(_IDS), "address": "bc1qwireexample0", "amount_usd": 700.0} | fields)
+    """A raw HTTP/1.1 scoring request for a fresh withdrawal (``fields`` replace its own)."""
+    body = json.dumps(withdrawal(service, user, amount_usd=700.0) | fields)
     return (b"POST " + (target or b"/v1/score/withdrawal") + b" HTTP/1.1\r\nhost: x\r\n"
             b"content-type: application/json\r\nauthorization: Bearer " + key.encode() + b"\r\n" + extra_headers
             + b"content-length: %d\r\n\r\n" % len(body) + body.encode())
@@ -184,29 +177,25 @@ def _responses(got: bytes) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _lane_count(service: Service) -> float:
-    return float(service.metrics.registry.get_sample_value("cryptoscope_score_fast_lane_total") or 0.0)
-
-
 def test_a_scoring_request_is_answered_by_the_lane_from_the_parser_in_one_send(
         served: tuple[int, Service, str]) -> None:
     port, service, key = served
     first, _ = _exchange(port, _score(service, key), b"replayed")  # the key is verified once, by FastAPI's route
     assert first.startswith(b"HTTP/1.1 200")
     SENDS.clear()
-    before, seq = _lane_count(service), service.journal.last_seq()
+    before, seq = lane_count(service), service.journal.last_seq()
     got, _ = _exchange(port, _score(service, key), b"replayed")
     [(status, answer)] = _responses(got)
     assert status == 200 and answer["model"] == "risk_withdrawal" and answer["replayed"] is False
     assert set(answer) == set(_responses(first)[0][1])
-    assert _lane_count(service) == before + 1 and service.journal.last_seq() == seq + 1
+    assert lane_count(service) == before + 1 and service.journal.last_seq() == seq + 1
     assert len(SENDS) == 1 and len(SENDS[0]) == 1  # head and body in one write
     assert b"server: uvicorn" in got and b"date: " in got  # uvicorn's default headers, as on every response
 
 
 def test_what_the_lane_protocol_does_not_take_gets_the_apps_answer(served: tuple[int, Service, str]) -> None:
     port, service, key = served
-    before = _lane_count(service)
+    before = lane_count(service)
     cases = {"no key": _score(service, "cs_unknown.secret"), "bad field": _score(service, key, amount_usd="lots"),
              "query string": _score(service, key, target=b"/v1/score/withdrawal?x=1"),
              "bad idempotency key": _score(service, key, extra_headers=b"idempotency-key: a b\r\n")}
@@ -214,7 +203,7 @@ def test_what_the_lane_protocol_does_not_take_gets_the_apps_answer(served: tuple
     assert got["no key"][0] == 401
     assert got["bad field"][0] == 422 and got["bad field"][1]["errors"][0]["field"].endswith("amount_usd")
     assert got["query string"][0] == 200 and got["bad idempotency key"][0] == 422
-    assert _lane_count(service) == before + 1  # the route's, but the query string's: uvicorn's ASGI path to the lane
+    assert lane_count(service) == before + 1  # the route's, but the query string's: uvicorn's ASGI path to the lane
 
 
 def test_pipelined_requests_are_answered_in_order(served: tuple[int, Service, str]) -> None:

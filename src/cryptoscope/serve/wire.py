@@ -158,8 +158,9 @@ class LaneProtocol(OneSendProtocol):
         except Exception:  # what uvicorn does when an app fails before its response: log, 500, close
             self.logger.exception("Exception in the scoring fast lane")
             fast.keep_alive = False
-            reply = Reply(500, [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")],
-                          b"Internal Server Error")
+            text = b"Internal Server Error"
+            reply = Reply(500, [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(text)).encode())], text)
         self._reply(fast, reply)
 
     def _reply(self, fast: _FastCycle, reply: Reply) -> None:
