@@ -92,8 +92,8 @@ class RiskScorer:
 
     def _reads(self) -> frozenset[str]:
         """The columns of a decision row that scoring reads: the model's inputs, what the derived columns, the rules
-        and the guardrail are computed from, the policy's cost columns and the account's age (fail closed).
-        ``frames.decision_row`` reads only these of the views' features online."""
+        and the guardrail are computed from, and the policy's cost columns. ``frames.decision_row`` reads only these
+        of the views' features online (the spine, with the account's age that fail-closed needs, is always whole)."""
         product, bundle = self.product, self.model_.bundle
         seen = ReadColumns()
         product.derive(seen)
@@ -102,7 +102,7 @@ class RiskScorer:
             product.guardrail(seen)
         costs = getattr(bundle.thresholds, "costs", None)
         priced = {v for v in dataclasses.astuple(costs) if isinstance(v, str)} if costs is not None else set()
-        return frozenset({*bundle.features, *seen.read, *priced, "account_age_days"})
+        return frozenset({*bundle.features, *seen.read, *priced})
 
     def fit_reasons(self, reference: list[dict[str, Any]]) -> Self:
         """Fit the reason explainer on reference decision rows, and take the row path (LightGBM's single-row API, a
