@@ -46,6 +46,7 @@ import numpy as np
 import psutil
 
 from cryptoscope.fsio import atomic_write
+from cryptoscope.serve.service import batch_wait_ms_default
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results" / "serve.json"
@@ -330,7 +331,7 @@ def main() -> None:
                    "(above ~1.3, something else shared the cores)",
         "workers": args.workers,
         "explain_thread": os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1",
-        "batch_wait_ms": float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "0")),
+        "batch_wait_ms": batch_wait_ms_default(),  # what the server process used (it inherits the environment)
         "python": platform.python_version(), "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     result["in_process"] = in_process(args.lake, registry, work)

@@ -47,6 +47,11 @@ from cryptoscope.serve.online import SERVED, OnlineScorer
 log = logging.getLogger("cryptoscope.serve")
 
 
+def batch_wait_ms_default() -> float:
+    """How long a batch waits for company under load unless told (``CRYPTOSCOPE_BATCH_WAIT_MS``, else 2 ms)."""
+    return float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "2"))
+
+
 @dataclass(frozen=True)
 class ServeConfig:
     """Where things live and the limits the server enforces."""
@@ -71,7 +76,7 @@ class ServeConfig:
     # TreeSHAP on a worker thread (batcher.py), with CRYPTOSCOPE_EXPLAIN_THREAD=1; by default on the event loop
     explain_thread: bool = field(default_factory=lambda: os.environ.get("CRYPTOSCOPE_EXPLAIN_THREAD", "0") == "1")
     # under load a batch waits this long for company (batcher.py), with CRYPTOSCOPE_BATCH_WAIT_MS; 0: never
-    batch_wait_ms: float = field(default_factory=lambda: float(os.environ.get("CRYPTOSCOPE_BATCH_WAIT_MS", "2")))
+    batch_wait_ms: float = field(default_factory=batch_wait_ms_default)
 
     @property
     def work_dir(self) -> Path:
