@@ -182,15 +182,17 @@ def measured(server: subprocess.Popen[bytes], run: Any) -> dict[str, Any]:
     out: dict[str, Any] = _loop_run(run)
     used = time.process_time() - mine
     n = max(out["requests"], 1)
-    server_s = _cpu(procs) - before
-    return out | {"server_cpu_ms_per_request": round(server_s / n * 1000, 3),
+    user, system = (after - then for after, then in zip(_cpu(procs), before, strict=True))
+    return out | {"server_cpu_ms_per_request": round((user + system) / n * 1000, 3),
+                  "server_kernel_share": round(system / max(user + system, 1e-9), 3),  # system calls, TCP, wake-ups
                   "client_cpu_ms_per_request": round(used / n * 1000, 3),
                   "load_average_1min_after": round(os.getloadavg()[0], 2)}
 
 
-def _cpu(procs: list[psutil.Process]) -> float:
-    """User + system seconds of the server's processes (the supervisor and its workers with ``--workers``)."""
-    return sum(t.user + t.system for t in (p.cpu_times() for p in procs))
+def _cpu(procs: list[psutil.Process]) -> tuple[float, float]:
+    """User and system seconds of the server's processes (the supervisor and its workers with ``--workers``)."""
+    times = [p.cpu_times() for p in procs]
+    return sum(t.user for t in times), sum(t.system for t in times)
 
 
 def _loop_run(run: Any) -> Any:
