@@ -33,11 +33,13 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -66,6 +68,37 @@ def finish(root: Path, procs: list[subprocess.Popen[bytes]], phase: str) -> list
         if p.wait(timeout=1800) != 0:
             raise SystemExit(f"consumer {i} failed: see {root / f'{phase}-{i}.log'}")
     return [json.loads((root / f"{phase}-{i}.json").read_text()) for i in range(len(procs))]
+
+
+class CpuTrace:
+    """The broker's CPU seconds and the whole machine's busy seconds, sampled every ``every_s`` on a thread, so the
+    drain's window (known only from the consumers' reports, in wall-clock time) can be cut out afterwards."""
+
+    def __init__(self, pid: int, every_s: float = 0.1) -> None:
+        self.process, self.every_s = psutil.Process(pid), every_s
+        self.samples: list[tuple[float, float, float]] = []  # (wall clock, broker CPU s, machine busy CPU s)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CpuTrace:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            own, machine = self.process.cpu_times(), psutil.cpu_times()
+            self.samples.append((time.time(), own.user + own.system, sum(machine) - machine.idle - machine.iowait))
+            self._stop.wait(self.every_s)
+
+    def between(self, start: float, end: float) -> tuple[float, float]:
+        """(broker CPU seconds, machine busy CPU seconds) from ``start`` to ``end``, interpolated."""
+        t, broker, machine = (np.array(column) for column in zip(*self.samples, strict=True))
+        return (float(np.interp(end, t, broker) - np.interp(start, t, broker)),
+                float(np.interp(end, t, machine) - np.interp(start, t, machine)))
 
 
 async def subscribed(url: str, names: list[str], after: dt.datetime, limit_s: float = 600) -> None:
@@ -170,6 +203,11 @@ async def latencies(url: str, since: dt.datetime) -> list[float]:
     return out
 
 
+def _published(stdout: str) -> int:
+    """The number of events `stream publish` says it published."""
+    return int(stdout.split("published ")[1].split(" ")[0])
+
+
 def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespace,
             end: dt.datetime) -> dict[str, Any]:
     from cryptoscope.lake.cluster import free_port
@@ -185,18 +223,23 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
     paced_from = end - dt.timedelta(days=args.paced_days)
     since = paced_from - dt.timedelta(days=args.backlog_days)
     names = ["cryptoscope-all"] if partitions == 1 else [f"cryptoscope-p{i}of{partitions}" for i in range(partitions)]
+    publish = [cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url, "--since", since.isoformat(),
+               "--until", paced_from.isoformat()]
     try:
-        began = dt.datetime.now(dt.UTC)
-        # idle for as long as the slowest takes to warm and subscribe and the backlog to be published
-        procs = run_consumers(root, url, registry, since, partitions, 60, "drain")
-        asyncio.run(subscribed(url, names, began))
-        asyncio.run(paused(url, names, True))  # held while the backlog is published, then let go together
-        pub = subprocess.run([cli(), "stream", "publish", "--lake", str(root / "lake"), "--url", url,
-                              "--since", since.isoformat(), "--until", paced_from.isoformat()],
-                             check=True, capture_output=True, text=True)
-        backlog = int(pub.stdout.split("published ")[1].split(" ")[0])
-        asyncio.run(paused(url, names, False))
-        drained = finish(root, procs, "drain")
+        if args.publish_first:  # the method before 67fecb8: the backlog first, then the consumers start on it
+            backlog = _published(subprocess.run(publish, check=True, capture_output=True, text=True).stdout)
+            with CpuTrace(server.pid) as trace:
+                drained = finish(root, run_consumers(root, url, registry, since, partitions, 3, "drain"), "drain")
+        else:
+            began = dt.datetime.now(dt.UTC)
+            # idle for as long as the slowest takes to warm and subscribe and the backlog to be published
+            procs = run_consumers(root, url, registry, since, partitions, 60, "drain")
+            asyncio.run(subscribed(url, names, began))
+            asyncio.run(paused(url, names, True))  # held while the backlog is published, then let go together
+            backlog = _published(subprocess.run(publish, check=True, capture_output=True, text=True).stdout)
+            with CpuTrace(server.pid) as trace:
+                asyncio.run(paused(url, names, False))
+                drained = finish(root, procs, "drain")
         if not all(s["processed"] == backlog for s in drained):
             raise SystemExit(f"a consumer did not take the whole backlog of {backlog}: "
                              f"{[s['processed'] for s in drained]} (see {root}/drain-*.log)")
@@ -211,7 +254,9 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         lat = np.array(asyncio.run(latencies(url, pace_start)))
     finally:
         broker.stop(server)
-    window = max(s["busy_until"] for s in drained) - min(s["busy_until"] - s["busy_s"] for s in drained)
+    busy_from, busy_until = min(s["busy_until"] - s["busy_s"] for s in drained), max(s["busy_until"] for s in drained)
+    window = busy_until - busy_from
+    broker_cpu, machine_cpu = trace.between(busy_from, busy_until)
     return {
         "events_per_s": round(backlog / window, 1),
         "p50_ms": round(float(np.percentile(lat, 50)), 2) if lat.size else None,
@@ -226,6 +271,9 @@ def setting(world: Path, registry: Path, partitions: int, args: argparse.Namespa
         "warmed_events": max(s["warmed"] for s in drained),
         # the consumers' event-loop threads' CPU over the drain, per event: what one consumer's core spends
         "consumer_cpu_us_per_event": round(1e6 * sum(s.get("busy_cpu_s", 0.0) for s in drained) / backlog, 1),
+        # over the same window: the broker's CPU per event, and how many of the machine's cores were busy
+        "broker_cpu_us_per_event": round(1e6 * broker_cpu / backlog, 1),
+        "machine_busy_cores": round(machine_cpu / window, 2),
         "client_ceiling_events_per_s": round(ceiling["pull"], 1),
         "client_ceiling_nats_py_fetch_events_per_s": round(ceiling["fetch"], 1),
     }
@@ -239,6 +287,9 @@ def main() -> None:
     parser.add_argument("--paced-days", type=float, default=1)
     parser.add_argument("--rate", type=float, default=1000)
     parser.add_argument("--note", default="", help="what the code measured is (kept with the result)")
+    parser.add_argument("--publish-first", action="store_true",
+                        help="one consumer only, the method before 67fecb8 (the backlog published first, then the "
+                             "consumer starts on it), to stream_publish_first.json")
     args = parser.parse_args()
     world, registry = SCRATCH / "serve-lake", SCRATCH / "serve-registry"
     prepare(world, registry)
@@ -246,17 +297,18 @@ def main() -> None:
 
     end = connect(world).table("sessions").event_time.max().execute().to_pydatetime()
     one = setting(world, registry, 1, args, end)
-    two = setting(world, registry, 2, args, end)
+    two = {} if args.publish_first else {"partitions_2": setting(world, registry, 2, args, end)}
     out = {"command": "python benchmarks/stream.py " + shlex.join(sys.argv[1:]),
            "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}; broker, consumer(s) and "
                       "publisher on the same machine",
-           "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **one, "partitions_2": two}
+           "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **one, **two}
     if args.note:
         out["code"] = args.note
-    if RESULTS.exists():  # the earlier runs stay, newest first: what each change bought
-        previous = json.loads(RESULTS.read_text())
+    results = RESULTS.with_name("stream_publish_first.json") if args.publish_first else RESULTS
+    if results.exists():  # the earlier runs stay, newest first: what each change bought
+        previous = json.loads(results.read_text())
         out["earlier"] = [{k: v for k, v in previous.items() if k != "earlier"}, *previous.get("earlier", [])]
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+    results.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 
 
