@@ -19,6 +19,10 @@ Results go to ``benchmarks/results/stream.json`` (top level: one consumer; ``par
 ``--partition 0/2`` and ``1/2``), with the command and the machine.
 
     python benchmarks/stream.py            # ~10 min once the serving world exists
+    python benchmarks/stream.py --publish-first   # one consumer, the earlier method -> stream_publish_first.json
+
+Over each drain it also reports the broker's CPU per event and how many of the machine's cores were busy
+(``CpuTrace``): the drain is bound by the consumer's event-loop thread when neither is near its limit.
 """
 
 from __future__ import annotations
