@@ -94,8 +94,9 @@ class CpuTrace:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            own, machine = self.process.cpu_times(), psutil.cpu_times()
-            self.samples.append((time.time(), own.user + own.system, sum(machine) - machine.idle - machine.iowait))
+            own, m = self.process.cpu_times(), psutil.cpu_times()
+            # busy: what this machine's cores ran (guest time is inside user; steal is the host's, not ours)
+            self.samples.append((time.time(), own.user + own.system, m.user + m.nice + m.system + m.irq + m.softirq))
             self._stop.wait(self.every_s)
 
     def between(self, start: float, end: float) -> tuple[float, float]:
