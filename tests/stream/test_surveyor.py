@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from cryptoscope.stream.codec import encode
 from cryptoscope.stream.surveyor import Surveyor
 from cryptoscope.surveillance.links import LINK_SCHEMA
 from cryptoscope.surveillance.stream import StreamDetector
@@ -47,6 +48,17 @@ def test_the_child_finds_what_the_detectors_find_here_and_sends_it_once(surveyor
     state, emitted = surveyor.state()
     assert state.wash.pairs[(7, 7, "MOONX-USDT")]["n"] == 4
     assert emitted == set(found["alert_id"].to_pylist())
+
+
+def test_events_sent_as_their_messages_give_the_same_alerts(surveyor: Surveyor) -> None:
+    """The consumer sends the message bytes (the child decodes them): the same detectors' state as rows."""
+    here = detector()
+    for i in range(3):
+        surveyor.put("trade", encode(self_trade(i)) if i % 2 else self_trade(i))  # either form, in one stream
+        here.on_event("trade", self_trade(i))
+    surveyor.drain()
+    assert surveyor.take()["alert_id"].to_pylist() == here.alerts()["alert_id"].to_pylist() != []
+    assert surveyor.state()[0].wash.pairs == here.wash.pairs
 
 
 def test_alerts_already_out_are_not_sent_again() -> None:

@@ -309,7 +309,8 @@ class Consumer:
                     held.dead.append((msg, table, str(exc)))
                 row = None
             if row is not None:
-                kind = self.work.apply(table, row, score=fresh)  # not fresh: its results are in the lake; feed only
+                # not fresh: its results are in the lake already, feed only
+                kind = self.work.apply(table, row, score=fresh, data=msg.data)
                 if kind is not None:
                     published.setdefault(kind, []).append(at_ns)
                 if fresh:

@@ -48,8 +48,9 @@ class Work:
         self._raw: dict[str, list[dict[str, Any]]] = {}
         self.clock: int | None = None  # newest event time applied, µs
 
-    def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True) -> str | None:
-        """Take one event; returns the product whose decision it is when one is to be scored."""
+    def apply(self, table: str, row: Mapping[str, Any], *, score: bool = True, data: bytes | None = None) -> str | None:
+        """Take one event (``data``: the message it came in, when it did); returns the product whose decision it is
+        when one is to be scored."""
         decided = None
         t = to_micros(row["event_time"])
         self.clock = t if self.clock is None or t > self.clock else self.clock
@@ -61,7 +62,7 @@ class Work:
                 decided = kind
             self.scorer.feed(table, row)
         if table in KIND and self.surveyor is not None:
-            self.surveyor.put(KIND[table], row)  # pickled on its way: no copy needed
+            self.surveyor.put(KIND[table], row if data is None else data)  # pickled on its way: no copy needed
         if score and table != "order_cancels" and self.partition.writes(table, row):
             self._raw.setdefault(table, []).append(dict(row))
         return decided

@@ -209,6 +209,7 @@ class PumpState:
         self.closed_hours: dict[tuple[str, int], float | None] = {}
         self.kept: dict[tuple[str, int], tuple[float | None, float | None]] = {}
         self.clipped: dict[tuple[str, int], tuple[float, ...]] = {}
+        self.records: defaultdict[str, dict[int, tuple[Any, ...]]] = defaultdict(dict)  # `_closed`, per symbol
         self.last_bucket: dict[str, int] = {}
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
@@ -216,6 +217,11 @@ class PumpState:
         #: per symbol, the bursts whose dump window a trade may still fall in (older ones take no more trades)
         self.open: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(_no_activity)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """A snapshot taken before `_closed` existed restores with no records: they are made again as needed."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("records", defaultdict(dict))
 
     @staticmethod
     def _move(v: list[Any]) -> float | None:
@@ -249,25 +255,43 @@ class PumpState:
             self.kept[key] = (out[0], out[1])
         return self.kept[key]
 
+    def _closed(self, symbol: str, k: int) -> tuple[Any, ...]:
+        """What every later baseline reads of closed bucket ``k``: n, buy volume, VWAP, move, hour move, and the
+        move and hour move `_kept` leaves (None for an outlier). Computed once, as the values it holds are final
+        (a late trade into the bucket drops it: `on_trade`)."""
+        v = self.buckets[symbol][k]
+        move, hour = self._move(v), self._closed_hour_move(symbol, k)
+        record = (v[0], v[1], v[3] / v[4], move, hour, *self._kept(symbol, k))
+        self.records[symbol][k] = record
+        return record
+
     def _baseline(self, symbol: str, b: int) -> None:
-        have = self.buckets[symbol]
-        ks = [k for k in range(b - self.p.pump_baseline_buckets, b) if k in have]
-        prev = [have[k] for k in ks]
-        vwaps = [v[3] / v[4] for v in prev]
-        moves = [m for m in map(self._move, prev) if m is not None]
-        hours = [h for h in (self._closed_hour_move(symbol, k) for k in ks) if h is not None]
-        self.base[(symbol, b)] = (len(prev), sum(v[0] for v in prev), sum(v[0] * v[0] for v in prev),
-                                  sum(v[1] for v in prev),
-                                  sum(v[1] * v[1] for v in prev), sum(vwaps), len(moves), sum(moves),
-                                  sum(m * m for m in moves), len(hours), sum(hours), sum(h * h for h in hours))
-        # outliers more than pump_merge_buckets back are left out (`pump._clipped_z`); the recent ones are the run's own
-        recent = b - self.p.pump_merge_buckets
-        kept = [self._kept(symbol, k) if k < recent else (self._move(have[k]), self._closed_hour_move(symbol, k))
-                for k in ks]
-        km = [m for m, _ in kept if m is not None]
-        kh = [h for _, h in kept if h is not None]
-        self.clipped[(symbol, b)] = (len(km), sum(km), sum(m * m for m in km),
-                                     len(kh), sum(kh), sum(h * h for h in kh))
+        """The trailing-day sums of a new bucket ``b`` (and their outlier-clipped form), as `pump.buckets`' windows.
+
+        From each closed bucket's record (`_closed`): in a thin market nearly every trade opens a bucket, and
+        recomputing each of the day's buckets for every new one was most of the surveillance process's time. The
+        sums are taken over lists in bucket order, as before: the same floats."""
+        have, records, p = self.buckets[symbol], self.records[symbol], self.p
+        recent = b - p.pump_merge_buckets  # outliers further back are left out (`pump._clipped_z`); these are the run's
+        old: list[tuple[Any, ...]] = []
+        new: list[tuple[Any, ...]] = []
+        for k in range(b - p.pump_baseline_buckets, b):
+            record = records.get(k)
+            if record is None:
+                if k not in have:
+                    continue
+                record = self._closed(symbol, k)
+            (old if k < recent else new).append(record)
+        rows = old + new
+        ns, buys = [r[0] for r in rows], [r[1] for r in rows]
+        moves, hours = [r[3] for r in rows if r[3] is not None], [r[4] for r in rows if r[4] is not None]
+        km = [r[5] for r in old if r[5] is not None] + [r[3] for r in new if r[3] is not None]
+        kh = [r[6] for r in old if r[6] is not None] + [r[4] for r in new if r[4] is not None]
+        self.base[(symbol, b)] = (len(rows), sum(ns), sum([n * n for n in ns]), sum(buys),
+                                  sum([x * x for x in buys]), sum([r[2] for r in rows]), len(moves), sum(moves),
+                                  sum([m * m for m in moves]), len(hours), sum(hours), sum([h * h for h in hours]))
+        self.clipped[(symbol, b)] = (len(km), sum(km), sum([m * m for m in km]),
+                                     len(kh), sum(kh), sum([h * h for h in kh]))
 
     def stats(self, symbol: str, b: int) -> dict[str, float]:
         """Trades z, buy-volume z, jump and move z of a bucket, as `pump.buckets` computes them."""
@@ -315,6 +339,8 @@ class PumpState:
             before = self.buckets[s].get(self.last_bucket.get(s, -1))
             self.buckets[s][b] = [0, 0.0, 0.0, 0.0, 0.0, before[3] / before[4] if before else None]
             self.last_bucket[s] = b
+        elif b != self.last_bucket[s]:  # a late trade, into a closed bucket: its record is read afresh
+            self.records[s].pop(b, None)
         v = self.buckets[s][b]
         v[0] += 1
         v[1] += r["amount_usd"] if r["aggressor_side"] == "buy" else 0.0
