@@ -167,7 +167,7 @@ def _compile(table: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
         unusual = [f"type({v}) is not {exact}"] if exact else []  # a value of the exact type passes as it is
         if nullable:
             unusual.append(f"{v} is not None")
-        if read in (_text, _integer, _flag):  # most fields: nothing to convert
+        if read in _EXACT:  # most fields: nothing to convert
             lines += [f"    if {' and '.join(unusual)}:", "        raise TypeError"]
         else:  # checked and converted by its reader
             env[f"r{i}"] = read
