@@ -6,9 +6,11 @@ this checkout's run on the same messages, alternating every chunk, and their out
 
 * **decode**: `cryptoscope.stream.codec.decode` on every message of the stream benchmark's five-day backlog;
 * **pump**: `PumpState.on_trade` (the pump-and-dump detector of the surveillance process) on its trades; the
-  baselines' sums must be equal to the bit.
+  baselines' sums must be equal to the bit;
+* **features**: `OnlineFeatureState.update` (the consumer's online state, eviction included) on every message,
+  after both states took the 40 days before the backlog; their features at the end must be equal.
 
-    python benchmarks/stream_parts.py --against 26b7bea      # ~2 min once the serving world exists
+    python benchmarks/stream_parts.py --against 26b7bea      # ~5 min once the serving world exists
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from typing import Any
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 RESULTS = HERE / "results" / "stream_parts.json"
-PARTS = ("src/cryptoscope/stream/codec.py", "src/cryptoscope/surveillance/stream_state.py")
+#: in import order: an earlier part is what a later one imports (`earlier` wires the old ones to each other)
+PARTS = ("src/cryptoscope/stream/codec.py", "src/cryptoscope/surveillance/stream_state.py",
+         "src/cryptoscope/features/online_window.py", "src/cryptoscope/features/online.py")
+WARM_DAYS = 40
 
 
 def earlier(revision: str, folder: Path) -> dict[str, ModuleType]:
@@ -41,14 +46,22 @@ def earlier(revision: str, folder: Path) -> dict[str, ModuleType]:
         subprocess.run(["git", "archive", revision, *PARTS], cwd=HERE.parent, check=True, stdout=out)
     with tarfile.open(archive) as tar:
         tar.extractall(folder, filter="data")
-    modules = {}
-    for path in PARTS:
-        name = "old_" + Path(path).stem
-        spec = importlib.util.spec_from_file_location(name, folder / path)
-        assert spec is not None and spec.loader is not None
-        modules[Path(path).stem] = module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+    modules, real = {}, {}
+    try:
+        for path in PARTS:
+            name = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+            spec = importlib.util.spec_from_file_location("old_" + Path(path).stem, folder / path)
+            assert spec is not None and spec.loader is not None
+            modules[Path(path).stem] = module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            real[name] = sys.modules.get(name)
+            sys.modules[name] = module  # the old parts loaded after this one import it, not this checkout's
+    finally:
+        for name, module in real.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
     return modules
 
 
@@ -69,8 +82,20 @@ def interleaved(items: Sequence[Any], chunk: int, rounds: int,
     return {name: seconds / (rounds * len(items)) for name, seconds in spent.items()}
 
 
+def same_features(old: Any, new: Any) -> bool:
+    """Every view's features of every entity either state holds, at the newest event either saw."""
+    at = max(old._clock, new._clock)
+    for name in new.views:
+        keys = set(old._views[name].keys) | set(new._views[name].keys)
+        if any(old.get(name, key, at) != new.get(name, key, at) for key in keys):
+            return False
+    return True
+
+
 def main() -> None:
+    from cryptoscope.features import online
     from cryptoscope.lake import Lake, connect
+    from cryptoscope.serve.online import product_views
     from cryptoscope.stream import codec
     from cryptoscope.stream.publish import feed
     from cryptoscope.surveillance import stream_state
@@ -102,6 +127,18 @@ def main() -> None:
 
     on_trade = interleaved(trades, 250, args.rounds, pump)
     assert states["old"].base == states["new"].base and states["old"].clipped == states["new"].clipped
+    rows = [(t, codec.decode(t, d)) for t, d in messages]
+    _, warm_events = feed(Lake(world), until - dt.timedelta(days=5 + WARM_DAYS), until - dt.timedelta(days=5))
+    warm = list(warm_events)
+
+    def features(name: str) -> Callable[[Any], Any]:
+        state = states[name] = (old["online"] if name == "old" else online).OnlineFeatureState(product_views())
+        for table, row in warm:
+            state.update(table, row)
+        return lambda m: state.update(*m)
+
+    update = interleaved(rows, 2_000, args.rounds, features)
+    assert same_features(states["old"], states["new"])
     out = {
         "command": "python benchmarks/stream_parts.py " + " ".join(sys.argv[1:]),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -112,7 +149,11 @@ def main() -> None:
         "decode_ratio_new_over_old": round(decode["new"] / decode["old"], 3),
         "pump_us_per_trade": {k: round(1e6 * v, 1) for k, v in on_trade.items()},
         "pump_ratio_new_over_old": round(on_trade["new"] / on_trade["old"], 3),
-        "same_output": "decoded rows equal; the pump baselines' sums equal to the bit",
+        "warm_events": len(warm),
+        "features_us_per_message": {k: round(1e6 * v, 2) for k, v in update.items()},
+        "features_ratio_new_over_old": round(update["new"] / update["old"], 3),
+        "same_output": "decoded rows equal; the pump baselines' sums equal to the bit; every entity's features "
+                       "equal at the end",
     }
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 from cryptoscope.surveillance.params import Params
@@ -42,3 +43,25 @@ def test_a_late_trade_into_a_closed_bucket_counts_in_later_baselines() -> None:
     assert cached.base[bucket(last)] == fresh.base[bucket(last)]
     assert cached.clipped[bucket(last)] == fresh.clipped[bucket(last)]
     assert cached.base[bucket(last)][1] == 7  # trades in the day before: six on time and the late one
+
+
+def test_the_moving_window_sums_what_a_fresh_one_sums() -> None:
+    """A symbol's trailing day is kept as columns that move on as buckets open; through quiet spells, gaps of
+    days, late trades into closed buckets and buckets opened late, every baseline must be the one rebuilt from
+    scratch, to the bit."""
+    rng = random.Random(5)
+    minute, trades = 0.0, []
+    for i in range(3_000):
+        minute += rng.choice([0.5, 3, 14, 40, 200]) if rng.random() > 0.002 else 2 * 24 * 60  # a two-day gap
+        at = minute - rng.uniform(20, 300) if rng.random() < 0.03 else minute  # a late trade, now and then
+        trades.append(trade(i, at, rng.lognormvariate(1.0, 0.05) * (3 if rng.random() < 0.01 else 1),
+                            side=rng.choice(["buy", "sell"])))
+    moving, fresh = PumpState(Params()), PumpState(Params())
+    for r in trades:
+        moving.on_trade(dict(r))
+        fresh.windows.clear()
+        fresh.records.clear()
+        fresh.on_trade(dict(r))
+    assert len(moving.base) > 1_000
+    assert moving.base == fresh.base
+    assert moving.clipped == fresh.clipped

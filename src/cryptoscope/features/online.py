@@ -39,8 +39,10 @@ from cryptoscope.features.spec import FeatureView
 from cryptoscope.features.views import VIEWS
 
 _NEVER = 2**63
-#: a view forgets its expired rows once the oldest is this fraction of its longest window past due (`_evict`)
-EVICT_SLACK = 64
+#: a view forgets its expired rows once the oldest is this fraction of its longest window past due (`_evict`):
+#: on the stream benchmark's backlog 1/16 spent 2.6 µs an event forgetting against 4.0-4.9 µs at 1/64, for 5 %
+#: more rows held (1/8: 2.1 µs, 10 % more)
+EVICT_SLACK = 16
 
 
 class OnlineFeatureState:

@@ -37,14 +37,25 @@ Row = Mapping[str, Any]
 Check = Callable[[Row], bool]
 
 
+#: the last datetime `to_micros` converted and its answer, one tuple swapped whole (so threads may share it): an
+#: event's time is converted by the stream's check, its work, the feature state and the context in turn
+_last: tuple[dt.datetime | None, int] = (None, 0)
+
+
 def to_micros(t: dt.datetime | int) -> int:
     """Microseconds since the epoch of a timezone-aware datetime, or an int already in microseconds."""
+    global _last
     if type(t) is int:
         return t
+    last = _last
+    if t is last[0]:  # the very object (datetimes are immutable; `_last` keeps it alive, so its id is not reused)
+        return last[1]
     if isinstance(t, dt.datetime):
         if t.tzinfo is None:
             raise ValueError(f"naive datetime {t!r}: event and decision times must be timezone-aware")
-        return (t - _EPOCH) // _ONE_US
+        us = (t - _EPOCH) // _ONE_US
+        _last = (t, us)
+        return us
     if isinstance(t, bool):
         raise TypeError("a time must be a timezone-aware datetime or int microseconds, not bool")
     return operator.index(t)  # numpy integers and friends

@@ -198,6 +198,47 @@ class SpoofState:
         return out
 
 
+class _Window:
+    """The closed buckets with trades in a symbol's trailing day, as columns in bucket order, kept as new buckets
+    open (the oldest leave on the left, the newly closed join on the right), so that a new bucket's baseline is
+    a few sums over lists, not lists rebuilt from the day's records.
+
+    Per bucket (a `PumpState._closed` record: n, buy volume, VWAP, move, hour move, and the move and hour move
+    that clipping keeps): n, n², buy, buy², VWAP, then for each of move, hour move, kept move and kept hour move
+    whether it exists, its value and its square (0 where it does not). The sums are left-to-right over the same
+    values in the same order as the lists `pump.buckets`' windows describe, with zeros where a value is missing
+    (which add nothing to a float sum): the same floats as summing the values alone."""
+
+    def __init__(self, upto: int) -> None:
+        self.upto = upto  # the columns hold the buckets before this one
+        self.keys: list[int] = []
+        self.cols: tuple[list[Any], ...] = tuple([] for _ in range(17))
+
+    def drop_before(self, lo: int) -> None:
+        cut = bisect.bisect_left(self.keys, lo)
+        if cut:
+            for col in (self.keys, *self.cols):
+                del col[:cut]
+
+    def append(self, k: int, record: tuple[Any, ...]) -> None:
+        n, buy, vwap = record[0], record[1], record[2]
+        values = [n, n * n, buy, buy * buy, vwap]
+        for x in record[3:7]:
+            values.extend((0, 0.0, 0.0) if x is None else (1, x, x * x))
+        self.keys.append(k)
+        for col, value in zip(self.cols, values, strict=True):
+            col.append(value)
+
+    def sums(self, recent: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """The baseline's sums over every bucket, and the clipped sums: buckets before ``recent`` count only the
+        moves clipping keeps (`pump._clipped_z`), the later ones every move."""
+        c, i = self.cols, bisect.bisect_left(self.keys, recent)
+        base = (len(self.keys), *(sum(col) for col in c[:11]))
+        clipped = tuple(sum(c[old][:i] + c[new][i:]) for old, new in ((11, 5), (12, 6), (13, 7),
+                                                                        (14, 8), (15, 9), (16, 10)))
+        return base, clipped
+
+
 class PumpState:
     """Per symbol: 15-minute buckets with their trailing-day baseline, recent trades, open bursts."""
 
@@ -210,6 +251,7 @@ class PumpState:
         self.kept: dict[tuple[str, int], tuple[float | None, float | None]] = {}
         self.clipped: dict[tuple[str, int], tuple[float, ...]] = {}
         self.records: defaultdict[str, dict[int, tuple[Any, ...]]] = defaultdict(dict)  # `_closed`, per symbol
+        self.windows: dict[str, _Window] = {}  # per symbol, the closed buckets of the last new bucket's day
         self.last_bucket: dict[str, int] = {}
         self.history: defaultdict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self.last_flagged: dict[str, int] = {}
@@ -219,9 +261,11 @@ class PumpState:
         self.activity: defaultdict[int, tuple[list[int], list[float]]] = defaultdict(_no_activity)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """A snapshot taken before `_closed` existed restores with no records: they are made again as needed."""
+        """A snapshot taken before `_closed` or `_Window` existed restores without them: they are made again as
+        needed."""
         self.__dict__.update(state)
         self.__dict__.setdefault("records", defaultdict(dict))
+        self.__dict__.setdefault("windows", {})
 
     @staticmethod
     def _move(v: list[Any]) -> float | None:
@@ -268,30 +312,22 @@ class PumpState:
     def _baseline(self, symbol: str, b: int) -> None:
         """The trailing-day sums of a new bucket ``b`` (and their outlier-clipped form), as `pump.buckets`' windows.
 
-        From each closed bucket's record (`_closed`): in a thin market nearly every trade opens a bucket, and
-        recomputing each of the day's buckets for every new one was most of the surveillance process's time. The
-        sums are taken over lists in bucket order, as before: the same floats."""
+        From the symbol's `_Window`, moved on to ``b``: in a thin market nearly every trade opens a bucket, and
+        rebuilding the day's 96 buckets for every new one was most of the surveillance process's time. The window
+        is rebuilt from the closed buckets' records (`_closed`) when it cannot move on: a bucket opened before
+        it, a gap of a day, a late trade into a closed bucket (`on_trade`)."""
         have, records, p = self.buckets[symbol], self.records[symbol], self.p
-        recent = b - p.pump_merge_buckets  # outliers further back are left out (`pump._clipped_z`); these are the run's
-        old: list[tuple[Any, ...]] = []
-        new: list[tuple[Any, ...]] = []
-        for k in range(b - p.pump_baseline_buckets, b):
-            record = records.get(k)
-            if record is None:
-                if k not in have:
-                    continue
-                record = self._closed(symbol, k)
-            (old if k < recent else new).append(record)
-        rows = old + new
-        ns, buys = [r[0] for r in rows], [r[1] for r in rows]
-        moves, hours = [r[3] for r in rows if r[3] is not None], [r[4] for r in rows if r[4] is not None]
-        km = [r[5] for r in old if r[5] is not None] + [r[3] for r in new if r[3] is not None]
-        kh = [r[6] for r in old if r[6] is not None] + [r[4] for r in new if r[4] is not None]
-        self.base[(symbol, b)] = (len(rows), sum(ns), sum([n * n for n in ns]), sum(buys),
-                                  sum([x * x for x in buys]), sum([r[2] for r in rows]), len(moves), sum(moves),
-                                  sum([m * m for m in moves]), len(hours), sum(hours), sum([h * h for h in hours]))
-        self.clipped[(symbol, b)] = (len(km), sum(km), sum([m * m for m in km]),
-                                     len(kh), sum(kh), sum([h * h for h in kh]))
+        lo = b - p.pump_baseline_buckets
+        window = self.windows.get(symbol)
+        if window is None or not lo <= window.upto <= b:
+            window = self.windows[symbol] = _Window(lo)
+        window.drop_before(lo)
+        for k in range(window.upto, b):
+            if k in have:
+                record = records.get(k)
+                window.append(k, record if record is not None else self._closed(symbol, k))
+        window.upto = b
+        self.base[(symbol, b)], self.clipped[(symbol, b)] = window.sums(b - p.pump_merge_buckets)
 
     def stats(self, symbol: str, b: int) -> dict[str, float]:
         """Trades z, buy-volume z, jump and move z of a bucket, as `pump.buckets` computes them."""
@@ -341,6 +377,7 @@ class PumpState:
             self.last_bucket[s] = b
         elif b != self.last_bucket[s]:  # a late trade, into a closed bucket: its record is read afresh
             self.records[s].pop(b, None)
+            self.windows.pop(s, None)
         v = self.buckets[s][b]
         v[0] += 1
         v[1] += r["amount_usd"] if r["aggressor_side"] == "buy" else 0.0
