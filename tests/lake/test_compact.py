@@ -72,6 +72,22 @@ def test_retired_files_are_deleted_by_a_commit_after_the_retention(lake: Lake, m
     assert not any(p.exists() for p in old) and not lake.catalog().retired and unlisted_parquet(lake) == []
 
 
+def test_a_commit_deletes_a_bounded_number_of_expired_files_the_oldest_first(lake: Lake,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """So that a commit after a large compaction's retention does not stall a stream's feed; none is orphaned."""
+    old = [lake.root / f.path for f in lake.catalog().files("payments")]
+    compact(lake)
+    monkeypatch.setattr(store, "RETENTION", dt.timedelta(0))
+    monkeypatch.setattr(store, "DELETE_PER_COMMIT", 25)
+    gone = []
+    for i in range(3):
+        with lake.transaction() as tx:
+            tx.append("payments", payments(range(300 + i, 301 + i)))
+        gone.append(sum(not p.exists() for p in old))
+        assert set(lake.catalog().retired) == {f"{p.relative_to(lake.root).as_posix()}" for p in old if p.exists()}
+    assert gone == [25, 50, 64] and unlisted_parquet(lake) == []
+
+
 def _entry(name: str, day: str, last: str | None = None, size: int = 1_000) -> FileEntry:
     return FileEntry(name, 10, f"{day}T00:00:00+00:00", f"{last or day}T23:00:00+00:00", size)
 

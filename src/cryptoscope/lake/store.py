@@ -45,6 +45,9 @@ LOCK_FILE = ".lock"
 COMMITTING = ".committing"
 #: how long a file that left its table stays on disk for readers that listed it before (Delta's VACUUM keeps 7 days)
 RETENTION = dt.timedelta(hours=1)
+#: the most expired files one commit deletes, oldest first (the rest stay listed as retired for the next commits):
+#: an hour after a compaction, the stream's next commit deleted 4,004 files and held its feed for 1.8 s
+DELETE_PER_COMMIT = 256
 
 
 @dataclass(frozen=True)
@@ -426,11 +429,13 @@ def _merged(entries: list[FileEntry], merges: list[_Merge]) -> list[FileEntry]:
 
 
 def _retire(catalog: Catalog, dropped: list[str]) -> list[str]:
-    """Record ``dropped`` as retired now; take the files retired longer than ``RETENTION`` out of the catalog
-    and return them (deleted once the catalog no longer names them)."""
+    """Record ``dropped`` as retired now; take the files retired longer than ``RETENTION`` (the oldest
+    ``DELETE_PER_COMMIT`` of them) out of the catalog and return them (deleted once the catalog no longer names
+    them)."""
     now = dt.datetime.now(dt.UTC)
     catalog.retired.update(dict.fromkeys(dropped, now.isoformat()))
-    expired = sorted(p for p, at in catalog.retired.items() if now - dt.datetime.fromisoformat(at) >= RETENTION)
+    due = sorted((dt.datetime.fromisoformat(at), p) for p, at in catalog.retired.items())
+    expired = [p for at, p in due if now - at >= RETENTION][:DELETE_PER_COMMIT]
     for path in expired:
         del catalog.retired[path]
     return expired
